@@ -1,0 +1,121 @@
+//! Settings of the API, filled in by the binary from its configuration.
+
+use std::fmt;
+use std::time::Duration;
+
+use rand::RngCore;
+
+use crate::error::{Error, Result};
+
+/// Key material that must never reach a log: `Debug` prints `Secret(..)`.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    /// Minimum HS256 key length: as long as the hash output.
+    pub const MIN_LEN: usize = 32;
+
+    /// Wraps a key of at least [`Secret::MIN_LEN`] bytes.
+    pub fn new(bytes: Vec<u8>) -> Result<Self> {
+        if bytes.len() < Self::MIN_LEN {
+            return Err(Error::Config(format!(
+                "the JWT secret must be at least {} bytes",
+                Self::MIN_LEN
+            )));
+        }
+        Ok(Self(bytes))
+    }
+
+    /// A fresh random key: tokens die with the process, fine for development and tests.
+    pub fn random() -> Self {
+        let mut bytes = vec![0u8; 64];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// Limits on failed logins, counted in fixed windows in the [`crate::Cache`].
+#[derive(Debug, Clone)]
+pub struct ThrottleConfig {
+    /// Failed logins per account (email) per window before 429.
+    pub max_failures_per_account: u64,
+    /// Failed logins per client IP per window before 429.
+    pub max_failures_per_ip: u64,
+    pub window: Duration,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        Self {
+            max_failures_per_account: 10,
+            max_failures_per_ip: 50,
+            window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// Everything the API needs to know from the operator.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// HS256 key for access tokens.
+    pub jwt_secret: Secret,
+    /// `iss` claim written and required.
+    pub issuer: String,
+    /// `aud` claim written and required.
+    pub audience: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    /// Origins allowed by CORS; empty means same-origin only (no CORS headers at all).
+    pub cors_origins: Vec<String>,
+    /// Maximum request body in bytes.
+    pub body_limit: usize,
+    /// Take the client IP from `X-Forwarded-For` (rightmost entry); only behind a proxy you run.
+    pub trust_proxy: bool,
+    pub throttle: ThrottleConfig,
+}
+
+impl ApiConfig {
+    /// Defaults: issuer and audience `mini-meeting`, 15 min access tokens, 30 day refresh
+    /// tokens, no CORS, 1 MiB bodies, proxy headers ignored.
+    pub fn new(jwt_secret: Secret) -> Self {
+        Self {
+            jwt_secret,
+            issuer: "mini-meeting".to_owned(),
+            audience: "mini-meeting".to_owned(),
+            access_ttl: Duration::from_secs(15 * 60),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            cors_origins: Vec::new(),
+            body_limit: 1024 * 1024,
+            trust_proxy: false,
+            throttle: ThrottleConfig::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        let secret = Secret::new(vec![b'k'; 40]).unwrap();
+        assert_eq!(format!("{secret:?}"), "Secret(..)");
+        let config = ApiConfig::new(secret);
+        assert!(!format!("{config:?}").contains("107"));
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        assert!(Secret::new(vec![0; 31]).is_err());
+    }
+}

@@ -1,0 +1,66 @@
+//! Middleware functions: body size limit, metrics, request span.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::CONTENT_LENGTH;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tracing::Span;
+
+use crate::error::Error;
+use crate::metrics::Metrics;
+
+/// Label for requests that matched no route, so raw paths never become labels.
+const UNMATCHED: &str = "unmatched";
+
+/// Refuses a declared `Content-Length` over the limit before reading anything. Bodies without
+/// a length are cut off by `DefaultBodyLimit` while the `Json` extractor reads them.
+pub async fn limit_body(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Error::PayloadTooLarge.into_response();
+    }
+    next.run(req).await
+}
+
+/// Counts the request and its duration under the matched route template.
+pub async fn record_metrics(State(metrics): State<Metrics>, req: Request, next: Next) -> Response {
+    let route = route_of(&req);
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    metrics.record_request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+/// The span of one request: method, route template and request id; no headers, no bodies.
+pub fn request_span(req: &Request) -> Span {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        route = %route_of(req),
+        request_id = %request_id,
+    )
+}
+
+fn route_of(req: &Request) -> String {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map_or(UNMATCHED, MatchedPath::as_str)
+        .to_owned()
+}

@@ -1,0 +1,112 @@
+//! Meeting use cases: create, look up, list, end, list participants.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::cache::Cache;
+use crate::error::{Error, Result};
+use crate::ids::UserId;
+use crate::meeting::Meeting;
+use crate::meeting_event::{MEETING_EVENTS_CHANNEL, MeetingEvent};
+use crate::participant::Participant;
+use crate::store::{self, Store};
+use crate::{meeting_code, validation};
+
+/// Attempts at drawing an unused code; a collision among 26^10 codes is already rare.
+const CODE_ATTEMPTS: usize = 8;
+
+/// One page of meetings, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MeetingPage {
+    pub items: Vec<Meeting>,
+    /// Offset of the next page, absent on the last page.
+    pub next_offset: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MeetingService {
+    store: Store,
+    cache: Cache,
+}
+
+impl MeetingService {
+    pub fn new(store: Store, cache: Cache) -> Self {
+        Self { store, cache }
+    }
+
+    pub async fn create(&self, host: UserId, title: &str) -> Result<Meeting> {
+        let title = validation::title(title)?;
+        for _ in 0..CODE_ATTEMPTS {
+            let code = meeting_code::generate();
+            if let Some(meeting) = self
+                .store
+                .create_meeting(&code, &title, host, store::now())
+                .await?
+            {
+                return Ok(meeting);
+            }
+            tracing::info!("meeting code collision, drawing another");
+        }
+        Err(Error::Internal("no free meeting code found".to_owned()))
+    }
+
+    /// A malformed code is reported like an unknown one: both are simply not a meeting.
+    pub async fn get(&self, code: &str) -> Result<Meeting> {
+        let code = meeting_code::parse(code).ok_or(Error::MeetingNotFound)?;
+        self.store
+            .meeting_by_code(&code)
+            .await?
+            .ok_or(Error::MeetingNotFound)
+    }
+
+    /// `limit` must already be validated (1..=100).
+    pub async fn list_for(&self, user: UserId, limit: i64, offset: i64) -> Result<MeetingPage> {
+        // One extra row tells whether another page exists.
+        let mut items = self
+            .store
+            .meetings_for_user(user, limit + 1, offset)
+            .await?;
+        let more = items.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let next_offset = more.then(|| offset + limit);
+        Ok(MeetingPage { items, next_offset })
+    }
+
+    /// Host only. Ends the meeting, closes open participations and tells the signaling
+    /// server through the bus. Ending an ended meeting returns it unchanged.
+    pub async fn end(&self, user: UserId, code: &str) -> Result<Meeting> {
+        let meeting = self.get(code).await?;
+        if meeting.host_id != user {
+            return Err(Error::NotHost);
+        }
+        let now = store::now();
+        let (meeting, newly_ended) = self.store.mark_meeting_ended(meeting.id, now).await?;
+        if newly_ended {
+            self.store
+                .close_open_participations(meeting.id, now)
+                .await?;
+            self.announce_end(&meeting).await;
+        }
+        Ok(meeting)
+    }
+
+    pub async fn participants(&self, code: &str) -> Result<Vec<Participant>> {
+        let meeting = self.get(code).await?;
+        self.store.participants_of(meeting.id).await
+    }
+
+    /// Best effort: the database already says "ended", which the signaling server checks on
+    /// join; a lost event only delays closing a live room.
+    async fn announce_end(&self, meeting: &Meeting) {
+        let event = MeetingEvent::Ended {
+            code: meeting.code.clone(),
+        };
+        let published = match serde_json::to_vec(&event) {
+            Ok(payload) => self.cache.publish(MEETING_EVENTS_CHANNEL, &payload).await,
+            Err(e) => Err(Error::Internal(e.to_string())),
+        };
+        if let Err(e) = published {
+            tracing::warn!(error = %e, meeting_id = %meeting.id, "could not publish meeting end");
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Repository methods for `meetings`, including the lifecycle transitions.
+
+use chrono::{DateTime, Utc};
+
+use super::{Store, on_pool};
+use crate::error::{Error, Result};
+use crate::ids::{MeetingId, UserId};
+use crate::meeting::{Meeting, MeetingStatus};
+
+const MEETING_COLUMNS: &str = "id, code, title, host_id, status, started_at, ended_at, created_at";
+
+impl Store {
+    /// Inserts a meeting in state `created`. Returns `None` if `code` is already taken, so the
+    /// caller can draw another code.
+    pub async fn create_meeting(
+        &self,
+        code: &str,
+        title: &str,
+        host_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Meeting>> {
+        let sql = format!(
+            "INSERT INTO meetings (code, title, host_id, status, created_at) \
+             VALUES ($1, $2, $3, 'created', $4) ON CONFLICT (code) DO NOTHING \
+             RETURNING {MEETING_COLUMNS}"
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, Meeting>(&sql)
+            .bind(code)
+            .bind(title)
+            .bind(host_id)
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?)
+    }
+
+    pub async fn meeting_by_code(&self, code: &str) -> Result<Option<Meeting>> {
+        let sql = format!("SELECT {MEETING_COLUMNS} FROM meetings WHERE code = $1");
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, Meeting>(&sql)
+            .bind(code)
+            .fetch_optional(pool)
+            .await)?)
+    }
+
+    pub async fn meeting_by_id(&self, id: MeetingId) -> Result<Option<Meeting>> {
+        let sql = format!("SELECT {MEETING_COLUMNS} FROM meetings WHERE id = $1");
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, Meeting>(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?)
+    }
+
+    /// Meetings the user hosts or has joined, newest first.
+    pub async fn meetings_for_user(
+        &self,
+        user_id: UserId,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Meeting>> {
+        let sql = format!(
+            "SELECT {MEETING_COLUMNS} FROM meetings m \
+             WHERE m.host_id = $1 OR EXISTS \
+               (SELECT 1 FROM participants p WHERE p.meeting_id = m.id AND p.user_id = $1) \
+             ORDER BY m.created_at DESC, m.id DESC LIMIT $2 OFFSET $3"
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, Meeting>(&sql)
+            .bind(user_id)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await)?)
+    }
+
+    /// `created`/`paused`/`active` -> `active`; sets `started_at` the first time only.
+    pub async fn mark_meeting_active(&self, id: MeetingId, now: DateTime<Utc>) -> Result<Meeting> {
+        let sql = format!(
+            "UPDATE meetings SET status = 'active', started_at = COALESCE(started_at, $2) \
+             WHERE id = $1 AND status IN ('created', 'active', 'paused') \
+             RETURNING {MEETING_COLUMNS}"
+        );
+        let updated = on_pool!(self, pool => sqlx::query_as::<_, Meeting>(&sql)
+            .bind(id)
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?;
+        self.transition_result(id, updated, MeetingStatus::Active)
+            .await
+    }
+
+    /// `active`/`paused` -> `paused` (a connection problem of the live room).
+    pub async fn mark_meeting_paused(&self, id: MeetingId) -> Result<Meeting> {
+        let sql = format!(
+            "UPDATE meetings SET status = 'paused' \
+             WHERE id = $1 AND status IN ('active', 'paused') RETURNING {MEETING_COLUMNS}"
+        );
+        let updated = on_pool!(self, pool => sqlx::query_as::<_, Meeting>(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        self.transition_result(id, updated, MeetingStatus::Paused)
+            .await
+    }
+
+    /// Any state -> `ended`, setting `ended_at`. Idempotent: ending an ended meeting changes
+    /// nothing. Returns the meeting and whether this call ended it.
+    pub async fn mark_meeting_ended(
+        &self,
+        id: MeetingId,
+        now: DateTime<Utc>,
+    ) -> Result<(Meeting, bool)> {
+        let sql = format!(
+            "UPDATE meetings SET status = 'ended', ended_at = $2 \
+             WHERE id = $1 AND status <> 'ended' RETURNING {MEETING_COLUMNS}"
+        );
+        let updated = on_pool!(self, pool => sqlx::query_as::<_, Meeting>(&sql)
+            .bind(id)
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?;
+        match updated {
+            Some(meeting) => Ok((meeting, true)),
+            None => match self.meeting_by_id(id).await? {
+                Some(meeting) => Ok((meeting, false)),
+                None => Err(Error::MeetingNotFound),
+            },
+        }
+    }
+
+    /// Explains why a conditional transition updated nothing.
+    async fn transition_result(
+        &self,
+        id: MeetingId,
+        updated: Option<Meeting>,
+        to: MeetingStatus,
+    ) -> Result<Meeting> {
+        if let Some(meeting) = updated {
+            return Ok(meeting);
+        }
+        match self.meeting_by_id(id).await? {
+            None => Err(Error::MeetingNotFound),
+            Some(m) if m.status == MeetingStatus::Ended => Err(Error::MeetingEnded),
+            Some(m) => Err(Error::InvalidTransition { from: m.status, to }),
+        }
+    }
+}
