@@ -1,0 +1,59 @@
+//! Signaling settings: timeouts, limits and what clients are told.
+
+use std::time::Duration;
+
+use crate::protocol::IceServer;
+
+#[derive(Clone, Debug)]
+pub struct SignalingConfig {
+    /// A connection must send `hello` with a valid token within this time.
+    pub auth_timeout: Duration,
+    /// The server pings this often; a connection silent for four intervals is dead.
+    pub heartbeat_interval: Duration,
+    /// How long a participant whose connection dropped may come back as itself.
+    pub reconnect_grace: Duration,
+    /// How long an empty meeting stays open before it ends by itself.
+    pub empty_grace: Duration,
+    /// How long a meeting whose participants all lost their connection stays paused.
+    pub paused_timeout: Duration,
+    pub max_message_bytes: usize,
+    pub max_sdp_bytes: usize,
+    pub max_chat_chars: usize,
+    /// Sustained messages per second per connection, and the burst above it.
+    pub messages_per_second: u32,
+    pub message_burst: u32,
+    /// Rate-limit violations tolerated before the connection is closed.
+    pub max_violations: u32,
+    pub max_tracks_per_participant: usize,
+    /// Browser origins allowed besides the server's own (same host); `*` allows any.
+    pub allowed_origins: Vec<String>,
+    pub ice_servers: Vec<IceServer>,
+}
+
+impl Default for SignalingConfig {
+    fn default() -> Self {
+        Self {
+            auth_timeout: Duration::from_secs(5),
+            heartbeat_interval: Duration::from_secs(5),
+            reconnect_grace: Duration::from_secs(30),
+            empty_grace: Duration::from_secs(60),
+            paused_timeout: Duration::from_secs(300),
+            max_message_bytes: 64 * 1024,
+            max_sdp_bytes: 60 * 1024,
+            max_chat_chars: 4000,
+            messages_per_second: 20,
+            message_burst: 60,
+            max_violations: 20,
+            max_tracks_per_participant: 8,
+            allowed_origins: Vec::new(),
+            ice_servers: Vec::new(),
+        }
+    }
+}
+
+impl SignalingConfig {
+    /// Silence longer than this means the connection is dead (about 20 s by default).
+    pub fn dead_after(&self) -> Duration {
+        self.heartbeat_interval * 4
+    }
+}

@@ -1,0 +1,63 @@
+//! What signaling needs from the rest of the server: authentication and persistence.
+//!
+//! Signaling does not depend on the API crate; the server binary implements [`Directory`] over
+//! the token service and the repositories, so this crate stays free of HTTP, JWT and SQL.
+
+use async_trait::async_trait;
+
+use crate::protocol::ParticipantId;
+
+/// A user whose access token was verified.
+#[derive(Clone, Debug)]
+pub struct AuthUser {
+    pub user_id: i64,
+    pub name: String,
+}
+
+/// The persisted part of a meeting that a room needs.
+#[derive(Clone, Debug)]
+pub struct MeetingRecord {
+    pub id: i64,
+    pub code: String,
+    pub title: String,
+    pub host_user_id: i64,
+    pub status: MeetingStatus,
+}
+
+/// The seed's meeting lifecycle states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MeetingStatus {
+    Created,
+    Active,
+    Paused,
+    Ended,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// The token is missing, malformed, expired or revoked.
+    #[error("invalid or expired token")]
+    Unauthenticated,
+    #[error("storage error: {0}")]
+    Storage(String),
+}
+
+#[async_trait]
+pub trait Directory: Send + Sync + 'static {
+    async fn authenticate(&self, token: &str) -> Result<AuthUser, DirectoryError>;
+    async fn find_meeting(&self, code: &str) -> Result<Option<MeetingRecord>, DirectoryError>;
+    /// Opens (or returns the already open) participation of `user_id` in the meeting.
+    async fn open_participation(
+        &self,
+        meeting_id: i64,
+        user_id: i64,
+    ) -> Result<ParticipantId, DirectoryError>;
+    /// Sets `left_at`; closing an already closed participation is harmless.
+    async fn close_participation(&self, id: ParticipantId) -> Result<(), DirectoryError>;
+    /// Persists a lifecycle transition (`started_at`/`ended_at` are set by the implementation).
+    async fn set_meeting_status(
+        &self,
+        meeting_id: i64,
+        status: MeetingStatus,
+    ) -> Result<(), DirectoryError>;
+}

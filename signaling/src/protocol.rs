@@ -1,0 +1,393 @@
+//! The signaling wire protocol, version [`PROTOCOL_VERSION`].
+//!
+//! Every frame is one JSON text message tagged by `type` (snake_case). These enums are the
+//! single source of the protocol: the TypeScript types in `web/src/protocol/` are generated from
+//! them by `cargo test -p mm-signaling export_bindings`, and `signaling/PROTOCOL.md` describes the
+//! order and the rules. Field names are stable; adding an optional field is not a version change.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Bumped on any incompatible change; a `hello` with another version is refused.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// A participant's presence in a meeting. It equals the participation row's id, so one
+/// participant id survives a reconnect (resume) but a leave-and-join gets a new one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[ts(export, type = "number")]
+pub struct ParticipantId(pub i64);
+
+impl std::fmt::Display for ParticipantId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Which of a participant's two peer connections a message is about. The client offers on
+/// `publish`, the server offers on `subscribe`: each connection has exactly one offerer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum PcKind {
+    Publish,
+    Subscribe,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum MediaKind {
+    Audio,
+    Video,
+}
+
+/// What a published track carries, declared by its publisher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum TrackSource {
+    Microphone,
+    Camera,
+    ScreenShare,
+}
+
+/// Client -> server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export)]
+pub enum ClientMessage {
+    /// Must be the first message, within the auth deadline. `token` is the REST access token.
+    Hello {
+        version: u32,
+        token: String,
+    },
+    /// Join a meeting by code. With `resume_token` (from an earlier `joined`), the session takes
+    /// over the same participant if it is still within its reconnection grace period.
+    Join {
+        meeting_code: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        resume_token: Option<String>,
+        #[serde(default)]
+        #[ts(optional)]
+        media: Option<MediaState>,
+    },
+    /// An offer on the publish connection (first one, renegotiation or ICE restart).
+    /// `tracks` maps the offer's transceiver mids to what they carry.
+    PublishOffer {
+        sdp: String,
+        tracks: Vec<TrackDecl>,
+    },
+    /// The answer to the last `subscriber_offer`.
+    SubscriberAnswer {
+        sdp: String,
+    },
+    /// A trickled ICE candidate of the client (`candidate:` attribute value). `null`/empty
+    /// candidate marks the end of gathering and is accepted and ignored.
+    IceCandidate {
+        pc: PcKind,
+        candidate: String,
+        #[serde(default)]
+        #[ts(optional)]
+        sdp_mid: Option<String>,
+    },
+    /// Ask for an ICE restart of the subscribe connection (after a network change).
+    RestartSubscriber,
+    /// Mute, camera and screen-share state; broadcast to everyone.
+    MediaState(MediaState),
+    Chat {
+        text: String,
+    },
+    /// Host only: end the meeting for everyone.
+    EndMeeting,
+    Leave,
+    Ping {
+        #[serde(default)]
+        #[ts(optional)]
+        nonce: Option<u32>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TrackDecl {
+    pub mid: String,
+    pub source: TrackSource,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MediaState {
+    pub audio_muted: bool,
+    pub video_muted: bool,
+    #[serde(default)]
+    pub screen_sharing: bool,
+}
+
+/// Server -> client.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export)]
+pub enum ServerMessage {
+    Welcome {
+        version: u32,
+        #[ts(type = "number")]
+        user_id: i64,
+        name: String,
+        /// The server pings at this interval; a client silent for 2.5 intervals is dropped.
+        heartbeat_interval_ms: u32,
+    },
+    Joined {
+        participant_id: ParticipantId,
+        meeting: MeetingInfo,
+        /// Everyone else already in the meeting, with their published tracks.
+        participants: Vec<ParticipantInfo>,
+        ice_servers: Vec<IceServer>,
+        /// Present this in a later `join` to come back as the same participant.
+        resume_token: String,
+        /// True when this session took over an existing participant (resume).
+        resumed: bool,
+    },
+    ParticipantJoined {
+        participant: ParticipantInfo,
+    },
+    /// Media state, connection state or published tracks of a participant changed.
+    ParticipantUpdated {
+        participant: ParticipantInfo,
+    },
+    ParticipantLeft {
+        participant_id: ParticipantId,
+        reason: LeaveReason,
+    },
+    PublishAnswer {
+        sdp: String,
+    },
+    /// An offer on the subscribe connection; answer with `subscriber_answer`. `tracks` says
+    /// which transceiver mid carries whose media.
+    SubscriberOffer {
+        sdp: String,
+        tracks: Vec<RemoteTrack>,
+    },
+    Chat(ChatMessage),
+    MeetingEnded {
+        reason: EndReason,
+    },
+    Error(ErrorBody),
+    Pong {
+        #[serde(default)]
+        #[ts(optional)]
+        nonce: Option<u32>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MeetingInfo {
+    pub code: String,
+    pub title: String,
+    #[ts(type = "number")]
+    pub host_user_id: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ParticipantInfo {
+    pub id: ParticipantId,
+    #[ts(type = "number")]
+    pub user_id: i64,
+    pub name: String,
+    pub is_host: bool,
+    pub connection: ConnectionState,
+    pub media: MediaState,
+    pub tracks: Vec<PublishedTrack>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ConnectionState {
+    Connected,
+    /// Lost the signaling or media connection; may come back within the grace period.
+    Reconnecting,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PublishedTrack {
+    pub track_id: String,
+    pub kind: MediaKind,
+    pub source: TrackSource,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RemoteTrack {
+    /// The transceiver's mid on the subscribe connection.
+    pub mid: String,
+    pub participant_id: ParticipantId,
+    pub track_id: String,
+    pub kind: MediaKind,
+    pub source: TrackSource,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub credential: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ChatMessage {
+    /// Unique per meeting, increasing.
+    pub id: u32,
+    pub participant_id: ParticipantId,
+    pub name: String,
+    pub text: String,
+    /// RFC 3339, server time.
+    pub sent_at: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum LeaveReason {
+    Left,
+    /// Did not come back within the reconnection grace period.
+    TimedOut,
+    /// Removed by the server after a failure of its media connection.
+    Failed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum EndReason {
+    /// The host ended it (signaling or REST).
+    HostEnded,
+    /// Everyone left, or nobody came back while it was paused.
+    Empty,
+    ServerShutdown,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Stable error codes. Fatal ones are followed by a close with the code in
+/// [`ErrorCode::close_code`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ErrorCode {
+    /// Not JSON, not an object, or fields of the wrong type.
+    BadMessage,
+    /// A `type` this server does not know.
+    UnknownType,
+    UnsupportedVersion,
+    Unauthenticated,
+    AuthTimeout,
+    /// A message that needs a joined meeting arrived before `join`.
+    NotJoined,
+    AlreadyJoined,
+    MeetingNotFound,
+    MeetingEnded,
+    NotHost,
+    /// The resume token is unknown or its grace period is over.
+    ResumeFailed,
+    MessageTooLarge,
+    RateLimited,
+    SdpTooLarge,
+    TooManyTracks,
+    ChatInvalid,
+    /// The SFU refused the SDP or the negotiation state does not allow it.
+    NegotiationFailed,
+    /// Another session of the same user took this participant over.
+    Replaced,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The WebSocket close code used when this error ends the connection.
+    pub fn close_code(self) -> u16 {
+        match self {
+            ErrorCode::Unauthenticated => 4001,
+            ErrorCode::AuthTimeout => 4002,
+            ErrorCode::UnsupportedVersion => 4003,
+            ErrorCode::MeetingNotFound => 4004,
+            ErrorCode::MeetingEnded => 4010,
+            ErrorCode::Replaced => 4011,
+            ErrorCode::RateLimited => 4029,
+            ErrorCode::MessageTooLarge => 1009,
+            ErrorCode::Internal => 1011,
+            _ => 1008,
+        }
+    }
+}
+
+impl ServerMessage {
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
+        ServerMessage::Error(ErrorBody {
+            code,
+            message: message.into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_messages_are_tagged_snake_case() {
+        let m: ClientMessage =
+            serde_json::from_str(r#"{"type":"hello","version":1,"token":"t"}"#).unwrap();
+        assert_eq!(
+            m,
+            ClientMessage::Hello {
+                version: 1,
+                token: "t".into()
+            }
+        );
+        let m: ClientMessage = serde_json::from_str(
+            r#"{"type":"media_state","audio_muted":true,"video_muted":false}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            m,
+            ClientMessage::MediaState(MediaState {
+                audio_muted: true,
+                video_muted: false,
+                screen_sharing: false
+            })
+        );
+        let m: ClientMessage = serde_json::from_str(r#"{"type":"end_meeting"}"#).unwrap();
+        assert_eq!(m, ClientMessage::EndMeeting);
+    }
+
+    #[test]
+    fn server_error_serializes_code_and_message() {
+        let json =
+            serde_json::to_value(ServerMessage::error(ErrorCode::SdpTooLarge, "big")).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type":"error","code":"sdp_too_large","message":"big"})
+        );
+    }
+
+    #[test]
+    fn fatal_codes_map_to_application_close_codes() {
+        assert_eq!(ErrorCode::Unauthenticated.close_code(), 4001);
+        assert_eq!(ErrorCode::MessageTooLarge.close_code(), 1009);
+        assert_eq!(ErrorCode::BadMessage.close_code(), 1008);
+    }
+}

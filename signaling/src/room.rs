@@ -1,0 +1,764 @@
+//! A Room: the live session of one meeting. One task owns its participants, its lifecycle and
+//! its SFU room; sessions and the SFU talk to it through [`RoomHandle`] commands, so no state is
+//! shared behind a lock.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use base64::Engine;
+use mm_sfu::{PeerEvent, PeerId, RoomId};
+use rand::RngCore;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{Instrument, debug, info, info_span, warn};
+
+use crate::config::SignalingConfig;
+use crate::directory::{AuthUser, Directory, MeetingRecord, MeetingStatus};
+use crate::lifecycle::{Lifecycle, LifecycleTimeouts, Transition};
+use crate::outbox::{Outbound, SessionLink};
+use crate::protocol::{
+    ChatMessage, ConnectionState, EndReason, ErrorBody, ErrorCode, LeaveReason, MediaKind,
+    MediaState, MeetingInfo, ParticipantId, ParticipantInfo, PcKind, PublishedTrack, RemoteTrack,
+    ServerMessage, TrackDecl, TrackSource,
+};
+
+/// Requests a joined session forwards to its room.
+#[derive(Debug)]
+pub enum RoomRequest {
+    PublishOffer { sdp: String, tracks: Vec<TrackDecl> },
+    SubscriberAnswer { sdp: String },
+    IceCandidate { pc: PcKind, candidate: String },
+    RestartSubscriber,
+    MediaState(MediaState),
+    Chat { text: String },
+    EndMeeting,
+    Leave,
+}
+
+pub(crate) enum RoomCmd {
+    Join {
+        user: AuthUser,
+        resume_token: Option<String>,
+        media: MediaState,
+        session: SessionLink,
+        reply: oneshot::Sender<Result<ParticipantId, ErrorBody>>,
+    },
+    Request {
+        participant: ParticipantId,
+        session: u64,
+        request: RoomRequest,
+    },
+    SessionGone {
+        participant: ParticipantId,
+        session: u64,
+    },
+    Peer {
+        participant: ParticipantId,
+        event: PeerEvent,
+    },
+    End(EndReason),
+    Shutdown(oneshot::Sender<()>),
+    Count(oneshot::Sender<usize>),
+}
+
+/// A cloneable address of a running room.
+#[derive(Clone)]
+pub struct RoomHandle {
+    tx: mpsc::Sender<RoomCmd>,
+}
+
+impl RoomHandle {
+    pub(crate) async fn send(&self, cmd: RoomCmd) -> bool {
+        self.tx.send(cmd).await.is_ok()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    /// Participants currently in the room (connected or reconnecting).
+    pub async fn participant_count(&self) -> usize {
+        let (tx, rx) = oneshot::channel();
+        if !self.send(RoomCmd::Count(tx)).await {
+            return 0;
+        }
+        rx.await.unwrap_or(0)
+    }
+}
+
+struct Participant {
+    id: ParticipantId,
+    user: AuthUser,
+    media: MediaState,
+    /// Sources the publisher declared per mid of its publish connection.
+    declared: HashMap<String, TrackSource>,
+    tracks: Vec<PublishedTrack>,
+    session: Option<SessionLink>,
+    resume_token: String,
+    /// Set while reconnecting: when the participant counts as left.
+    lost_until: Option<Instant>,
+}
+
+pub(crate) struct Room {
+    meeting: MeetingRecord,
+    config: Arc<SignalingConfig>,
+    directory: Arc<dyn Directory>,
+    sfu: mm_sfu::RoomHandle,
+    participants: HashMap<ParticipantId, Participant>,
+    lifecycle: Lifecycle,
+    next_chat_id: u32,
+    tx: mpsc::Sender<RoomCmd>,
+    /// Told when the room ends, so the hub forgets it.
+    on_close: Box<dyn FnOnce() + Send + Sync>,
+}
+
+impl Room {
+    /// Starts the room's task and returns its handle.
+    pub(crate) fn spawn(
+        meeting: MeetingRecord,
+        config: Arc<SignalingConfig>,
+        directory: Arc<dyn Directory>,
+        sfu: &mm_sfu::Sfu,
+        on_close: Box<dyn FnOnce() + Send + Sync>,
+    ) -> RoomHandle {
+        let (tx, rx) = mpsc::channel(256);
+        let lifecycle = Lifecycle::new(
+            meeting.status,
+            LifecycleTimeouts {
+                empty_grace: config.empty_grace,
+                paused_timeout: config.paused_timeout,
+            },
+        );
+        let span = info_span!("room", meeting = %meeting.code);
+        let room = Room {
+            sfu: sfu.room(&RoomId(meeting.code.clone())),
+            meeting,
+            config,
+            directory,
+            participants: HashMap::new(),
+            lifecycle,
+            next_chat_id: 1,
+            tx: tx.clone(),
+            on_close,
+        };
+        tokio::spawn(room.run(rx).instrument(span));
+        RoomHandle { tx }
+    }
+
+    async fn run(mut self, mut rx: mpsc::Receiver<RoomCmd>) {
+        loop {
+            let deadline = self.next_deadline();
+            let cmd = tokio::select! {
+                cmd = rx.recv() => cmd,
+                _ = sleep_until(deadline) => {
+                    if self.on_deadline().await { break; }
+                    continue;
+                }
+            };
+            let Some(cmd) = cmd else { break };
+            let ended = match cmd {
+                RoomCmd::Join {
+                    user,
+                    resume_token,
+                    media,
+                    session,
+                    reply,
+                } => {
+                    let result = self.join(user, resume_token, media, session).await;
+                    let _ = reply.send(result);
+                    false
+                }
+                RoomCmd::Request {
+                    participant,
+                    session,
+                    request,
+                } => self.request(participant, session, request).await,
+                RoomCmd::SessionGone {
+                    participant,
+                    session,
+                } => {
+                    self.session_gone(participant, session).await;
+                    false
+                }
+                RoomCmd::Peer { participant, event } => {
+                    self.peer_event(participant, event).await;
+                    false
+                }
+                RoomCmd::End(reason) => {
+                    self.end(reason).await;
+                    true
+                }
+                RoomCmd::Shutdown(done) => {
+                    self.shutdown().await;
+                    let _ = done.send(());
+                    true
+                }
+                RoomCmd::Count(reply) => {
+                    let _ = reply.send(self.participants.len());
+                    false
+                }
+            };
+            if ended {
+                break;
+            }
+        }
+        // Refuse whatever is still queued: the room is gone.
+        rx.close();
+        while let Ok(cmd) = rx.try_recv() {
+            if let RoomCmd::Join { reply, .. } = cmd {
+                let _ = reply.send(Err(err(ErrorCode::MeetingEnded, "the meeting has ended")));
+            }
+        }
+        (self.on_close)();
+        debug!("room closed");
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let lost = self
+            .participants
+            .values()
+            .filter_map(|p| p.lost_until)
+            .min();
+        [lost, self.lifecycle.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Handles expired reconnection graces and lifecycle timeouts; true when the room ended.
+    async fn on_deadline(&mut self) -> bool {
+        let now = Instant::now();
+        let expired: Vec<ParticipantId> = self
+            .participants
+            .values()
+            .filter(|p| p.lost_until.is_some_and(|t| t <= now))
+            .map(|p| p.id)
+            .collect();
+        for id in expired {
+            info!(participant = %id, "reconnection grace expired");
+            self.remove(id, LeaveReason::TimedOut).await;
+        }
+        if let Transition::End(reason) = self.lifecycle.tick(now) {
+            self.end(reason).await;
+            return true;
+        }
+        false
+    }
+
+    async fn join(
+        &mut self,
+        user: AuthUser,
+        resume_token: Option<String>,
+        media: MediaState,
+        session: SessionLink,
+    ) -> Result<ParticipantId, ErrorBody> {
+        if self.lifecycle.status() == MeetingStatus::Ended {
+            return Err(err(ErrorCode::MeetingEnded, "the meeting has ended"));
+        }
+        // The same user holds at most one participant: a second session takes it over.
+        let existing = self
+            .participants
+            .values()
+            .find(|p| p.user.user_id == user.user_id)
+            .map(|p| p.id);
+        if let Some(token) = &resume_token
+            && existing.is_none_or(|id| self.participants[&id].resume_token != *token)
+        {
+            return Err(err(
+                ErrorCode::ResumeFailed,
+                "nothing to resume: the reconnection grace period is over",
+            ));
+        }
+        let (id, resumed) = match existing {
+            Some(id) => {
+                let resumed = resume_token.is_some();
+                self.take_over(id, session, resumed).await?;
+                (id, resumed)
+            }
+            None => (self.admit(user, media, session).await?, false),
+        };
+        let participant = &self.participants[&id];
+        let joined = ServerMessage::Joined {
+            participant_id: id,
+            meeting: MeetingInfo {
+                code: self.meeting.code.clone(),
+                title: self.meeting.title.clone(),
+                host_user_id: self.meeting.host_user_id,
+            },
+            participants: self
+                .participants
+                .values()
+                .filter(|p| p.id != id)
+                .map(|p| self.info(p))
+                .collect(),
+            ice_servers: self.config.ice_servers.clone(),
+            resume_token: participant.resume_token.clone(),
+            resumed,
+        };
+        self.send_to(id, joined);
+        let info = self.info(&self.participants[&id]);
+        let announce = if resumed || existing.is_some() {
+            ServerMessage::ParticipantUpdated { participant: info }
+        } else {
+            ServerMessage::ParticipantJoined { participant: info }
+        };
+        self.broadcast_except(id, announce);
+        Ok(id)
+    }
+
+    /// A new participant: a participation row, an SFU peer, a lifecycle step.
+    async fn admit(
+        &mut self,
+        user: AuthUser,
+        media: MediaState,
+        session: SessionLink,
+    ) -> Result<ParticipantId, ErrorBody> {
+        let id = self
+            .directory
+            .open_participation(self.meeting.id, user.user_id)
+            .await
+            .map_err(|e| {
+                warn!(error = %e, "could not open participation");
+                err(ErrorCode::Internal, "could not join the meeting")
+            })?;
+        if let Err(e) = self.join_sfu(id).await {
+            let _ = self.directory.close_participation(id).await;
+            return Err(e);
+        }
+        info!(participant = %id, user = user.user_id, "participant joined");
+        self.participants.insert(
+            id,
+            Participant {
+                id,
+                user,
+                media,
+                declared: HashMap::new(),
+                tracks: Vec::new(),
+                session: Some(session),
+                resume_token: new_resume_token(),
+                lost_until: None,
+            },
+        );
+        let t = self.lifecycle.connected(false);
+        self.apply(t).await;
+        Ok(id)
+    }
+
+    /// Moves an existing participant to a new session. Without a resume, its media
+    /// connections start afresh, because the new client has new peer connections.
+    async fn take_over(
+        &mut self,
+        id: ParticipantId,
+        session: SessionLink,
+        resumed: bool,
+    ) -> Result<(), ErrorBody> {
+        let was_lost = self.participants[&id].lost_until.is_some();
+        if !resumed {
+            self.sfu.leave(PeerId(id.0 as u64)).await;
+            self.join_sfu(id).await?;
+            let p = self.participants.get_mut(&id).expect("present");
+            p.tracks.clear();
+            p.declared.clear();
+        }
+        let p = self.participants.get_mut(&id).expect("present");
+        if let Some(old) = p.session.replace(session) {
+            old.close(
+                ErrorCode::Replaced,
+                "another session of this user joined the meeting",
+            );
+        }
+        p.lost_until = None;
+        if was_lost {
+            let t = self.lifecycle.connected(true);
+            self.apply(t).await;
+        }
+        info!(participant = %id, resumed, "participant took over by a new session");
+        Ok(())
+    }
+
+    async fn join_sfu(&mut self, id: ParticipantId) -> Result<(), ErrorBody> {
+        let (tx, mut rx) = mpsc::channel(64);
+        self.sfu.join(PeerId(id.0 as u64), tx).await.map_err(|e| {
+            warn!(error = %e, "SFU refused the peer");
+            err(
+                ErrorCode::Internal,
+                "the media server refused the participant",
+            )
+        })?;
+        // One forwarder per peer (not per packet): SFU events enter the room's queue.
+        let room = self.tx.clone();
+        tokio::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                if room
+                    .send(RoomCmd::Peer {
+                        participant: id,
+                        event,
+                    })
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Handles one request; true when it ended the room.
+    async fn request(&mut self, id: ParticipantId, session: u64, request: RoomRequest) -> bool {
+        let Some(p) = self.participants.get(&id) else {
+            return false;
+        };
+        if p.session.as_ref().map(|s| s.id) != Some(session) {
+            return false; // a replaced session's late message
+        }
+        let peer = PeerId(id.0 as u64);
+        match request {
+            RoomRequest::PublishOffer { sdp, tracks } => {
+                if tracks.len() > self.config.max_tracks_per_participant {
+                    self.send_error(id, ErrorCode::TooManyTracks, "too many tracks");
+                    return false;
+                }
+                let p = self.participants.get_mut(&id).expect("present");
+                p.declared = tracks.into_iter().map(|t| (t.mid, t.source)).collect();
+                match self.sfu.publish(peer, sdp).await {
+                    Ok(answer) => self.send_to(id, ServerMessage::PublishAnswer { sdp: answer }),
+                    Err(mm_sfu::SfuError::TooManyTracks) => {
+                        self.send_error(id, ErrorCode::TooManyTracks, "too many tracks")
+                    }
+                    Err(e) => self.send_error(id, ErrorCode::NegotiationFailed, e.to_string()),
+                }
+            }
+            RoomRequest::SubscriberAnswer { sdp } => {
+                if let Err(e) = self.sfu.subscriber_answer(peer, sdp).await {
+                    self.send_error(id, ErrorCode::NegotiationFailed, e.to_string());
+                }
+            }
+            RoomRequest::IceCandidate { pc, candidate } => {
+                let pc = match pc {
+                    PcKind::Publish => mm_sfu::PcKind::Publish,
+                    PcKind::Subscribe => mm_sfu::PcKind::Subscribe,
+                };
+                if let Err(e) = self.sfu.add_candidate(peer, pc, candidate).await {
+                    debug!(participant = %id, error = %e, "candidate refused");
+                }
+            }
+            RoomRequest::RestartSubscriber => {
+                if let Err(e) = self.sfu.restart_subscriber(peer).await {
+                    self.send_error(id, ErrorCode::NegotiationFailed, e.to_string());
+                }
+            }
+            RoomRequest::MediaState(media) => {
+                let p = self.participants.get_mut(&id).expect("present");
+                p.media = media;
+                let info = self.info(&self.participants[&id]);
+                self.broadcast(ServerMessage::ParticipantUpdated { participant: info });
+            }
+            RoomRequest::Chat { text } => {
+                let msg = ChatMessage {
+                    id: self.next_chat_id,
+                    participant_id: id,
+                    name: self.participants[&id].user.name.clone(),
+                    text,
+                    sent_at: chrono::Utc::now().to_rfc3339(),
+                };
+                self.next_chat_id += 1;
+                self.broadcast(ServerMessage::Chat(msg));
+            }
+            RoomRequest::EndMeeting => {
+                if self.participants[&id].user.user_id != self.meeting.host_user_id {
+                    self.send_error(id, ErrorCode::NotHost, "only the host can end the meeting");
+                    return false;
+                }
+                self.end(EndReason::HostEnded).await;
+                return true;
+            }
+            RoomRequest::Leave => {
+                self.remove(id, LeaveReason::Left).await;
+            }
+        }
+        false
+    }
+
+    /// The session's connection ended without a `leave`: keep the participant for the grace.
+    async fn session_gone(&mut self, id: ParticipantId, session: u64) {
+        let grace = self.config.reconnect_grace;
+        let Some(p) = self.participants.get_mut(&id) else {
+            return;
+        };
+        if p.session.as_ref().map(|s| s.id) != Some(session) {
+            return;
+        }
+        p.session = None;
+        p.lost_until = Some(Instant::now() + grace);
+        info!(participant = %id, "connection lost; waiting for a reconnect");
+        let info = self.info(&self.participants[&id]);
+        self.broadcast_except(id, ServerMessage::ParticipantUpdated { participant: info });
+        let t = self.lifecycle.lost(Instant::now());
+        self.apply(t).await;
+    }
+
+    async fn peer_event(&mut self, id: ParticipantId, event: PeerEvent) {
+        if !self.participants.contains_key(&id) {
+            return;
+        }
+        match event {
+            PeerEvent::SubscriberOffer { sdp, tracks } => {
+                let tracks = tracks
+                    .into_iter()
+                    .map(|t| {
+                        let publisher = ParticipantId(t.publisher.0 as i64);
+                        RemoteTrack {
+                            source: self.source_of(publisher, &t.track.to_string(), t.kind),
+                            mid: t.mid,
+                            participant_id: publisher,
+                            track_id: t.track.to_string(),
+                            kind: kind(t.kind),
+                        }
+                    })
+                    .collect();
+                self.send_to(id, ServerMessage::SubscriberOffer { sdp, tracks });
+            }
+            PeerEvent::Published { tracks } => {
+                let p = self.participants.get_mut(&id).expect("present");
+                p.tracks = tracks
+                    .into_iter()
+                    .map(|t| PublishedTrack {
+                        source: p
+                            .declared
+                            .get(&t.mid)
+                            .copied()
+                            .unwrap_or(default_source(t.kind)),
+                        track_id: t.id.to_string(),
+                        kind: kind(t.kind),
+                    })
+                    .collect();
+                let info = self.info(&self.participants[&id]);
+                self.broadcast(ServerMessage::ParticipantUpdated { participant: info });
+            }
+            PeerEvent::ConnectionState { pc, state } => {
+                debug!(participant = %id, ?pc, ?state, "media connection state");
+            }
+            PeerEvent::Closed { reason } => {
+                warn!(participant = %id, %reason, "media peer closed by the SFU");
+                self.send_error(id, ErrorCode::Internal, "the media connection failed");
+                if let Some(p) = self.participants.get(&id)
+                    && let Some(s) = &p.session
+                {
+                    s.close(ErrorCode::Internal, "media connection failed");
+                }
+                self.remove(id, LeaveReason::Failed).await;
+            }
+        }
+    }
+
+    fn source_of(
+        &self,
+        publisher: ParticipantId,
+        track: &str,
+        k: mm_sfu::MediaKind,
+    ) -> TrackSource {
+        self.participants
+            .get(&publisher)
+            .and_then(|p| p.tracks.iter().find(|t| t.track_id == track))
+            .map(|t| t.source)
+            .unwrap_or(default_source(k))
+    }
+
+    /// Removes a participant for good: SFU peer, participation row, the others are told.
+    async fn remove(&mut self, id: ParticipantId, reason: LeaveReason) {
+        let Some(p) = self.participants.remove(&id) else {
+            return;
+        };
+        self.sfu.leave(PeerId(id.0 as u64)).await;
+        if let Err(e) = self.directory.close_participation(id).await {
+            warn!(participant = %id, error = %e, "could not close participation");
+        }
+        if let Some(s) = &p.session {
+            s.close_normal("left the meeting");
+        }
+        info!(participant = %id, ?reason, "participant left");
+        self.broadcast(ServerMessage::ParticipantLeft {
+            participant_id: id,
+            reason,
+        });
+        let was_connected = p.lost_until.is_none();
+        let _ = self.lifecycle.left(was_connected, Instant::now());
+    }
+
+    /// Persists a lifecycle transition; true when it ended the room.
+    async fn apply(&mut self, t: Transition) -> bool {
+        match t {
+            Transition::None => false,
+            Transition::To(status) => {
+                if let Err(e) = self
+                    .directory
+                    .set_meeting_status(self.meeting.id, status)
+                    .await
+                {
+                    warn!(error = %e, ?status, "could not persist meeting status");
+                }
+                false
+            }
+            Transition::End(reason) => {
+                self.finish(reason).await;
+                true
+            }
+        }
+    }
+
+    /// Ends the meeting from outside the lifecycle's own timers (host, REST, shutdown).
+    async fn end(&mut self, reason: EndReason) {
+        let _ = self.lifecycle.end(reason);
+        self.finish(reason).await;
+    }
+
+    /// Persists the end first (so whoever is told can rely on it), then tells everyone and
+    /// closes every session and the SFU room.
+    async fn finish(&mut self, reason: EndReason) {
+        info!(?reason, "meeting ended");
+        if let Err(e) = self
+            .directory
+            .set_meeting_status(self.meeting.id, MeetingStatus::Ended)
+            .await
+        {
+            warn!(error = %e, "could not persist the meeting's end");
+        }
+        self.close_participations().await;
+        self.broadcast(ServerMessage::MeetingEnded { reason });
+        for p in self.participants.values() {
+            if let Some(s) = &p.session {
+                s.close(ErrorCode::MeetingEnded, "the meeting has ended");
+            }
+        }
+        self.participants.clear();
+        self.sfu.close().await;
+    }
+
+    /// Server shutdown: participations are closed but the meeting is only paused, so people
+    /// can come back to it after the restart.
+    async fn shutdown(&mut self) {
+        self.close_participations().await;
+        if !self.participants.is_empty() && self.lifecycle.status() != MeetingStatus::Ended {
+            let _ = self
+                .directory
+                .set_meeting_status(self.meeting.id, MeetingStatus::Paused)
+                .await;
+        }
+        for p in self.participants.values() {
+            if let Some(s) = &p.session {
+                s.send(Outbound::Close {
+                    code: 1001,
+                    reason: "server shutting down".into(),
+                });
+            }
+        }
+        self.participants.clear();
+        self.sfu.close().await;
+    }
+
+    async fn close_participations(&self) {
+        for id in self.participants.keys() {
+            if let Err(e) = self.directory.close_participation(*id).await {
+                warn!(participant = %id, error = %e, "could not close participation");
+            }
+        }
+    }
+
+    fn info(&self, p: &Participant) -> ParticipantInfo {
+        ParticipantInfo {
+            id: p.id,
+            user_id: p.user.user_id,
+            name: p.user.name.clone(),
+            is_host: p.user.user_id == self.meeting.host_user_id,
+            connection: if p.lost_until.is_some() {
+                ConnectionState::Reconnecting
+            } else {
+                ConnectionState::Connected
+            },
+            media: p.media,
+            tracks: p.tracks.clone(),
+        }
+    }
+
+    fn send_to(&mut self, id: ParticipantId, msg: ServerMessage) {
+        let Some(p) = self.participants.get_mut(&id) else {
+            return;
+        };
+        if let Some(s) = &p.session
+            && !s.send(Outbound::Message(msg))
+        {
+            // Too slow to keep up: drop the session; it may come back with its resume token.
+            warn!(participant = %id, "session outbox full; disconnecting it");
+            let session = s.id;
+            let tx = self.tx.clone();
+            p.session = None;
+            tokio::spawn(async move {
+                let _ = tx
+                    .send(RoomCmd::SessionGone {
+                        participant: id,
+                        session,
+                    })
+                    .await;
+            });
+        }
+    }
+
+    fn send_error(&mut self, id: ParticipantId, code: ErrorCode, message: impl Into<String>) {
+        self.send_to(id, ServerMessage::error(code, message));
+    }
+
+    fn broadcast(&mut self, msg: ServerMessage) {
+        let ids: Vec<ParticipantId> = self.participants.keys().copied().collect();
+        for id in ids {
+            self.send_to(id, msg.clone());
+        }
+    }
+
+    fn broadcast_except(&mut self, except: ParticipantId, msg: ServerMessage) {
+        let ids: Vec<ParticipantId> = self
+            .participants
+            .keys()
+            .copied()
+            .filter(|id| *id != except)
+            .collect();
+        for id in ids {
+            self.send_to(id, msg.clone());
+        }
+    }
+}
+
+fn err(code: ErrorCode, message: &str) -> ErrorBody {
+    ErrorBody {
+        code,
+        message: message.into(),
+    }
+}
+
+fn kind(k: mm_sfu::MediaKind) -> MediaKind {
+    match k {
+        mm_sfu::MediaKind::Audio => MediaKind::Audio,
+        mm_sfu::MediaKind::Video => MediaKind::Video,
+    }
+}
+
+fn default_source(k: mm_sfu::MediaKind) -> TrackSource {
+    match k {
+        mm_sfu::MediaKind::Audio => TrackSource::Microphone,
+        mm_sfu::MediaKind::Video => TrackSource::Camera,
+    }
+}
+
+/// 128 random bits: whoever holds it can take the participant over.
+fn new_resume_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,320 @@
+//! The server's configuration: typed, with defaults, read from an optional TOML file and
+//! overridden by environment variables, then by command-line flags. `--help` lists every key.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use serde::Deserialize;
+
+/// Every setting is optional here; [`Config::load`] fills the defaults. A key is set in the
+/// file as `snake_case = value`, in the environment as `SCREAMING_CASE`, or as `--kebab-case`.
+#[derive(Parser, Deserialize, Default)]
+#[command(
+    name = "mini-meeting",
+    version,
+    about = "Mini Meeting: meetings, signaling and the SFU in one server"
+)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// TOML file with any of the keys below (environment and flags override it)
+    #[arg(long, env = "CONFIG_FILE")]
+    #[serde(skip)]
+    pub config_file: Option<PathBuf>,
+    /// HTTP listen address [default: 127.0.0.1:8080]
+    #[arg(long, env = "HTTP_ADDR")]
+    pub http_addr: Option<SocketAddr>,
+    /// Directory for the SQLite file and the generated JWT secret [default: ./data]
+    #[arg(long, env = "DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite:PATH or postgres://... [default: sqlite:<DATA_DIR>/mini-meeting.db]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// redis://host:port for the cache and bus; unset = in-process
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// HMAC secret for access tokens (32+ bytes); unset = generated once and kept under DATA_DIR
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// `iss` and `aud` of access tokens [default: mini-meeting]
+    #[arg(long, env = "JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// Access token lifetime in seconds [default: 900]
+    #[arg(long, env = "ACCESS_TOKEN_TTL_SECS")]
+    pub access_token_ttl_secs: Option<u64>,
+    /// Refresh token lifetime in seconds [default: 2592000 = 30 days]
+    #[arg(long, env = "REFRESH_TOKEN_TTL_SECS")]
+    pub refresh_token_ttl_secs: Option<u64>,
+    /// Comma-separated browser origins allowed besides the server's own (CORS and WebSocket)
+    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Option<Vec<String>>,
+    /// Trust X-Forwarded-For for the client address (behind a reverse proxy) [default: false]
+    #[arg(long, env = "TRUST_PROXY")]
+    pub trust_proxy: Option<bool>,
+    /// text or json [default: text]
+    #[arg(long, env = "LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// tracing filter, e.g. info or mini_meeting=debug [default: info]
+    #[arg(long, env = "LOG_LEVEL")]
+    pub log_level: Option<String>,
+    /// The built web app to serve [default: web/dist]
+    #[arg(long, env = "WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
+    /// UDP address of the first media worker; worker i uses port + i [default: 127.0.0.1:40000]
+    #[arg(long, env = "SFU_UDP_ADDR")]
+    pub sfu_udp_addr: Option<SocketAddr>,
+    /// Comma-separated IPs announced in ICE candidates (NAT 1:1) [default: the UDP address's IP]
+    #[arg(long, env = "SFU_PUBLIC_IPS", value_delimiter = ',')]
+    pub sfu_public_ips: Option<Vec<IpAddr>>,
+    /// Comma-separated networks media may come from, e.g. 10.0.0.0/8 [default: any]
+    #[arg(long, env = "SFU_ALLOWED_NETWORKS", value_delimiter = ',')]
+    pub sfu_allowed_networks: Option<Vec<String>>,
+    /// Number of media workers, each with its own UDP port and thread [default: 1]
+    #[arg(long, env = "SFU_WORKERS")]
+    pub sfu_workers: Option<usize>,
+    /// SO_RCVBUF/SO_SNDBUF of the media sockets in bytes [default: 4194304]
+    #[arg(long, env = "SFU_SOCKET_BUFFER_BYTES")]
+    pub sfu_socket_buffer_bytes: Option<usize>,
+    /// STUN/TURN servers for clients: comma-separated URLs, or a JSON array of
+    /// {"urls":[...],"username":..,"credential":..} [default: none]
+    #[arg(long, env = "ICE_SERVERS")]
+    pub ice_servers: Option<String>,
+    /// Seconds a participant may take to come back after its connection dropped [default: 30]
+    #[arg(long, env = "RECONNECT_GRACE_SECS")]
+    pub reconnect_grace_secs: Option<u64>,
+    /// Seconds an empty meeting stays open before it ends [default: 60]
+    #[arg(long, env = "EMPTY_MEETING_GRACE_SECS")]
+    pub empty_meeting_grace_secs: Option<u64>,
+    /// Seconds a paused meeting (everyone reconnecting) waits before it ends [default: 300]
+    #[arg(long, env = "PAUSED_TIMEOUT_SECS")]
+    pub paused_timeout_secs: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The resolved configuration. Not `Debug`: it holds secrets that must never be logged.
+pub struct Config {
+    pub http_addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub jwt_secret: Option<String>,
+    pub jwt_issuer: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub cors_origins: Vec<String>,
+    pub trust_proxy: bool,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub web_dir: PathBuf,
+    pub sfu: mm_sfu::SfuConfig,
+    pub ice_servers: Vec<mm_signaling::protocol::IceServer>,
+    pub reconnect_grace: Duration,
+    pub empty_meeting_grace: Duration,
+    pub paused_timeout: Duration,
+}
+
+macro_rules! overlay {
+    ($top:expr, $base:expr, $($field:ident),*) => {
+        $( if $top.$field.is_none() { $top.$field = $base.$field.take(); } )*
+    };
+}
+
+impl Config {
+    /// Flags and environment, over the file named by `--config-file`, over the defaults.
+    pub fn load() -> Result<Self> {
+        Self::from_settings(Settings::parse())
+    }
+
+    pub fn from_settings(mut s: Settings) -> Result<Self> {
+        if let Some(path) = s.config_file.clone() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let mut file: Settings =
+                toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+            overlay!(
+                s,
+                file,
+                http_addr,
+                data_dir,
+                database_url,
+                redis_url,
+                jwt_secret,
+                jwt_issuer,
+                access_token_ttl_secs,
+                refresh_token_ttl_secs,
+                cors_origins,
+                trust_proxy,
+                log_format,
+                log_level,
+                web_dir,
+                sfu_udp_addr,
+                sfu_public_ips,
+                sfu_allowed_networks,
+                sfu_workers,
+                sfu_socket_buffer_bytes,
+                ice_servers,
+                reconnect_grace_secs,
+                empty_meeting_grace_secs,
+                paused_timeout_secs
+            );
+        }
+        let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("data"));
+        let database_url = s
+            .database_url
+            .unwrap_or_else(|| format!("sqlite:{}", data_dir.join("mini-meeting.db").display()));
+        let sfu_defaults = mm_sfu::SfuConfig::default();
+        let bind = s
+            .sfu_udp_addr
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 40000)));
+        let public_ips = s.sfu_public_ips.unwrap_or_default();
+        if public_ips.is_empty() && bind.ip().is_unspecified() {
+            bail!(
+                "SFU_UDP_ADDR binds every interface: set SFU_PUBLIC_IPS to the address clients reach"
+            );
+        }
+        let allowed_networks = s
+            .sfu_allowed_networks
+            .unwrap_or_default()
+            .iter()
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| {
+                n.trim()
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("SFU_ALLOWED_NETWORKS: {n}: {e}"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let workers = s.sfu_workers.unwrap_or(1);
+        if workers == 0 {
+            bail!("SFU_WORKERS must be at least 1");
+        }
+        Ok(Config {
+            http_addr: s
+                .http_addr
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            data_dir,
+            database_url,
+            redis_url: s.redis_url.filter(|u| !u.is_empty()),
+            jwt_secret: s.jwt_secret.filter(|u| !u.is_empty()),
+            jwt_issuer: s.jwt_issuer.unwrap_or_else(|| "mini-meeting".into()),
+            access_token_ttl: Duration::from_secs(s.access_token_ttl_secs.unwrap_or(900)),
+            refresh_token_ttl: Duration::from_secs(
+                s.refresh_token_ttl_secs.unwrap_or(30 * 24 * 3600),
+            ),
+            cors_origins: s.cors_origins.unwrap_or_default(),
+            trust_proxy: s.trust_proxy.unwrap_or(false),
+            log_format: s.log_format.unwrap_or_default(),
+            log_level: s.log_level.unwrap_or_else(|| "info".into()),
+            web_dir: s.web_dir.unwrap_or_else(|| PathBuf::from("web/dist")),
+            sfu: mm_sfu::SfuConfig {
+                bind,
+                public_ips,
+                allowed_networks,
+                workers,
+                socket_buffer_bytes: s
+                    .sfu_socket_buffer_bytes
+                    .unwrap_or(sfu_defaults.socket_buffer_bytes),
+                ..sfu_defaults
+            },
+            ice_servers: parse_ice_servers(s.ice_servers.as_deref().unwrap_or(""))?,
+            reconnect_grace: Duration::from_secs(s.reconnect_grace_secs.unwrap_or(30)),
+            empty_meeting_grace: Duration::from_secs(s.empty_meeting_grace_secs.unwrap_or(60)),
+            paused_timeout: Duration::from_secs(s.paused_timeout_secs.unwrap_or(300)),
+        })
+    }
+}
+
+/// `stun:a,turn:b` or a JSON array of RTCIceServer-like objects.
+fn parse_ice_servers(text: &str) -> Result<Vec<mm_signaling::protocol::IceServer>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    if text.starts_with('[') {
+        return serde_json::from_str(text).context("ICE_SERVERS is not a JSON array of servers");
+    }
+    Ok(text
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(|u| mm_signaling::protocol::IceServer {
+            urls: vec![u.to_string()],
+            username: None,
+            credential: None,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_local_and_embedded() {
+        let c = Config::from_settings(Settings::default()).unwrap();
+        assert_eq!(c.http_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite:data/mini-meeting.db");
+        assert!(c.redis_url.is_none());
+        assert_eq!(c.sfu.workers, 1);
+        assert_eq!(c.access_token_ttl, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn file_values_fill_what_env_and_flags_leave_unset() {
+        let dir = std::env::temp_dir().join(format!("mm-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mm.toml");
+        std::fs::write(
+            &path,
+            "http_addr = \"127.0.0.1:9000\"\nlog_level = \"debug\"\n",
+        )
+        .unwrap();
+        let s = Settings {
+            config_file: Some(path),
+            log_level: Some("warn".into()),
+            ..Settings::default()
+        };
+        let c = Config::from_settings(s).unwrap();
+        assert_eq!(c.http_addr.port(), 9000);
+        assert_eq!(c.log_level, "warn", "a flag or env var beats the file");
+    }
+
+    #[test]
+    fn unknown_file_keys_and_bad_values_are_errors() {
+        let dir = std::env::temp_dir().join(format!("mm-config-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mm.toml");
+        std::fs::write(&path, "htp_addr = \"x\"\n").unwrap();
+        let s = Settings {
+            config_file: Some(path),
+            ..Settings::default()
+        };
+        assert!(Config::from_settings(s).is_err());
+        let s = Settings {
+            sfu_udp_addr: Some("0.0.0.0:40000".parse().unwrap()),
+            ..Settings::default()
+        };
+        assert!(
+            Config::from_settings(s).is_err(),
+            "unspecified bind needs public IPs"
+        );
+    }
+
+    #[test]
+    fn ice_servers_parse_from_list_or_json() {
+        let l = parse_ice_servers("stun:a:3478, turn:b").unwrap();
+        assert_eq!(l.len(), 2);
+        let j =
+            parse_ice_servers(r#"[{"urls":["turn:t"],"username":"u","credential":"c"}]"#).unwrap();
+        assert_eq!(j[0].username.as_deref(), Some("u"));
+        assert!(parse_ice_servers("[nope").is_err());
+    }
+}

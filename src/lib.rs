@@ -1,0 +1,11 @@
+//! The Mini Meeting server binary's library: configuration and wiring, so end-to-end tests
+//! can start the same server the binary runs.
+
+pub mod config;
+mod meeting_directory;
+pub mod server;
+pub mod telemetry;
+mod web_app;
+
+pub use config::Config;
+pub use server::Server;

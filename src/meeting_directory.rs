@@ -1,0 +1,91 @@
+//! The bridge from signaling to the API crate: signaling asks, the token service and the
+//! repositories answer. Only the binary knows both sides.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use mm_api::{MeetingId, ParticipationId, Store, TokenService, UserId};
+use mm_signaling::protocol::ParticipantId;
+use mm_signaling::{AuthUser, Directory, DirectoryError, MeetingRecord, MeetingStatus};
+
+pub struct MeetingDirectory {
+    pub store: Store,
+    pub tokens: TokenService,
+}
+
+fn storage(e: mm_api::Error) -> DirectoryError {
+    DirectoryError::Storage(e.to_string())
+}
+
+#[async_trait]
+impl Directory for MeetingDirectory {
+    async fn authenticate(&self, token: &str) -> Result<AuthUser, DirectoryError> {
+        let claims = self
+            .tokens
+            .verify_access(token)
+            .await
+            .map_err(|_| DirectoryError::Unauthenticated)?;
+        let user = self
+            .store
+            .user_by_id(claims.user_id())
+            .await
+            .map_err(storage)?
+            .ok_or(DirectoryError::Unauthenticated)?;
+        Ok(AuthUser {
+            user_id: user.id.0,
+            name: user.name,
+        })
+    }
+
+    async fn find_meeting(&self, code: &str) -> Result<Option<MeetingRecord>, DirectoryError> {
+        let meeting = self.store.meeting_by_code(code).await.map_err(storage)?;
+        Ok(meeting.map(|m| MeetingRecord {
+            id: m.id.0,
+            code: m.code,
+            title: m.title,
+            host_user_id: m.host_id.0,
+            status: match m.status {
+                mm_api::MeetingStatus::Created => MeetingStatus::Created,
+                mm_api::MeetingStatus::Active => MeetingStatus::Active,
+                mm_api::MeetingStatus::Paused => MeetingStatus::Paused,
+                mm_api::MeetingStatus::Ended => MeetingStatus::Ended,
+            },
+        }))
+    }
+
+    async fn open_participation(
+        &self,
+        meeting_id: i64,
+        user_id: i64,
+    ) -> Result<ParticipantId, DirectoryError> {
+        let p = self
+            .store
+            .open_participation(MeetingId(meeting_id), UserId(user_id), Utc::now())
+            .await
+            .map_err(storage)?;
+        Ok(ParticipantId(p.id.0))
+    }
+
+    async fn close_participation(&self, id: ParticipantId) -> Result<(), DirectoryError> {
+        self.store
+            .close_participation(ParticipationId(id.0), Utc::now())
+            .await
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    async fn set_meeting_status(
+        &self,
+        meeting_id: i64,
+        status: MeetingStatus,
+    ) -> Result<(), DirectoryError> {
+        let id = MeetingId(meeting_id);
+        let now = Utc::now();
+        match status {
+            MeetingStatus::Created => return Ok(()),
+            MeetingStatus::Active => self.store.mark_meeting_active(id, now).await.map(drop),
+            MeetingStatus::Paused => self.store.mark_meeting_paused(id).await.map(drop),
+            MeetingStatus::Ended => self.store.mark_meeting_ended(id, now).await.map(drop),
+        }
+        .map_err(storage)
+    }
+}

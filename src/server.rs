@@ -1,0 +1,205 @@
+//! Wiring: storage, cache, the SFU, signaling and the HTTP routes in one server, started and
+//! stopped in order.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use axum::Router;
+use futures_util::StreamExt;
+use mm_api::{ApiConfig, AppState, Cache, MeetingEvent, Secret, Store};
+use mm_signaling::{Hub, SignalingConfig};
+use tokio::net::TcpListener;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::meeting_directory::MeetingDirectory;
+use crate::web_app;
+
+/// A started server: its sockets are bound, it serves once [`Server::run_until`] runs.
+pub struct Server {
+    listener: TcpListener,
+    app: Router,
+    hub: Hub,
+    sfu: mm_sfu::Sfu,
+    store: Store,
+    http_addr: SocketAddr,
+}
+
+impl Server {
+    pub async fn start(config: Config) -> Result<Self> {
+        let store = Store::connect(&config.database_url)
+            .await
+            .context("connecting to the database")?;
+        let closed = store
+            .close_all_open_participations(chrono::Utc::now())
+            .await?;
+        if closed > 0 {
+            info!(closed, "closed participations left open by an earlier run");
+        }
+        let cache = Cache::connect(config.redis_url.as_deref())
+            .await
+            .context("connecting to the cache")?;
+        let mut api_config = ApiConfig::new(jwt_secret(&config)?);
+        api_config.issuer = config.jwt_issuer.clone();
+        api_config.audience = config.jwt_issuer.clone();
+        api_config.access_ttl = config.access_token_ttl;
+        api_config.refresh_ttl = config.refresh_token_ttl;
+        api_config.cors_origins = config.cors_origins.clone();
+        api_config.trust_proxy = config.trust_proxy;
+        let state = AppState::new(api_config, store.clone(), cache.clone())?;
+        let tokens = state.tokens().clone();
+
+        let sfu = mm_sfu::Sfu::start(config.sfu.clone())
+            .await
+            .context("starting the SFU")?;
+        info!(udp = ?sfu.local_addrs(), "SFU started");
+
+        let signaling = SignalingConfig {
+            reconnect_grace: config.reconnect_grace,
+            empty_grace: config.empty_meeting_grace,
+            paused_timeout: config.paused_timeout,
+            allowed_origins: config.cors_origins.clone(),
+            ice_servers: config.ice_servers.clone(),
+            ..SignalingConfig::default()
+        };
+        let directory = Arc::new(MeetingDirectory {
+            store: store.clone(),
+            tokens,
+        });
+        let hub = Hub::new(signaling, directory, sfu.clone());
+        follow_meeting_events(&cache, hub.clone()).await?;
+        register_gauges(&state, &hub, &sfu);
+
+        let app = Router::new()
+            .merge(mm_signaling::router(hub.clone()))
+            .merge(mm_api::router(state))
+            .fallback_service(web_app::router(&config.web_dir));
+        let listener = TcpListener::bind(config.http_addr)
+            .await
+            .with_context(|| format!("binding {}", config.http_addr))?;
+        let http_addr = listener.local_addr()?;
+        Ok(Self {
+            listener,
+            app,
+            hub,
+            sfu,
+            store,
+            http_addr,
+        })
+    }
+
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    pub fn sfu_addrs(&self) -> Vec<SocketAddr> {
+        self.sfu.local_addrs()
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish,
+    /// closes every room (participations get `left_at`), the SFU and the database pool.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        let hub = self.hub.clone();
+        let service = self.app.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // WebSockets are long-lived: end them now so the graceful shutdown can finish.
+                hub.shutdown().await;
+            })
+            .await?;
+        self.sfu.shutdown().await;
+        self.store.close().await;
+        info!("stopped");
+        Ok(())
+    }
+}
+
+/// The configured secret, or one generated on first start and kept in the data directory.
+fn jwt_secret(config: &Config) -> Result<Secret> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(Secret::new(secret.as_bytes().to_vec())?);
+    }
+    let path = config.data_dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read(&path) {
+        return Ok(Secret::new(existing)?);
+    }
+    warn!(path = %path.display(), "JWT_SECRET is not set; generated one and keeping it in the data directory (set JWT_SECRET in production)");
+    let secret = Secret::random();
+    write_private(&path, secret.expose())?;
+    Ok(secret)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(path)?, bytes)?;
+    Ok(())
+}
+
+/// Meetings ended through the REST API (on this node or another) close their live rooms.
+async fn follow_meeting_events(cache: &Cache, hub: Hub) -> Result<()> {
+    let mut events = cache
+        .subscribe(mm_api::MEETING_EVENTS_CHANNEL)
+        .await?
+        .into_stream();
+    tokio::spawn(async move {
+        while let Some(payload) = events.next().await {
+            match serde_json::from_slice::<MeetingEvent>(&payload) {
+                Ok(MeetingEvent::Ended { code }) => {
+                    hub.end_meeting(&code, mm_signaling::protocol::EndReason::HostEnded)
+                        .await
+                }
+                Err(e) => warn!(error = %e, "unreadable meeting event"),
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Room, participant and SFU gauges on `/metrics`, refreshed every few seconds.
+fn register_gauges(state: &AppState, hub: &Hub, sfu: &mm_sfu::Sfu) {
+    let metrics = state.metrics().clone();
+    let hub = hub.clone();
+    let sfu = sfu.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            let h = hub.stats().await;
+            let s = sfu.stats().await;
+            metrics.set_gauge(
+                "mm_rooms",
+                "Live rooms (meetings with someone in them)",
+                h.rooms as f64,
+            );
+            metrics.set_gauge(
+                "mm_participants",
+                "Participants in live rooms",
+                h.participants as f64,
+            );
+            metrics.set_gauge("mm_sfu_peers", "Peers on the SFU", s.peers as f64);
+            metrics.set_gauge(
+                "mm_sfu_up_tracks",
+                "Published tracks on the SFU",
+                s.up_tracks as f64,
+            );
+            metrics.set_gauge(
+                "mm_sfu_down_tracks",
+                "Forwarded track subscriptions on the SFU",
+                s.down_tracks as f64,
+            );
+        }
+    });
+}

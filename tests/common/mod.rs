@@ -1,0 +1,267 @@
+//! Shared by the end-to-end tests: a real server on port 0 (SQLite always, PostgreSQL when
+//! `TEST_DATABASE_URL` is set), REST helpers and a raw signaling client.
+
+#![allow(dead_code)]
+
+pub mod ws_client;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use mini_meeting::config::Settings;
+use mini_meeting::{Config, Server};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub use ws_client::WsClient;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backends this run covers: PostgreSQL only when configured, and then it must answer.
+pub fn backends() -> Vec<Backend> {
+    let mut b = vec![Backend::Sqlite];
+    if std::env::var("TEST_DATABASE_URL").is_ok() {
+        b.push(Backend::Postgres);
+    } else {
+        eprintln!("TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+    }
+    b
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub ws_url: String,
+    pub database_url: String,
+    pub backend: Backend,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    dir: PathBuf,
+    http: reqwest::Client,
+}
+
+/// Short lifecycle timers so the tests can watch them expire.
+pub struct Timers {
+    pub reconnect_grace_secs: u64,
+    pub empty_meeting_grace_secs: u64,
+    pub paused_timeout_secs: u64,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        Self {
+            reconnect_grace_secs: 30,
+            empty_meeting_grace_secs: 60,
+            paused_timeout_secs: 300,
+        }
+    }
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, Timers::default()).await
+    }
+
+    pub async fn start_with(backend: Backend, timers: Timers) -> Self {
+        let dir = std::env::temp_dir().join(format!("mm-e2e-{}", rand_suffix()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let database_url = match backend {
+            Backend::Sqlite => format!("sqlite:{}", dir.join("mm.db").display()),
+            Backend::Postgres => pg_schema_url().await,
+        };
+        let settings = Settings {
+            http_addr: Some("127.0.0.1:0".parse().unwrap()),
+            data_dir: Some(dir.clone()),
+            database_url: Some(database_url.clone()),
+            redis_url: match backend {
+                Backend::Postgres => std::env::var("TEST_REDIS_URL").ok(),
+                Backend::Sqlite => None,
+            },
+            jwt_secret: Some("e2e-secret-e2e-secret-e2e-secret-e2e".into()),
+            web_dir: Some(dir.join("no-web")),
+            sfu_udp_addr: Some("127.0.0.1:0".parse().unwrap()),
+            sfu_public_ips: Some(vec!["127.0.0.1".parse().unwrap()]),
+            sfu_allowed_networks: Some(vec!["127.0.0.0/8".into()]),
+            reconnect_grace_secs: Some(timers.reconnect_grace_secs),
+            empty_meeting_grace_secs: Some(timers.empty_meeting_grace_secs),
+            paused_timeout_secs: Some(timers.paused_timeout_secs),
+            ..Settings::default()
+        };
+        let config = Config::from_settings(settings).unwrap();
+        mini_meeting::telemetry::init(config.log_format, "warn");
+        let server = Server::start(config).await.expect("server starts");
+        let addr = server.http_addr();
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(server.run_until(async {
+            let _ = rx.await;
+        }));
+        TestServer {
+            base: format!("http://{addr}"),
+            ws_url: format!("ws://{addr}/ws"),
+            database_url,
+            backend,
+            shutdown: Some(tx),
+            task: Some(task),
+            dir,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Graceful stop, as on SIGTERM.
+    pub async fn stop(mut self) {
+        self.shut_down().await;
+    }
+
+    /// Graceful stop that keeps the data directory; returns it (the caller removes it).
+    pub async fn stop_keeping_data(mut self) -> PathBuf {
+        self.shut_down().await;
+        std::mem::take(&mut self.dir)
+    }
+
+    async fn shut_down(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+
+    /// Registers a user; returns (access token, user id).
+    pub async fn user(&self, name: &str) -> (String, i64) {
+        let email = format!("{}-{}@example.org", name.to_lowercase(), rand_suffix());
+        let res = self
+            .http
+            .post(format!("{}/api/auth/register", self.base))
+            .json(&json!({"email": email, "password": "correct horse battery", "name": name}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.unwrap();
+        (
+            body["access_token"].as_str().unwrap().to_string(),
+            body["user"]["id"].as_i64().unwrap(),
+        )
+    }
+
+    pub async fn create_meeting(&self, token: &str, title: &str) -> String {
+        let res = self
+            .http
+            .post(format!("{}/api/meetings", self.base))
+            .bearer_auth(token)
+            .json(&json!({ "title": title }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.unwrap();
+        body["code"].as_str().unwrap().to_string()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, token: &str, path: &str) -> (u16, Value) {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn meeting_status(&self, token: &str, code: &str) -> String {
+        let (_, m) = self.get(token, &format!("/api/meetings/{code}")).await;
+        m["status"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// Polls until the meeting reaches `status` (lifecycle timers run on the server).
+    pub async fn wait_status(&self, token: &str, code: &str, status: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let now = self.meeting_status(token, code).await;
+            if now == status {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "meeting {code} stayed {now:?}, expected {status:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn participants(&self, token: &str, code: &str) -> Vec<Value> {
+        let (status, body) = self
+            .get(token, &format!("/api/meetings/{code}/participants"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        match body {
+            Value::Array(items) => items,
+            other => other["items"].as_array().cloned().unwrap_or_default(),
+        }
+    }
+
+    /// A signaling client that has said hello.
+    pub async fn ws(&self, token: &str) -> WsClient {
+        let mut c = WsClient::connect(&self.ws_url).await;
+        c.send(json!({"type": "hello", "version": 1, "token": token}))
+            .await;
+        c.expect("welcome").await;
+        c
+    }
+
+    /// A signaling client that has joined `code`; returns it and the `joined` message.
+    pub async fn joined(&self, token: &str, code: &str) -> (WsClient, Value) {
+        let mut c = self.ws(token).await;
+        c.send(json!({"type": "join", "meeting_code": code})).await;
+        let joined = c.expect("joined").await;
+        (c, joined)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if !self.dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+pub fn rand_suffix() -> String {
+    use rand::Rng;
+    let n: u64 = rand::rng().random();
+    format!("{n:x}")
+}
+
+/// A fresh schema per test server, so tests on one PostgreSQL database never see each other.
+async fn pg_schema_url() -> String {
+    use sqlx::Connection;
+    let url = std::env::var("TEST_DATABASE_URL").unwrap();
+    let schema = format!("mm_e2e_{}", rand_suffix());
+    let mut conn = sqlx::PgConnection::connect(&url)
+        .await
+        .expect("TEST_DATABASE_URL is set but PostgreSQL does not answer");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-c%20search_path%3D{schema}")
+}

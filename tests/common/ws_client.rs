@@ -1,0 +1,101 @@
+//! A raw signaling client for protocol tests: sends any frame, waits for typed messages.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Long enough for a loaded CI machine; a bound, not a timing assertion.
+const WAIT: Duration = Duration::from_secs(15);
+
+pub struct WsClient {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Messages received while waiting for another type, in order.
+    pub seen: Vec<Value>,
+}
+
+impl WsClient {
+    pub async fn connect(url: &str) -> Self {
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Self {
+            ws,
+            seen: Vec::new(),
+        }
+    }
+
+    pub async fn send(&mut self, v: Value) {
+        self.send_text(v.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: String) {
+        self.ws.send(Message::Text(text.into())).await.unwrap();
+    }
+
+    /// Sends, ignoring failure (the server may already have closed the socket).
+    pub async fn try_send_text(&mut self, text: String) -> bool {
+        self.ws.send(Message::Text(text.into())).await.is_ok()
+    }
+
+    /// The next JSON message, or None when the socket closed.
+    pub async fn next(&mut self) -> Option<Value> {
+        loop {
+            let frame = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("no message from the server in time");
+            match frame {
+                Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// Waits for a message of type `kind` that satisfies `pred`.
+    pub async fn expect_where(&mut self, kind: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let msg = self.next().await.unwrap_or_else(|| {
+                panic!(
+                    "socket closed while waiting for {kind}; saw {:?}",
+                    self.seen
+                )
+            });
+            if msg["type"] == kind && pred(&msg) {
+                return msg;
+            }
+            self.seen.push(msg);
+        }
+    }
+
+    pub async fn expect(&mut self, kind: &str) -> Value {
+        self.expect_where(kind, |_| true).await
+    }
+
+    pub async fn expect_error(&mut self, code: &str) -> Value {
+        self.expect_where("error", |m| m["code"] == code).await
+    }
+
+    /// Reads until the server closes; returns the close code.
+    pub async fn expect_close(&mut self) -> u16 {
+        loop {
+            let frame = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("the server did not close the socket in time");
+            match frame {
+                Some(Ok(Message::Close(frame))) => {
+                    return frame.map(|f| u16::from(f.code)).unwrap_or(1005);
+                }
+                Some(Ok(Message::Text(t))) => self.seen.push(serde_json::from_str(&t).unwrap()),
+                Some(Ok(_)) => {}
+                None | Some(Err(_)) => return 1006,
+            }
+        }
+    }
+
+    /// Drops the TCP connection without a close handshake, as a crashed client would.
+    pub fn drop_abruptly(self) {
+        drop(self.ws);
+    }
+}
