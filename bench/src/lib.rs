@@ -1,0 +1,40 @@
+//! Headless Mini Meeting participants for end-to-end tests and the fan-out load generator.
+//!
+//! A [`Participant`](participant::Participant) behaves like the web client: it signs in over
+//! REST, joins over the signaling WebSocket, publishes synthetic audio and VP8 video on one
+//! peer connection and receives everyone else's on another (webrtc-rs, loopback only), and
+//! verifies every received unit through the [`Probe`](probe::Probe) it carries.
+//!
+//! Module map:
+//! - Wire and REST: [`wire`] (signaling messages, mirrored from `signaling/src/protocol.rs`),
+//!   [`api_client`] (register, login, meetings).
+//! - The participant: [`participant`] (join, publish, subscribe, chat, resume, leave),
+//!   [`participant_state`] (everything the server said, observable), [`signaling_connection`]
+//!   (one WebSocket session), [`loopback`] (webrtc-rs restricted to loopback).
+//! - Media out: [`media_profile`], [`publisher`], [`vp8`] (synthetic frames, packetizer).
+//! - Media in: [`track_receiver`] (reads a remote track), [`track_stats`] (per-track
+//!   verification), [`sequence`] (loss, duplicates, reordering), [`latency`] (HDR histogram).
+//! - [`probe`]: the sequence number, send time and checksum inside every unit.
+
+pub mod api_client;
+pub mod error;
+pub mod latency;
+pub mod loopback;
+pub mod media_profile;
+pub mod participant;
+pub mod participant_state;
+pub mod probe;
+pub mod publisher;
+pub mod sequence;
+pub mod signaling_connection;
+pub mod track_receiver;
+pub mod track_stats;
+pub mod vp8;
+pub mod wire;
+
+pub use api_client::{ApiClient, Session};
+pub use error::{BenchError, Result};
+pub use media_profile::{MediaProfile, VideoProfile};
+pub use participant::{JoinOptions, Participant};
+pub use participant_state::ParticipantSnapshot;
+pub use track_stats::TrackStats;

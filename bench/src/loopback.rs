@@ -1,0 +1,149 @@
+//! WebRTC endpoints that only ever touch loopback (see
+//! `/work/shared/notes/webrtc-testing-on-this-machine.md`): host candidates on `lo` only, UDP4,
+//! no mDNS, no STUN/TURN, and remote candidates outside 127.0.0.0/8 stripped from remote SDP.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use webrtc::api::interceptor_registry::register_default_interceptors;
+use webrtc::api::media_engine::MediaEngine;
+use webrtc::api::setting_engine::SettingEngine;
+use webrtc::api::{API, APIBuilder};
+use webrtc::ice::mdns::MulticastDnsMode;
+use webrtc::ice::network_type::NetworkType;
+use webrtc::interceptor::registry::Registry;
+use webrtc::peer_connection::RTCPeerConnection;
+use webrtc::peer_connection::configuration::RTCConfiguration;
+use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
+use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
+
+use crate::error::{BenchError, Result};
+
+/// A webrtc-rs API (default codecs and interceptors: NACK, RTCP reports, TWCC) that gathers only
+/// loopback UDP4 host candidates. Cheap to share across many peer connections.
+pub fn loopback_api() -> Result<API> {
+    let mut media = MediaEngine::default();
+    media.register_default_codecs()?;
+    let registry = register_default_interceptors(Registry::new(), &mut media)?;
+    let mut settings = SettingEngine::default();
+    settings.set_include_loopback_candidate(true);
+    settings.set_interface_filter(Box::new(|name: &str| name == "lo"));
+    settings.set_ip_filter(Box::new(|ip: IpAddr| ip.is_loopback() && ip.is_ipv4()));
+    settings.set_network_types(vec![NetworkType::Udp4]);
+    settings.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
+    Ok(APIBuilder::new()
+        .with_media_engine(media)
+        .with_interceptor_registry(registry)
+        .with_setting_engine(settings)
+        .build())
+}
+
+/// A peer connection without ICE servers: loopback host candidates are all we use.
+pub async fn new_peer_connection(api: &API) -> Result<Arc<RTCPeerConnection>> {
+    Ok(Arc::new(
+        api.new_peer_connection(RTCConfiguration::default()).await?,
+    ))
+}
+
+/// Sets the local description, waits until ICE gathering is complete (instant on loopback) and
+/// returns the local SDP with every candidate in it, so nothing needs to trickle. Call it right
+/// after `create_offer`/`create_answer` (an ICE restart starts gathering in `create_offer`).
+pub async fn set_local_and_gather(
+    pc: &RTCPeerConnection,
+    desc: RTCSessionDescription,
+    timeout: Duration,
+) -> Result<String> {
+    let mut done = pc.gathering_complete_promise().await;
+    pc.set_local_description(desc).await?;
+    tokio::time::timeout(timeout, done.recv())
+        .await
+        .map_err(|_| BenchError::Timeout("ICE gathering".into()))?;
+    pc.local_description()
+        .await
+        .map(|d| d.sdp)
+        .ok_or_else(|| BenchError::Protocol("no local description".into()))
+}
+
+/// Polls until the connection is `Connected` (ICE and DTLS done); fails if it fails or closes.
+/// Polling leaves the state-change handler free for the caller.
+pub async fn wait_connected(pc: &RTCPeerConnection, timeout: Duration) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        match pc.connection_state() {
+            RTCPeerConnectionState::Connected => return Ok(()),
+            RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed => {
+                return Err(BenchError::Protocol(format!(
+                    "peer connection {}",
+                    pc.connection_state()
+                )));
+            }
+            _ if tokio::time::Instant::now() >= deadline => {
+                return Err(BenchError::Timeout("peer connection to connect".into()));
+            }
+            _ => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
+/// Removes `a=candidate` lines whose address is not loopback, so the ICE agent never sends a
+/// connectivity check anywhere else, whatever the remote side announces.
+pub fn keep_loopback_candidates(sdp: &str) -> String {
+    let mut out = String::with_capacity(sdp.len());
+    for line in sdp.split_inclusive('\n') {
+        if let Some(rest) = line.trim_end().strip_prefix("a=candidate:") {
+            // foundation component transport priority address port typ ...
+            let addr = rest.split_whitespace().nth(4);
+            let loopback = addr
+                .and_then(|a| a.parse::<IpAddr>().ok())
+                .is_some_and(|ip| ip.is_loopback());
+            if !loopback {
+                continue;
+            }
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// Whether a trickled remote candidate (`candidate:...`) points at loopback.
+pub fn is_loopback_candidate(candidate: &str) -> bool {
+    let rest = candidate
+        .trim()
+        .trim_start_matches("a=")
+        .trim_start_matches("candidate:");
+    rest.split_whitespace()
+        .nth(4)
+        .and_then(|a| a.parse::<IpAddr>().ok())
+        .is_some_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_non_loopback_candidates_only() {
+        let sdp = "v=0\r\n\
+            a=candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host\r\n\
+            a=candidate:2 1 udp 2130706431 192.0.2.2 5000 typ host\r\n\
+            a=candidate:3 1 udp 2130706431 fd00::2 5000 typ host\r\n\
+            a=candidate:4 1 udp 2130706431 ::1 5000 typ host\r\n\
+            a=candidate:5 1 udp 2130706431 abc.local 5000 typ host\r\n\
+            a=end-of-candidates\r\n";
+        let kept = keep_loopback_candidates(sdp);
+        assert_eq!(
+            kept,
+            "v=0\r\n\
+            a=candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host\r\n\
+            a=candidate:4 1 udp 2130706431 ::1 5000 typ host\r\n\
+            a=end-of-candidates\r\n"
+        );
+        assert!(is_loopback_candidate(
+            "candidate:1 1 udp 1 127.0.0.1 9 typ host"
+        ));
+        assert!(!is_loopback_candidate(
+            "candidate:1 1 udp 1 192.0.2.2 9 typ host"
+        ));
+    }
+}
