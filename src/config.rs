@@ -81,6 +81,9 @@ pub struct Settings {
     /// {"urls":[...],"username":..,"credential":..} [default: none]
     #[arg(long, env = "ICE_SERVERS")]
     pub ice_servers: Option<String>,
+    /// Seconds between signaling pings; a connection silent for four intervals is dropped [default: 5]
+    #[arg(long, env = "HEARTBEAT_INTERVAL_SECS")]
+    pub heartbeat_interval_secs: Option<u64>,
     /// Seconds a participant may take to come back after its connection dropped [default: 30]
     #[arg(long, env = "RECONNECT_GRACE_SECS")]
     pub reconnect_grace_secs: Option<u64>,
@@ -117,6 +120,7 @@ pub struct Config {
     pub web_dir: PathBuf,
     pub sfu: mm_sfu::SfuConfig,
     pub ice_servers: Vec<mm_signaling::protocol::IceServer>,
+    pub heartbeat_interval: Duration,
     pub reconnect_grace: Duration,
     pub empty_meeting_grace: Duration,
     pub paused_timeout: Duration,
@@ -225,6 +229,7 @@ impl Config {
                 ..sfu_defaults
             },
             ice_servers: parse_ice_servers(s.ice_servers.as_deref().unwrap_or(""))?,
+            heartbeat_interval: Duration::from_secs(s.heartbeat_interval_secs.unwrap_or(5).max(1)),
             reconnect_grace: Duration::from_secs(s.reconnect_grace_secs.unwrap_or(30)),
             empty_meeting_grace: Duration::from_secs(s.empty_meeting_grace_secs.unwrap_or(60)),
             paused_timeout: Duration::from_secs(s.paused_timeout_secs.unwrap_or(300)),

@@ -58,6 +58,7 @@ impl Server {
         info!(udp = ?sfu.local_addrs(), "SFU started");
 
         let signaling = SignalingConfig {
+            heartbeat_interval: config.heartbeat_interval,
             reconnect_grace: config.reconnect_grace,
             empty_grace: config.empty_meeting_grace,
             paused_timeout: config.paused_timeout,

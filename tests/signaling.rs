@@ -306,9 +306,9 @@ async fn a_dropped_participant_can_resume_or_times_out() {
 async fn lifecycle_pauses_resumes_and_ends_when_empty() {
     for backend in backends() {
         let timers = Timers {
-            reconnect_grace_secs: 30,
             empty_meeting_grace_secs: 1,
             paused_timeout_secs: 2,
+            ..Timers::default()
         };
         let s = TestServer::start_with(backend, timers).await;
         let (ta, _) = s.user("Ada").await;
@@ -363,6 +363,74 @@ async fn shutdown_closes_participations() {
         assert_eq!(rows.len(), 1);
         assert!(rows[0].left_at.is_some(), "shutdown sets left_at");
         store.close().await;
+        common::drop_schema(&database_url).await;
         let _ = std::fs::remove_dir_all(dir);
     }
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_noticed_by_the_heartbeat() {
+    for backend in backends() {
+        let timers = Timers {
+            heartbeat_interval_secs: 1,
+            ..Timers::default()
+        };
+        let s = TestServer::start_with(backend, timers).await;
+        let (ta, _) = s.user("Ada").await;
+        let (tb, _) = s.user("Bob").await;
+        let code = s.create_meeting(&ta, "Heartbeat").await;
+        let (mut a, _) = s.joined(&ta, &code).await;
+        // Bob's socket stays open but he never reads, so he never answers a ping.
+        let (silent, joined_b) = s.joined(&tb, &code).await;
+        let upd = a
+            .expect_where("participant_updated", |m| {
+                m["participant"]["connection"] == "reconnecting"
+            })
+            .await;
+        assert_eq!(upd["participant"]["id"], joined_b["participant_id"]);
+        drop(silent);
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn publishing_too_many_tracks_is_refused() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let (ta, _) = s.user("Ada").await;
+        let code = s.create_meeting(&ta, "Tracks").await;
+        let (mut a, _) = s.joined(&ta, &code).await;
+        let tracks: Vec<_> = (0..9)
+            .map(|i| json!({"mid": i.to_string(), "source": "camera"}))
+            .collect();
+        a.send(json!({"type": "publish_offer", "sdp": "v=0", "tracks": tracks}))
+            .await;
+        a.expect_error("too_many_tracks").await;
+        a.send(json!({"type": "ping", "nonce": 1})).await;
+        a.expect("pong").await;
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn participations_left_open_by_a_crash_are_closed_at_start() {
+    let s = TestServer::start(common::Backend::Sqlite).await;
+    let (ta, ua) = s.user("Ada").await;
+    let code = s.create_meeting(&ta, "Crash").await;
+    let url = s.database_url.clone();
+    let dir = s.stop_keeping_data().await;
+    // What a crashed run leaves behind: an open participation row.
+    let store = mm_api::Store::connect(&url).await.unwrap();
+    let meeting = store.meeting_by_code(&code).await.unwrap().unwrap();
+    store
+        .open_participation(meeting.id, mm_api::UserId(ua), mm_api::store::now())
+        .await
+        .unwrap();
+    store.close().await;
+
+    let again = TestServer::start_on(common::Backend::Sqlite, &dir).await;
+    let rows = again.participants(&ta, &code).await;
+    assert_eq!(rows.len(), 1);
+    assert!(!rows[0]["left_at"].is_null(), "closed at start: {rows:?}");
+    again.stop().await;
 }

@@ -45,6 +45,7 @@ pub struct TestServer {
 
 /// Short lifecycle timers so the tests can watch them expire.
 pub struct Timers {
+    pub heartbeat_interval_secs: u64,
     pub reconnect_grace_secs: u64,
     pub empty_meeting_grace_secs: u64,
     pub paused_timeout_secs: u64,
@@ -53,6 +54,7 @@ pub struct Timers {
 impl Default for Timers {
     fn default() -> Self {
         Self {
+            heartbeat_interval_secs: 5,
             reconnect_grace_secs: 30,
             empty_meeting_grace_secs: 60,
             paused_timeout_secs: 300,
@@ -67,6 +69,16 @@ impl TestServer {
 
     pub async fn start_with(backend: Backend, timers: Timers) -> Self {
         let dir = std::env::temp_dir().join(format!("mm-e2e-{}", rand_suffix()));
+        Self::start_in(backend, timers, &dir).await
+    }
+
+    /// A server on the data directory of an earlier one (SQLite: the same database file).
+    pub async fn start_on(backend: Backend, dir: &std::path::Path) -> Self {
+        Self::start_in(backend, Timers::default(), dir).await
+    }
+
+    async fn start_in(backend: Backend, timers: Timers, dir: &std::path::Path) -> Self {
+        let dir = dir.to_path_buf();
         std::fs::create_dir_all(&dir).unwrap();
         let database_url = match backend {
             Backend::Sqlite => format!("sqlite:{}", dir.join("mm.db").display()),
@@ -81,10 +93,11 @@ impl TestServer {
                 Backend::Sqlite => None,
             },
             jwt_secret: Some("e2e-secret-e2e-secret-e2e-secret-e2e".into()),
-            web_dir: Some(dir.join("no-web")),
+            web_dir: Some(dir.join("web")),
             sfu_udp_addr: Some("127.0.0.1:0".parse().unwrap()),
             sfu_public_ips: Some(vec!["127.0.0.1".parse().unwrap()]),
             sfu_allowed_networks: Some(vec!["127.0.0.0/8".into()]),
+            heartbeat_interval_secs: Some(timers.heartbeat_interval_secs),
             reconnect_grace_secs: Some(timers.reconnect_grace_secs),
             empty_meeting_grace_secs: Some(timers.empty_meeting_grace_secs),
             paused_timeout_secs: Some(timers.paused_timeout_secs),
@@ -113,9 +126,11 @@ impl TestServer {
     /// Graceful stop, as on SIGTERM.
     pub async fn stop(mut self) {
         self.shut_down().await;
+        drop_schema(&self.database_url).await;
     }
 
-    /// Graceful stop that keeps the data directory; returns it (the caller removes it).
+    /// Graceful stop that keeps the data (directory and PostgreSQL schema); returns the
+    /// directory. The caller removes it and calls [`drop_schema`].
     pub async fn stop_keeping_data(mut self) -> PathBuf {
         self.shut_down().await;
         std::mem::take(&mut self.dir)
@@ -248,6 +263,21 @@ pub fn rand_suffix() -> String {
     use rand::Rng;
     let n: u64 = rand::rng().random();
     format!("{n:x}")
+}
+
+/// Drops the PostgreSQL schema a test server used (nothing for SQLite).
+pub async fn drop_schema(database_url: &str) {
+    use sqlx::Connection;
+    if let Some((url, schema)) = database_url.split_once("search_path%3D") {
+        let base = url
+            .trim_end_matches("options=-c%20")
+            .trim_end_matches(['?', '&']);
+        let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
 }
 
 /// A fresh schema per test server, so tests on one PostgreSQL database never see each other.
