@@ -1,0 +1,129 @@
+import { memo } from "react";
+import { initials, nameHue } from "../lib/api";
+import { useAuth } from "../hooks/useAuth";
+import { useMeeting } from "../hooks/useMeeting";
+import { useRemoteMedia, useSpeaking, useWebRTC } from "../hooks/useWebRTC";
+import { Icon } from "./Icon";
+import { TrackVideo } from "./TrackVideo";
+
+export type TileKind = "camera" | "screen";
+
+export interface TileDesc {
+  key: string;
+  participantId: number | "self";
+  kind: TileKind;
+}
+
+function Avatar({ name }: { name: string }) {
+  return (
+    <div className="avatar" style={{ ["--hue" as string]: String(nameHue(name)) }} aria-hidden="true">
+      {initials(name)}
+    </div>
+  );
+}
+
+interface TileViewProps {
+  name: string;
+  kind: TileKind;
+  track: MediaStreamTrack | null;
+  showVideo: boolean;
+  audioMuted: boolean;
+  speaking: boolean;
+  isHost: boolean;
+  isSelf: boolean;
+  reconnecting: boolean;
+  participantId: number | "self";
+}
+
+function TileView(p: TileViewProps) {
+  const label = p.kind === "screen" ? `${p.name}'s screen` : p.isSelf ? `${p.name} (you)` : p.name;
+  return (
+    <div
+      className={`tile${p.speaking && p.kind === "camera" ? " speaking" : ""}${p.kind === "screen" ? " screen" : ""}`}
+      role="group"
+      aria-label={label}
+      data-participant-id={String(p.participantId)}
+      data-source={p.kind === "screen" ? "screen_share" : "camera"}
+      data-audio-muted={p.kind === "camera" ? String(p.audioMuted) : undefined}
+      data-speaking={String(p.speaking)}
+    >
+      {p.showVideo && p.track ? (
+        <TrackVideo
+          track={p.track}
+          mirror={p.isSelf && p.kind === "camera"}
+          fit={p.kind === "screen" ? "contain" : "cover"}
+          label={p.kind === "screen" ? `Screen shared by ${p.name}` : `Video of ${p.name}`}
+        />
+      ) : (
+        <Avatar name={p.name} />
+      )}
+      {p.reconnecting && <div className="tile-overlay">Reconnecting…</div>}
+      <div className="tile-label">
+        {p.kind === "camera" && p.audioMuted && (
+          <span className="tile-muted" role="img" aria-label="Microphone muted" title="Microphone muted">
+            <Icon name="micOff" size={16} />
+          </span>
+        )}
+        {p.kind === "screen" && <Icon name="screen" size={16} />}
+        <span className="tile-name">{label}</span>
+        {p.isHost && p.kind === "camera" && (
+          <span className="tile-host" role="img" aria-label="Host" title="Host">
+            <Icon name="star" size={14} />
+          </span>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function SelfTile({ kind }: { kind: TileKind }) {
+  const { user } = useAuth();
+  const videoTrack = useWebRTC((l) => l.videoTrack).value;
+  const screenTrack = useWebRTC((l) => l.screenTrack).value;
+  const audioMuted = useWebRTC((l) => l.audioMuted || !l.audioTrack).value;
+  const speaking = useSpeaking("self");
+  const isHost = useMeeting((s) => !!s.meeting && !!user && Number(s.meeting.host_user_id) === user.id);
+  const track = kind === "screen" ? screenTrack : videoTrack;
+  return (
+    <TileView
+      name={user?.name ?? "You"}
+      kind={kind}
+      track={track}
+      showVideo={!!track}
+      audioMuted={audioMuted}
+      speaking={speaking && !audioMuted}
+      isHost={isHost}
+      isSelf
+      reconnecting={false}
+      participantId="self"
+    />
+  );
+}
+
+function RemoteTile({ id, kind }: { id: number; kind: TileKind }) {
+  const p = useMeeting((s) => s.participants[id]);
+  const media = useRemoteMedia(id);
+  const speaking = useSpeaking(id);
+  if (!p) return null;
+  const track = kind === "screen" ? media.screen : media.camera;
+  const showVideo = kind === "screen" ? !!track : !!track && !p.media.video_muted;
+  return (
+    <TileView
+      name={p.name}
+      kind={kind}
+      track={track}
+      showVideo={showVideo}
+      audioMuted={p.media.audio_muted}
+      speaking={speaking && !p.media.audio_muted}
+      isHost={p.is_host}
+      isSelf={false}
+      reconnecting={p.connection === "reconnecting"}
+      participantId={id}
+    />
+  );
+}
+
+/** One participant's camera or screen. Subscribes to its own slice of the stores only. */
+export const VideoTile = memo(function VideoTile({ tile }: { tile: TileDesc }) {
+  return tile.participantId === "self" ? <SelfTile kind={tile.kind} /> : <RemoteTile id={tile.participantId} kind={tile.kind} />;
+});

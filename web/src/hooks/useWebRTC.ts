@@ -1,0 +1,40 @@
+import { useSyncExternalStore } from "react";
+import type { LocalState, PeerStates, RemoteMedia } from "../meeting/MeetingClient";
+import { useMeetingClient } from "./useMeeting";
+
+/** Local media state and the controls that change it. */
+export function useWebRTC<T>(selector: (l: LocalState) => T) {
+  const client = useMeetingClient();
+  const value = useSyncExternalStore(client.local.subscribe, () => selector(client.local.getSnapshot()));
+  return { client, value };
+}
+
+const NO_MEDIA: RemoteMedia = { audio: [], camera: null, screen: null };
+
+/** The tracks received from one participant. */
+export function useRemoteMedia(participantId: number): RemoteMedia {
+  const client = useMeetingClient();
+  return useSyncExternalStore(client.remote.subscribe, () => client.remote.getSnapshot()[participantId] ?? NO_MEDIA);
+}
+
+/** Whether one participant ("self" or an id) is speaking: only that tile re-renders on a change. */
+export function useSpeaking(key: string | number): boolean {
+  const client = useMeetingClient();
+  return useSyncExternalStore(client.levels.subscribe, () => !!client.levels.getSnapshot().speaking[String(key)]);
+}
+
+export function useActiveSpeaker(): number | null {
+  const client = useMeetingClient();
+  return useSyncExternalStore(client.levels.subscribe, () => client.levels.getSnapshot().activeSpeaker);
+}
+
+export function usePeerStates(): PeerStates {
+  const client = useMeetingClient();
+  return useSyncExternalStore(client.peers.subscribe, client.peers.getSnapshot);
+}
+
+/** All remote media (for the audio renderer). */
+export function useAllRemoteMedia(): Record<number, RemoteMedia> {
+  const client = useMeetingClient();
+  return useSyncExternalStore(client.remote.subscribe, client.remote.getSnapshot);
+}

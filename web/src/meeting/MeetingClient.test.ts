@@ -1,0 +1,294 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { MeetingClient, type MediaDevicesLike } from "./MeetingClient";
+import { SignalingConnection } from "./signaling";
+import { FakeMediaStream, FakePeerConnection, FakeSocket, FakeTrack } from "./testFakes";
+
+(globalThis as unknown as { MediaStream: unknown }).MediaStream = FakeMediaStream;
+
+const welcome = { type: "welcome", version: 1, user_id: 10, name: "Ada", heartbeat_interval_ms: 60_000 };
+const person = (id: number, name: string, media = { audio_muted: false, video_muted: false, screen_sharing: false }) => ({
+  id,
+  user_id: id * 10,
+  name,
+  is_host: false,
+  connection: "connected",
+  media,
+  tracks: [],
+});
+const joined = (resumed = false, participants: unknown[] = [person(2, "Bo")]) => ({
+  type: "joined",
+  participant_id: 1,
+  meeting: { code: "abc-defg-hij", title: "Standup", host_user_id: 10 },
+  participants,
+  ice_servers: [{ urls: ["stun:127.0.0.1:3478"] }],
+  resume_token: resumed ? "rt-2" : "rt-1",
+  resumed,
+});
+
+function fakeDevices(opts: { denyCamera?: boolean } = {}): MediaDevicesLike {
+  return {
+    getUserMedia: vi.fn(async (c: MediaStreamConstraints) => {
+      if (c.video && opts.denyCamera) throw Object.assign(new Error("denied"), { name: "NotAllowedError" });
+      const tracks: FakeTrack[] = [];
+      if (c.audio) tracks.push(new FakeTrack("audio"));
+      if (c.video) tracks.push(new FakeTrack("video"));
+      return new FakeMediaStream(tracks) as unknown as MediaStream;
+    }),
+    getDisplayMedia: vi.fn(async () => new FakeMediaStream([new FakeTrack("video")]) as unknown as MediaStream),
+    enumerateDevices: vi.fn(async () => [
+      { kind: "audioinput", deviceId: "mic1", label: "Mic 1" },
+      { kind: "videoinput", deviceId: "cam1", label: "Cam 1" },
+    ] as MediaDeviceInfo[]),
+  };
+}
+
+async function setup(opts: { denyCamera?: boolean } = {}) {
+  const signaling = new SignalingConnection({
+    url: "ws://h/ws",
+    getToken: async () => "tok",
+    socketFactory: (u) => new FakeSocket(u),
+    backoff: () => 0,
+  });
+  const client = new MeetingClient({
+    signaling,
+    meetingCode: "abc-defg-hij",
+    createPeerConnection: (c) => new FakePeerConnection(c) as unknown as RTCPeerConnection,
+    mediaDevices: fakeDevices(opts),
+    statsIntervalMs: 0,
+    negotiationTimeoutMs: 2000,
+  });
+  await client.acquireMedia();
+  return { client, signaling };
+}
+
+/** Connect, say welcome, and answer the join with `joined`. */
+async function joinMeeting(client: MeetingClient) {
+  client.join();
+  await vi.waitFor(() => expect(FakeSocket.instances.length).toBeGreaterThan(0));
+  const ws = FakeSocket.last();
+  ws.open();
+  ws.receive(welcome);
+  const join = ws.ofType("join")[0];
+  ws.receive(joined());
+  await vi.waitFor(() => expect(ws.ofType("publish_offer")).toHaveLength(1));
+  return { ws, join, pub: FakePeerConnection.instances[0] };
+}
+
+beforeEach(() => {
+  FakeSocket.instances = [];
+  FakePeerConnection.instances = [];
+});
+
+describe("MeetingClient", () => {
+  it("joins with its media state and publishes mic and camera on a sendonly publish connection", async () => {
+    const { client } = await setup();
+    await client.setAudioMuted(true);
+    const { ws, join, pub } = await joinMeeting(client);
+    expect(ws.sent[0]).toMatchObject({ type: "hello", token: "tok" });
+    expect(join).toEqual({ type: "join", meeting_code: "abc-defg-hij", media: { audio_muted: true, video_muted: false, screen_sharing: false } });
+    expect(client.state.getSnapshot()).toMatchObject({ phase: "joined", selfId: 1, order: [2] });
+    expect(pub.config.iceServers).toEqual([{ urls: ["stun:127.0.0.1:3478"] }]);
+    expect(pub.transceivers.map((t) => [t.kind, t.direction])).toEqual([
+      ["audio", "sendonly"],
+      ["video", "sendonly"],
+    ]);
+    expect(pub.transceivers[0].sender.track?.enabled).toBe(false);
+    expect(ws.ofType("publish_offer")[0]).toEqual({
+      type: "publish_offer",
+      sdp: "offer-1",
+      tracks: [
+        { mid: "0", source: "microphone" },
+        { mid: "1", source: "camera" },
+      ],
+    });
+    ws.receive({ type: "publish_answer", sdp: "answer-1" });
+    await vi.waitFor(() => expect(pub.remoteDescription).toEqual({ type: "answer", sdp: "answer-1" }));
+  });
+
+  it("trickles ICE candidates of both connections with the pc kind", async () => {
+    const { client } = await setup();
+    const { ws, pub } = await joinMeeting(client);
+    pub.emit("icecandidate", { candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host", sdpMid: "0" } });
+    pub.emit("icecandidate", { candidate: null });
+    expect(ws.ofType("ice_candidate")).toEqual([
+      { type: "ice_candidate", pc: "publish", candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host", sdp_mid: "0" },
+    ]);
+  });
+
+  it("answers subscriber offers and maps received tracks to participants by mid", async () => {
+    const { client } = await setup();
+    const { ws } = await joinMeeting(client);
+    ws.receive({
+      type: "subscriber_offer",
+      sdp: "sub:0/audio,1/video",
+      tracks: [
+        { mid: "0", participant_id: 2, track_id: "a", kind: "audio", source: "microphone" },
+        { mid: "1", participant_id: 2, track_id: "v", kind: "video", source: "camera" },
+      ],
+    });
+    await vi.waitFor(() => expect(ws.ofType("subscriber_answer")).toHaveLength(1));
+    expect(ws.ofType("subscriber_answer")[0]).toEqual({ type: "subscriber_answer", sdp: "answer-to-sub:0/audio,1/video" });
+    const sub = FakePeerConnection.instances[1];
+    const media = client.remote.getSnapshot()[2];
+    expect(media.audio).toEqual([sub.transceivers[0].receiver.track]);
+    expect(media.camera).toBe(sub.transceivers[1].receiver.track);
+    expect(media.screen).toBeNull();
+
+    // A screen share is added later on a new mid.
+    ws.receive({
+      type: "subscriber_offer",
+      sdp: "sub:0/audio,1/video,2/video",
+      tracks: [
+        { mid: "0", participant_id: 2, track_id: "a", kind: "audio", source: "microphone" },
+        { mid: "1", participant_id: 2, track_id: "v", kind: "video", source: "camera" },
+        { mid: "2", participant_id: 2, track_id: "s", kind: "video", source: "screen_share" },
+      ],
+    });
+    await vi.waitFor(() => expect(client.remote.getSnapshot()[2].screen).toBe(sub.transceivers[2].receiver.track));
+    expect(FakePeerConnection.instances).toHaveLength(2);
+  });
+
+  it("sends media_state and mutes the real tracks", async () => {
+    const { client } = await setup();
+    const { ws, pub } = await joinMeeting(client);
+    await client.toggleAudio();
+    expect(client.local.getSnapshot().audioTrack?.enabled).toBe(false);
+    await client.setVideoMuted(true);
+    expect(pub.transceivers[1].sender.track).toBeNull();
+    expect(ws.ofType("media_state").at(-1)).toEqual({ type: "media_state", audio_muted: true, video_muted: true, screen_sharing: false });
+    await client.setVideoMuted(false);
+    expect(pub.transceivers[1].sender.track).toBe(client.local.getSnapshot().videoTrack);
+    expect(ws.ofType("media_state").at(-1)).toMatchObject({ video_muted: false });
+  });
+
+  it("renegotiates for screen share, one offer in flight at a time", async () => {
+    const { client } = await setup();
+    const { ws, pub } = await joinMeeting(client);
+    await client.startScreenShare();
+    // The first offer is still unanswered: no second offer yet.
+    expect(ws.ofType("publish_offer")).toHaveLength(1);
+    ws.receive({ type: "publish_answer", sdp: "answer-1" });
+    await vi.waitFor(() => expect(ws.ofType("publish_offer")).toHaveLength(2));
+    expect(ws.ofType("publish_offer")[1].tracks).toEqual([
+      { mid: "0", source: "microphone" },
+      { mid: "1", source: "camera" },
+      { mid: "2", source: "screen_share" },
+    ]);
+    expect(ws.ofType("media_state").at(-1)).toMatchObject({ screen_sharing: true });
+    ws.receive({ type: "publish_answer", sdp: "answer-2" });
+    await vi.waitFor(() => expect(pub.signalingState).toBe("stable"));
+    await client.stopScreenShare();
+    await vi.waitFor(() => expect(ws.ofType("publish_offer")).toHaveLength(3));
+    expect(ws.ofType("publish_offer")[2].tracks).toEqual([
+      { mid: "0", source: "microphone" },
+      { mid: "1", source: "camera" },
+    ]);
+  });
+
+  it("chat goes out and comes back with unread counting", async () => {
+    const { client } = await setup();
+    const { ws } = await joinMeeting(client);
+    expect(client.sendChat("  hello  ")).toBe(true);
+    expect(client.sendChat("   ")).toBe(false);
+    expect(ws.ofType("chat")).toEqual([{ type: "chat", text: "hello" }]);
+    ws.receive({ type: "chat", id: 1, participant_id: 2, name: "Bo", text: "hi!", sent_at: "2026-01-01T00:00:00Z" });
+    expect(client.state.getSnapshot()).toMatchObject({ unread: 1, chat: [{ name: "Bo", text: "hi!" }] });
+  });
+
+  it("meeting_ended closes the socket, the connections and the camera", async () => {
+    const { client } = await setup();
+    const { ws, pub } = await joinMeeting(client);
+    const cam = client.local.getSnapshot().videoTrack as unknown as FakeTrack;
+    ws.receive({ type: "meeting_ended", reason: "host_ended" });
+    expect(client.state.getSnapshot()).toMatchObject({ phase: "ended", endedReason: "host_ended" });
+    expect(pub.closed).toBe(true);
+    expect(ws.closedWith).toBe(1000);
+    expect(cam.readyState).toBe("ended");
+  });
+
+  it("resumes after a drop: same resume token, ICE restart on publish, restart_subscriber", async () => {
+    const { client } = await setup();
+    const { ws, pub } = await joinMeeting(client);
+    ws.receive({ type: "publish_answer", sdp: "answer-1" });
+    await vi.waitFor(() => expect(pub.signalingState).toBe("stable"));
+    ws.drop(1006);
+    expect(client.state.getSnapshot().phase).toBe("reconnecting");
+    await vi.waitFor(() => expect(FakeSocket.instances).toHaveLength(2));
+    const ws2 = FakeSocket.last();
+    ws2.open();
+    ws2.receive(welcome);
+    expect(ws2.ofType("join")[0]).toMatchObject({ meeting_code: "abc-defg-hij", resume_token: "rt-1" });
+    ws2.receive(joined(true));
+    await vi.waitFor(() => expect(ws2.ofType("publish_offer")).toHaveLength(1));
+    expect(ws2.ofType("publish_offer")[0].sdp).toBe("offer-2-restart");
+    expect(pub.offerOptions.at(-1)).toEqual({ iceRestart: true });
+    expect(ws2.ofType("restart_subscriber")).toHaveLength(1);
+    expect(FakePeerConnection.instances).toHaveLength(1);
+    expect(client.state.getSnapshot().phase).toBe("joined");
+  });
+
+  it("sets the connections up afresh when the server could not resume", async () => {
+    const { client } = await setup();
+    const { ws, pub } = await joinMeeting(client);
+    ws.drop(1006);
+    await vi.waitFor(() => expect(FakeSocket.instances).toHaveLength(2));
+    const ws2 = FakeSocket.last();
+    ws2.open();
+    ws2.receive(welcome);
+    ws2.receive(joined(false));
+    await vi.waitFor(() => expect(ws2.ofType("publish_offer")).toHaveLength(1));
+    expect(pub.closed).toBe(true);
+    expect(FakePeerConnection.instances).toHaveLength(2);
+    expect(ws2.ofType("publish_offer")[0].sdp).toBe("offer-1");
+    expect(ws2.ofType("restart_subscriber")).toHaveLength(0);
+  });
+
+  it("a camera refusal is explained and the join goes on without video", async () => {
+    const { client } = await setup({ denyCamera: true });
+    const l = client.local.getSnapshot();
+    expect(l.cameraProblem?.kind).toBe("denied");
+    expect(l.audioTrack).not.toBeNull();
+    expect(l.videoMuted).toBe(true);
+    const { join } = await joinMeeting(client);
+    expect(join.media).toEqual({ audio_muted: false, video_muted: true, screen_sharing: false });
+  });
+
+  it("a replaced session (4011) fails without reconnecting", async () => {
+    const { client } = await setup();
+    const { ws } = await joinMeeting(client);
+    ws.receive({ type: "error", code: "replaced", message: "another tab" });
+    ws.drop(4011);
+    expect(client.state.getSnapshot()).toMatchObject({ phase: "failed", failure: { code: "replaced" } });
+    expect(FakeSocket.instances).toHaveLength(1);
+  });
+
+  it("speaking indicator from getStats energy over each tick, with a short hold", async () => {
+    const { client } = await setup();
+    const { ws } = await joinMeeting(client);
+    ws.receive({
+      type: "subscriber_offer",
+      sdp: "sub:0/audio",
+      tracks: [{ mid: "0", participant_id: 2, track_id: "a", kind: "audio", source: "microphone" }],
+    });
+    await vi.waitFor(() => expect(ws.ofType("subscriber_answer")).toHaveLength(1));
+    const sub = FakePeerConnection.instances[1];
+    let energy = 0;
+    let duration = 0;
+    sub.getStats = async () => new Map([["in1", { id: "in1", type: "inbound-rtp", kind: "audio", mid: "0", totalAudioEnergy: energy, totalSamplesDuration: duration }]]);
+    const poll = () => (client as unknown as { pollLevels(): Promise<void> }).pollLevels();
+    const tick = async (level: number) => {
+      duration += 0.5;
+      energy += level * level * 0.5;
+      await poll();
+    };
+    await poll(); // baseline
+    await tick(0.2);
+    expect(client.levels.getSnapshot()).toEqual({ speaking: { "2": true }, activeSpeaker: 2 });
+    await tick(0.001);
+    await tick(0.001);
+    expect(client.levels.getSnapshot().speaking["2"]).toBe(true); // held over short pauses
+    await tick(0.001);
+    expect(client.levels.getSnapshot().speaking["2"]).toBeUndefined();
+    expect(client.levels.getSnapshot().activeSpeaker).toBe(2); // the last speaker stays on the big tile
+  });
+});

@@ -1,0 +1,955 @@
+import type {
+  ClientMessage,
+  IceServer,
+  MediaState,
+  ParticipantId,
+  PcKind,
+  RemoteTrack,
+  ServerMessage,
+  ServerMessageOf,
+  TrackDecl,
+  TrackSource,
+} from "../protocol";
+import { CloseCode } from "../protocol";
+import { Store } from "../lib/store";
+import { audioConstraints, classifyMediaError, videoConstraints, type CaptureProblem } from "./media";
+import type { SignalingConnection } from "./signaling";
+import { initialMeetingState, reduceServerMessage, setChatOpen, type MeetingState } from "./state";
+
+/** The parts of `navigator.mediaDevices` this client uses (tests pass a fake). */
+export interface MediaDevicesLike {
+  getUserMedia(constraints: MediaStreamConstraints): Promise<MediaStream>;
+  getDisplayMedia?(options?: DisplayMediaStreamOptions): Promise<MediaStream>;
+  enumerateDevices(): Promise<MediaDeviceInfo[]>;
+}
+
+export type PeerConnectionFactory = (config: RTCConfiguration) => RTCPeerConnection;
+
+export interface DeviceOption {
+  deviceId: string;
+  label: string;
+}
+
+export interface LocalState {
+  audioTrack: MediaStreamTrack | null;
+  /** Null while the camera is off: the camera is released, not just disabled. */
+  videoTrack: MediaStreamTrack | null;
+  screenTrack: MediaStreamTrack | null;
+  audioMuted: boolean;
+  videoMuted: boolean;
+  audioDeviceId: string | null;
+  videoDeviceId: string | null;
+  devices: { audioinput: DeviceOption[]; videoinput: DeviceOption[]; audiooutput: DeviceOption[] };
+  micProblem: CaptureProblem | null;
+  cameraProblem: CaptureProblem | null;
+  screenProblem: CaptureProblem | null;
+  acquiring: boolean;
+}
+
+/** Tracks received from one participant, by what they carry. */
+export interface RemoteMedia {
+  audio: MediaStreamTrack[];
+  camera: MediaStreamTrack | null;
+  screen: MediaStreamTrack | null;
+}
+
+export interface LevelsState {
+  /** Who is speaking now: participant id (as string) or "self". */
+  speaking: Record<string, boolean>;
+  /** The remote participant who spoke most recently (speaker view). */
+  activeSpeaker: ParticipantId | null;
+}
+
+export interface PeerStates {
+  publish: RTCPeerConnectionState | "none";
+  subscribe: RTCPeerConnectionState | "none";
+}
+
+export interface MeetingClientOptions {
+  signaling: SignalingConnection;
+  meetingCode: string;
+  createPeerConnection?: PeerConnectionFactory;
+  mediaDevices?: MediaDevicesLike | null;
+  /** Stats / speaking-indicator tick; 0 disables it. */
+  statsIntervalMs?: number;
+  /** How long to wait for a publish_answer. */
+  negotiationTimeoutMs?: number;
+  initialAudioMuted?: boolean;
+  initialVideoMuted?: boolean;
+}
+
+const SPEAKING_LEVEL = 0.03;
+/** Keep the speaking indicator this many stats ticks after the level drops. */
+const SPEAKING_HOLD_TICKS = 2;
+const NEGOTIATION_ERRORS = new Set(["negotiation_failed", "sdp_too_large", "too_many_tracks", "bad_message"]);
+
+interface PendingAnswer {
+  resolve: (sdp: string) => void;
+  reject: (err: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+function isStopped(tx: RTCRtpTransceiver): boolean {
+  return tx.currentDirection === "stopped" || tx.direction === "stopped";
+}
+
+function emptyRemote(): RemoteMedia {
+  return { audio: [], camera: null, screen: null };
+}
+
+function toRtcIceServers(servers: IceServer[]): RTCIceServer[] {
+  return servers.map((s) => ({
+    urls: s.urls,
+    ...(s.username !== undefined ? { username: s.username } : {}),
+    ...(s.credential !== undefined ? { credential: s.credential } : {}),
+  }));
+}
+
+/**
+ * The meeting's WebRTC and signaling state, outside React. React reads it through the stores
+ * (`state`, `local`, `remote`, `levels`, `peers`) with useSyncExternalStore, so a stats tick only
+ * re-renders the components that select what changed.
+ *
+ * Two peer connections, each with one offerer: `publish` (we offer our tracks, the SFU answers)
+ * and `subscribe` (the SFU offers everybody else's tracks, we answer).
+ */
+export class MeetingClient {
+  readonly code: string;
+  readonly state = new Store<MeetingState>(initialMeetingState);
+  readonly local: Store<LocalState>;
+  readonly remote = new Store<Record<number, RemoteMedia>>({});
+  readonly levels = new Store<LevelsState>({ speaking: {}, activeSpeaker: null });
+  readonly peers = new Store<PeerStates>({ publish: "none", subscribe: "none" });
+
+  private readonly signaling: SignalingConnection;
+  private readonly createPc: PeerConnectionFactory;
+  private readonly md: MediaDevicesLike | null;
+  private readonly statsIntervalMs: number;
+  private readonly negotiationTimeoutMs: number;
+
+  private pub: RTCPeerConnection | null = null;
+  private sub: RTCPeerConnection | null = null;
+  private readonly sources = new Map<RTCRtpTransceiver, TrackSource>();
+  private audioTx: RTCRtpTransceiver | null = null;
+  private videoTx: RTCRtpTransceiver | null = null;
+  private screenTx: RTCRtpTransceiver | null = null;
+  private iceServers: IceServer[] = [];
+  private resumeToken: string | null = null;
+  private pendingAnswer: PendingAnswer | null = null;
+  private pubChain: Promise<void> = Promise.resolve();
+  private pubQueued: Promise<void> | null = null;
+  private pubRestartWanted = false;
+  private subChain: Promise<void> = Promise.resolve();
+  /** The mid table of the subscriber offer being applied. */
+  private subTracks: RemoteTrack[] = [];
+  private statsTimer: ReturnType<typeof setInterval> | null = null;
+  private acquiring: Promise<void> | null = null;
+  private epoch = 0;
+  private unsubs: Array<() => void> = [];
+
+  constructor(opts: MeetingClientOptions) {
+    this.code = opts.meetingCode;
+    this.signaling = opts.signaling;
+    this.createPc = opts.createPeerConnection ?? ((c) => new RTCPeerConnection(c));
+    this.md = opts.mediaDevices === undefined ? (typeof navigator !== "undefined" ? navigator.mediaDevices ?? null : null) : opts.mediaDevices;
+    this.statsIntervalMs = opts.statsIntervalMs ?? 500;
+    this.negotiationTimeoutMs = opts.negotiationTimeoutMs ?? 15_000;
+    this.local = new Store<LocalState>({
+      audioTrack: null,
+      videoTrack: null,
+      screenTrack: null,
+      audioMuted: opts.initialAudioMuted ?? false,
+      videoMuted: opts.initialVideoMuted ?? false,
+      audioDeviceId: null,
+      videoDeviceId: null,
+      devices: { audioinput: [], videoinput: [], audiooutput: [] },
+      micProblem: null,
+      cameraProblem: null,
+      screenProblem: null,
+      acquiring: false,
+    });
+  }
+
+  // ---------------------------------------------------------------- local media (pre-join too)
+
+  /** Open the microphone and (unless the camera is off) the camera. Idempotent. */
+  acquireMedia(): Promise<void> {
+    if (this.acquiring) return this.acquiring;
+    const epoch = this.epoch;
+    this.local.patch({ acquiring: true });
+    const p: Promise<void> = (async () => {
+      const l = this.local.getSnapshot();
+      const wantAudio = !l.audioTrack;
+      const wantVideo = !l.videoTrack && !l.videoMuted;
+      if (!this.md || (!wantAudio && !wantVideo)) return;
+      let audio: MediaStreamTrack | null = null;
+      let video: MediaStreamTrack | null = null;
+      let micProblem: CaptureProblem | null = null;
+      let cameraProblem: CaptureProblem | null = null;
+      try {
+        const s = await this.md.getUserMedia({
+          audio: wantAudio ? audioConstraints(l.audioDeviceId) : false,
+          video: wantVideo ? videoConstraints(l.videoDeviceId) : false,
+        });
+        audio = s.getAudioTracks()[0] ?? null;
+        video = s.getVideoTracks()[0] ?? null;
+      } catch (e) {
+        // One refused device must not cost the other: ask for each separately.
+        if (wantAudio && wantVideo) {
+          try {
+            audio = (await this.md.getUserMedia({ audio: audioConstraints(l.audioDeviceId) })).getAudioTracks()[0] ?? null;
+          } catch (ea) {
+            micProblem = classifyMediaError(ea, "microphone");
+          }
+          try {
+            video = (await this.md.getUserMedia({ video: videoConstraints(l.videoDeviceId) })).getVideoTracks()[0] ?? null;
+          } catch (ev) {
+            cameraProblem = classifyMediaError(ev, "camera");
+          }
+        } else if (wantAudio) {
+          micProblem = classifyMediaError(e, "microphone");
+        } else {
+          cameraProblem = classifyMediaError(e, "camera");
+        }
+      }
+      if (epoch !== this.epoch) {
+        audio?.stop();
+        video?.stop();
+        return;
+      }
+      const cur = this.local.getSnapshot();
+      if (audio) audio.enabled = !cur.audioMuted;
+      if (video && cur.videoMuted) {
+        video.stop();
+        video = null;
+      }
+      this.local.patch({
+        audioTrack: audio ?? cur.audioTrack,
+        videoTrack: video ?? cur.videoTrack,
+        micProblem: wantAudio ? micProblem : cur.micProblem,
+        cameraProblem: wantVideo ? cameraProblem : cur.cameraProblem,
+        audioMuted: cur.audioMuted || (wantAudio && !audio),
+        videoMuted: cur.videoMuted || (wantVideo && !video),
+        audioDeviceId: cur.audioDeviceId ?? audio?.getSettings?.().deviceId ?? null,
+        videoDeviceId: cur.videoDeviceId ?? video?.getSettings?.().deviceId ?? null,
+      });
+      await this.refreshDevices();
+    })().finally(() => {
+      if (this.acquiring !== p) return;
+      this.acquiring = null;
+      this.local.patch({ acquiring: false });
+    });
+    this.acquiring = p;
+    return p;
+  }
+
+  async refreshDevices(): Promise<void> {
+    if (!this.md) return;
+    try {
+      const list = await this.md.enumerateDevices();
+      const devices: LocalState["devices"] = { audioinput: [], videoinput: [], audiooutput: [] };
+      let n = 0;
+      for (const d of list) {
+        if (d.kind in devices && d.deviceId) {
+          n++;
+          devices[d.kind as keyof LocalState["devices"]].push({ deviceId: d.deviceId, label: d.label || `${d.kind} ${n}` });
+        }
+      }
+      this.local.patch({ devices });
+    } catch {
+      /* keep the previous list */
+    }
+  }
+
+  async setAudioMuted(muted: boolean): Promise<void> {
+    let track = this.local.getSnapshot().audioTrack;
+    if (!muted && !track) {
+      if (!this.md) return;
+      try {
+        track = (await this.md.getUserMedia({ audio: audioConstraints(this.local.getSnapshot().audioDeviceId) })).getAudioTracks()[0] ?? null;
+      } catch (e) {
+        this.local.patch({ micProblem: classifyMediaError(e, "microphone") });
+        return;
+      }
+      if (!track) return;
+      this.local.patch({ audioTrack: track, micProblem: null });
+      await this.audioTx?.sender.replaceTrack(track);
+    }
+    if (track) track.enabled = !muted;
+    this.local.patch({ audioMuted: muted });
+    this.sendMediaState();
+  }
+
+  toggleAudio(): Promise<void> {
+    return this.setAudioMuted(!this.local.getSnapshot().audioMuted);
+  }
+
+  /** Camera off releases the camera (the light goes off) and sends nothing on the video sender. */
+  async setVideoMuted(muted: boolean): Promise<void> {
+    const l = this.local.getSnapshot();
+    if (muted) {
+      const track = l.videoTrack;
+      this.local.patch({ videoTrack: null, videoMuted: true });
+      try {
+        await this.videoTx?.sender.replaceTrack(null);
+      } catch {
+        /* pc closed */
+      }
+      track?.stop();
+      this.sendMediaState();
+      return;
+    }
+    if (l.videoTrack) {
+      this.local.patch({ videoMuted: false });
+      this.sendMediaState();
+      return;
+    }
+    if (!this.md) return;
+    const epoch = this.epoch;
+    let track: MediaStreamTrack | null;
+    try {
+      track = (await this.md.getUserMedia({ video: videoConstraints(l.videoDeviceId) })).getVideoTracks()[0] ?? null;
+    } catch (e) {
+      this.local.patch({ cameraProblem: classifyMediaError(e, "camera"), videoMuted: true });
+      return;
+    }
+    if (!track) return;
+    if (epoch !== this.epoch || this.local.getSnapshot().videoTrack) {
+      track.stop();
+      return;
+    }
+    this.local.patch({ videoTrack: track, videoMuted: false, cameraProblem: null });
+    try {
+      await this.videoTx?.sender.replaceTrack(track);
+    } catch {
+      /* renegotiation would be needed; not expected for a sendonly video transceiver */
+    }
+    this.sendMediaState();
+  }
+
+  toggleVideo(): Promise<void> {
+    return this.setVideoMuted(!this.local.getSnapshot().videoMuted);
+  }
+
+  /** Switch microphone or camera mid-call without renegotiating (replaceTrack). */
+  async switchDevice(kind: "audioinput" | "videoinput", deviceId: string): Promise<void> {
+    if (!this.md) return;
+    const l = this.local.getSnapshot();
+    if (kind === "audioinput") {
+      this.local.patch({ audioDeviceId: deviceId });
+      if (!l.audioTrack) return;
+      let track: MediaStreamTrack | null;
+      try {
+        track = (await this.md.getUserMedia({ audio: audioConstraints(deviceId) })).getAudioTracks()[0] ?? null;
+      } catch (e) {
+        this.local.patch({ micProblem: classifyMediaError(e, "microphone") });
+        return;
+      }
+      if (!track) return;
+      track.enabled = !this.local.getSnapshot().audioMuted;
+      await this.audioTx?.sender.replaceTrack(track);
+      const old = this.local.getSnapshot().audioTrack;
+      this.local.patch({ audioTrack: track, micProblem: null });
+      if (old && old !== track) old.stop();
+    } else {
+      this.local.patch({ videoDeviceId: deviceId });
+      if (!l.videoTrack) return;
+      let track: MediaStreamTrack | null;
+      try {
+        track = (await this.md.getUserMedia({ video: videoConstraints(deviceId) })).getVideoTracks()[0] ?? null;
+      } catch (e) {
+        this.local.patch({ cameraProblem: classifyMediaError(e, "camera") });
+        return;
+      }
+      if (!track) return;
+      await this.videoTx?.sender.replaceTrack(track);
+      const old = this.local.getSnapshot().videoTrack;
+      this.local.patch({ videoTrack: track, cameraProblem: null });
+      if (old && old !== track) old.stop();
+    }
+    void this.refreshDevices();
+  }
+
+  get canShareScreen(): boolean {
+    return typeof this.md?.getDisplayMedia === "function";
+  }
+
+  async startScreenShare(): Promise<void> {
+    if (this.local.getSnapshot().screenTrack || !this.md?.getDisplayMedia) return;
+    let track: MediaStreamTrack | null;
+    try {
+      const s = await this.md.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: false });
+      track = s.getVideoTracks()[0] ?? null;
+    } catch (e) {
+      this.local.patch({ screenProblem: classifyMediaError(e, "screen") });
+      return;
+    }
+    if (!track) return;
+    if ("contentHint" in track) track.contentHint = "detail";
+    track.addEventListener("ended", () => void this.stopScreenShare());
+    this.local.patch({ screenTrack: track, screenProblem: null });
+    if (this.pub && this.pub.signalingState !== "closed") {
+      this.attachScreen(this.pub, track);
+      void this.negotiatePublish();
+    }
+    this.sendMediaState();
+  }
+
+  async stopScreenShare(): Promise<void> {
+    const track = this.local.getSnapshot().screenTrack;
+    if (!track) return;
+    this.local.patch({ screenTrack: null });
+    track.stop();
+    const tx = this.screenTx;
+    if (tx && this.pub && this.pub.signalingState !== "closed") {
+      try {
+        await tx.sender.replaceTrack(null);
+        tx.direction = "inactive";
+      } catch {
+        /* ignore */
+      }
+      void this.negotiatePublish();
+    }
+    this.sendMediaState();
+  }
+
+  // ---------------------------------------------------------------- meeting
+
+  /** Connect (if needed) and join with the current local media. */
+  join(): void {
+    const phase = this.state.getSnapshot().phase;
+    if (phase === "joining" || phase === "joined" || phase === "reconnecting") return;
+    this.state.set((s) => ({ ...initialMeetingState, chatOpen: s.chatOpen, phase: "joining" }));
+    this.attachSignaling();
+    if (this.signaling.isReady) this.sendJoin();
+    else this.signaling.connect();
+  }
+
+  sendChat(text: string): boolean {
+    const t = text.trim();
+    if (!t) return false;
+    return this.send({ type: "chat", text: t });
+  }
+
+  setChatOpen(open: boolean): void {
+    this.state.set((s) => setChatOpen(s, open));
+  }
+
+  dismissNotice(): void {
+    this.state.set((s) => (s.notice ? { ...s, notice: null } : s));
+  }
+
+  endMeeting(): void {
+    this.send({ type: "end_meeting" });
+  }
+
+  /** Leave the meeting (the local media stays, for a possible re-join). */
+  leave(): void {
+    const phase = this.state.getSnapshot().phase;
+    if (phase === "joined" || phase === "joining" || phase === "reconnecting") {
+      this.send({ type: "leave" });
+      this.state.set((s) => ({ ...s, phase: "left" }));
+    }
+    this.detachSignaling();
+    this.signaling.close(CloseCode.Normal, "left");
+    this.teardownPeers();
+    this.resumeToken = null;
+    this.releaseMedia();
+  }
+
+  /** Stop the camera, microphone and screen capture. */
+  releaseMedia(): void {
+    const l = this.local.getSnapshot();
+    l.audioTrack?.stop();
+    l.videoTrack?.stop();
+    l.screenTrack?.stop();
+    if (l.audioTrack || l.videoTrack || l.screenTrack) this.local.patch({ audioTrack: null, videoTrack: null, screenTrack: null });
+  }
+
+  /** Back to the pre-join screen after leaving or a failure (keeps device choices). */
+  backToLobby(): void {
+    this.leave();
+    this.state.set({ ...initialMeetingState });
+  }
+
+  /** Leave and release everything (camera, microphone, screen). Safe to call twice. */
+  dispose(): void {
+    this.epoch++;
+    this.acquiring = null;
+    this.local.patch({ acquiring: false });
+    this.leave();
+  }
+
+  // ---------------------------------------------------------------- signaling
+
+  private attachSignaling(): void {
+    if (this.unsubs.length) return;
+    this.unsubs.push(
+      this.signaling.onMessage((m) => this.handleMessage(m)),
+      this.signaling.onReady(() => {
+        const phase = this.state.getSnapshot().phase;
+        if (phase === "joining" || phase === "joined" || phase === "reconnecting") this.sendJoin();
+      }),
+      this.signaling.onClosed((code, _reason, willReconnect) => this.handleClosed(code, willReconnect)),
+    );
+  }
+
+  private detachSignaling(): void {
+    for (const u of this.unsubs) u();
+    this.unsubs = [];
+  }
+
+  private send(msg: ClientMessage): boolean {
+    return this.signaling.send(msg);
+  }
+
+  private mediaState(): MediaState {
+    const l = this.local.getSnapshot();
+    return {
+      audio_muted: l.audioMuted || !l.audioTrack,
+      video_muted: l.videoMuted || !l.videoTrack,
+      screen_sharing: !!l.screenTrack,
+    };
+  }
+
+  private sendMediaState(): void {
+    const phase = this.state.getSnapshot().phase;
+    if (phase === "joined") this.send({ type: "media_state", ...this.mediaState() });
+  }
+
+  private sendJoin(): void {
+    this.send({
+      type: "join",
+      meeting_code: this.code,
+      ...(this.resumeToken ? { resume_token: this.resumeToken } : {}),
+      media: this.mediaState(),
+    });
+  }
+
+  private handleClosed(code: number, willReconnect: boolean): void {
+    const phase = this.state.getSnapshot().phase;
+    if (phase !== "joining" && phase !== "joined" && phase !== "reconnecting") return;
+    if (willReconnect) {
+      if (phase === "joined") this.state.set((s) => ({ ...s, phase: "reconnecting" }));
+      this.rejectPending(new Error("connection lost"));
+      return;
+    }
+    this.stopStats();
+    let next: Partial<MeetingState>;
+    switch (code) {
+      case CloseCode.MeetingEnded:
+        next = { phase: "ended", endedReason: this.state.getSnapshot().endedReason ?? "host_ended" };
+        break;
+      case CloseCode.Replaced:
+        next = { phase: "failed", failure: { code: "replaced", message: "Replaced by another session" } };
+        break;
+      case CloseCode.Unauthenticated:
+        next = { phase: "failed", failure: { code: "unauthenticated", message: "Not authenticated" } };
+        break;
+      case CloseCode.MeetingNotFound:
+        next = { phase: "failed", failure: { code: "meeting_not_found", message: "Meeting not found" } };
+        break;
+      default:
+        next = {
+          phase: "failed",
+          failure: this.state.getSnapshot().failure ?? { code: "connection_lost", message: `Connection closed (${code})` },
+        };
+    }
+    this.state.set((s) => ({ ...s, ...next }));
+    this.teardownPeers();
+    this.releaseMedia();
+  }
+
+  private handleMessage(msg: ServerMessage): void {
+    this.state.set((s) => reduceServerMessage(s, msg));
+    switch (msg.type) {
+      case "joined":
+        this.onJoined(msg);
+        break;
+      case "publish_answer":
+        if (this.pendingAnswer) {
+          const p = this.pendingAnswer;
+          this.pendingAnswer = null;
+          clearTimeout(p.timer);
+          p.resolve(msg.sdp);
+        }
+        break;
+      case "subscriber_offer":
+        this.onSubscriberOffer(msg.sdp, msg.tracks);
+        break;
+      case "participant_left":
+        this.remote.set((r) => {
+          if (!(msg.participant_id in r)) return r;
+          const next = { ...r };
+          delete next[msg.participant_id];
+          return next;
+        });
+        break;
+      case "meeting_ended":
+        this.stopStats();
+        this.detachSignaling();
+        this.signaling.close(CloseCode.Normal, "meeting ended");
+        this.teardownPeers();
+        this.releaseMedia();
+        break;
+      case "error":
+        if (NEGOTIATION_ERRORS.has(msg.code)) this.rejectPending(new Error(`${msg.code}: ${msg.message}`));
+        if (msg.code === "resume_failed") {
+          // Our participant is gone: join afresh as a new one.
+          this.resumeToken = null;
+          this.teardownPeers();
+          this.sendJoin();
+        } else if (this.state.getSnapshot().phase === "failed") {
+          this.detachSignaling();
+          this.signaling.close(CloseCode.Normal, msg.code);
+          this.teardownPeers();
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onJoined(msg: ServerMessageOf<"joined">): void {
+    this.resumeToken = msg.resume_token;
+    this.iceServers = msg.ice_servers;
+    if (msg.resumed && this.pub && this.pub.signalingState !== "closed") {
+      // Same participant, new network path: restart ICE on both connections.
+      void this.negotiatePublish(true);
+      this.send({ type: "restart_subscriber" });
+    } else {
+      this.teardownPeers();
+      this.setupPublish();
+    }
+    // Tell everyone our current state (it may have changed while we were away).
+    this.sendMediaState();
+    this.startStats();
+  }
+
+  // ---------------------------------------------------------------- publish connection
+
+  private pcConfig(): RTCConfiguration {
+    return { iceServers: toRtcIceServers(this.iceServers), bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" };
+  }
+
+  private setupPublish(): void {
+    const pc = this.createPc(this.pcConfig());
+    this.pub = pc;
+    this.watchPeer(pc, "publish");
+    const l = this.local.getSnapshot();
+    const stream = new MediaStream();
+    if (l.audioTrack) stream.addTrack(l.audioTrack);
+    if (l.videoTrack) stream.addTrack(l.videoTrack);
+    this.audioTx = pc.addTransceiver(l.audioTrack ?? "audio", { direction: "sendonly", streams: [stream] });
+    this.sources.set(this.audioTx, "microphone");
+    this.videoTx = pc.addTransceiver(l.videoTrack ?? "video", { direction: "sendonly", streams: [stream] });
+    this.sources.set(this.videoTx, "camera");
+    if (l.screenTrack) this.attachScreen(pc, l.screenTrack);
+    void this.negotiatePublish();
+  }
+
+  private attachScreen(pc: RTCPeerConnection, track: MediaStreamTrack): void {
+    const tx = this.screenTx;
+    if (tx && !isStopped(tx) && this.sources.get(tx) === "screen_share") {
+      void tx.sender.replaceTrack(track);
+      tx.direction = "sendonly";
+      return;
+    }
+    this.screenTx = pc.addTransceiver(track, { direction: "sendonly", streams: [new MediaStream([track])] });
+    this.sources.set(this.screenTx, "screen_share");
+  }
+
+  /** What the current publish offer carries: active transceivers with a mid. */
+  private declaredTracks(pc: RTCPeerConnection): TrackDecl[] {
+    const out: TrackDecl[] = [];
+    for (const tx of pc.getTransceivers()) {
+      const source = this.sources.get(tx);
+      if (!source || !tx.mid || isStopped(tx)) continue;
+      if (tx.direction !== "sendonly" && tx.direction !== "sendrecv") continue;
+      out.push({ mid: tx.mid, source });
+    }
+    return out;
+  }
+
+  /**
+   * Offer on the publish connection. One offer is in flight at a time; requests made meanwhile
+   * are coalesced into one more offer after it.
+   */
+  negotiatePublish(iceRestart = false): Promise<void> {
+    if (iceRestart) this.pubRestartWanted = true;
+    if (this.pubQueued) return this.pubQueued;
+    const run = this.pubChain.then(async () => {
+      this.pubQueued = null;
+      const restart = this.pubRestartWanted;
+      this.pubRestartWanted = false;
+      await this.doPublishNegotiation(restart);
+    });
+    this.pubQueued = run;
+    this.pubChain = run.catch((e: unknown) => {
+      this.state.set((s) => ({
+        ...s,
+        notice: { code: "negotiation_failed", message: `Could not publish media: ${e instanceof Error ? e.message : String(e)}` },
+      }));
+    });
+    return this.pubChain;
+  }
+
+  private async doPublishNegotiation(iceRestart: boolean): Promise<void> {
+    const pc = this.pub;
+    if (!pc || pc.signalingState === "closed") return;
+    const offer = await pc.createOffer(iceRestart ? { iceRestart: true } : undefined);
+    await pc.setLocalDescription(offer);
+    const sdp = pc.localDescription?.sdp ?? offer.sdp ?? "";
+    const answer = new Promise<string>((resolve, reject) => {
+      this.rejectPending(new Error("superseded"));
+      const timer = setTimeout(() => {
+        if (this.pendingAnswer?.timer === timer) this.pendingAnswer = null;
+        reject(new Error("no publish_answer from the server"));
+      }, this.negotiationTimeoutMs);
+      this.pendingAnswer = { resolve, reject, timer };
+    });
+    if (!this.send({ type: "publish_offer", sdp, tracks: this.declaredTracks(pc) })) {
+      this.rejectPending(new Error("not connected"));
+    }
+    let answerSdp: string;
+    try {
+      answerSdp = await answer;
+    } catch (e) {
+      if (this.pub === pc && pc.signalingState === "have-local-offer") {
+        await pc.setLocalDescription({ type: "rollback" }).catch(() => undefined);
+      }
+      // After a reconnect the resume path negotiates again, so a lost answer is not an error.
+      if (e instanceof Error && (e.message === "connection lost" || e.message === "not connected" || e.message === "closed")) return;
+      throw e;
+    }
+    if (this.pub !== pc || pc.signalingState !== "have-local-offer") return;
+    await pc.setRemoteDescription({ type: "answer", sdp: answerSdp });
+  }
+
+  private rejectPending(err: Error): void {
+    const p = this.pendingAnswer;
+    if (!p) return;
+    this.pendingAnswer = null;
+    clearTimeout(p.timer);
+    p.reject(err);
+  }
+
+  // ---------------------------------------------------------------- subscribe connection
+
+  private onSubscriberOffer(sdp: string, tracks: RemoteTrack[]): void {
+    const run = this.subChain.then(async () => {
+      if (!this.sub || this.sub.signalingState === "closed") {
+        const pc = this.createPc(this.pcConfig());
+        this.sub = pc;
+        this.watchPeer(pc, "subscribe");
+        pc.addEventListener("track", () => this.refreshRemoteMedia(this.subTracks));
+      }
+      const pc = this.sub;
+      this.subTracks = tracks;
+      await pc.setRemoteDescription({ type: "offer", sdp });
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      this.send({ type: "subscriber_answer", sdp: pc.localDescription?.sdp ?? answer.sdp ?? "" });
+      this.refreshRemoteMedia(tracks);
+    });
+    this.subChain = run.catch((e: unknown) => {
+      this.state.set((s) => ({
+        ...s,
+        notice: { code: "negotiation_failed", message: `Could not receive media: ${e instanceof Error ? e.message : String(e)}` },
+      }));
+    });
+  }
+
+  /** Map the subscribe connection's receivers to participants by transceiver mid. */
+  private refreshRemoteMedia(tracks?: RemoteTrack[]): void {
+    const pc = this.sub;
+    if (!pc) return;
+    const byMid = new Map<string, RemoteTrack>();
+    const list = tracks ?? Object.values(this.state.getSnapshot().remoteTracks);
+    for (const t of list) byMid.set(t.mid, t);
+    const next: Record<number, RemoteMedia> = {};
+    for (const tx of pc.getTransceivers()) {
+      if (!tx.mid || isStopped(tx)) continue;
+      const t = byMid.get(tx.mid);
+      if (!t) continue;
+      const track = tx.receiver.track;
+      const m = (next[t.participant_id] ??= emptyRemote());
+      if (t.kind === "audio") m.audio.push(track);
+      else if (t.source === "screen_share") m.screen = track;
+      else m.camera = track;
+    }
+    // Keep object identity for participants whose tracks did not change (tiles skip re-render).
+    const prev = this.remote.getSnapshot();
+    const merged: Record<number, RemoteMedia> = {};
+    let changed = Object.keys(prev).length !== Object.keys(next).length;
+    for (const [id, m] of Object.entries(next)) {
+      const p = prev[Number(id)];
+      const same =
+        p && p.camera === m.camera && p.screen === m.screen && p.audio.length === m.audio.length && p.audio.every((a, i) => a === m.audio[i]);
+      merged[Number(id)] = same ? p : m;
+      if (!same) changed = true;
+    }
+    if (changed) this.remote.set(merged);
+  }
+
+  private watchPeer(pc: RTCPeerConnection, kind: PcKind): void {
+    this.peers.patch({ [kind]: pc.connectionState ?? "new" } as Partial<PeerStates>);
+    pc.addEventListener("icecandidate", (ev: RTCPeerConnectionIceEvent) => {
+      const c = ev.candidate;
+      if (!c || !c.candidate) return;
+      this.send({ type: "ice_candidate", pc: kind, candidate: c.candidate, ...(c.sdpMid ? { sdp_mid: c.sdpMid } : {}) });
+    });
+    pc.addEventListener("connectionstatechange", () => {
+      const own = kind === "publish" ? this.pub === pc : this.sub === pc;
+      if (!own) return;
+      this.peers.patch({ [kind]: pc.connectionState } as Partial<PeerStates>);
+      if (pc.connectionState === "failed" && this.signaling.isReady && this.state.getSnapshot().phase === "joined") {
+        if (kind === "publish") void this.negotiatePublish(true);
+        else this.send({ type: "restart_subscriber" });
+      }
+    });
+  }
+
+  private teardownPeers(): void {
+    this.rejectPending(new Error("closed"));
+    for (const pc of [this.pub, this.sub]) {
+      try {
+        pc?.close();
+      } catch {
+        /* ignore */
+      }
+    }
+    this.pub = null;
+    this.sub = null;
+    this.sources.clear();
+    this.audioTx = this.videoTx = this.screenTx = null;
+    this.pubQueued = null;
+    this.pubRestartWanted = false;
+    this.peers.set({ publish: "none", subscribe: "none" });
+    this.remote.set({});
+    this.stopStats();
+    this.levels.set({ speaking: {}, activeSpeaker: null });
+    this.energy.clear();
+    this.hold.clear();
+  }
+
+  // ---------------------------------------------------------------- stats and speaking
+
+  private startStats(): void {
+    if (this.statsTimer || this.statsIntervalMs <= 0) return;
+    this.statsTimer = setInterval(() => void this.pollLevels(), this.statsIntervalMs);
+  }
+
+  private stopStats(): void {
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.statsTimer = null;
+  }
+
+  /** Previous (totalAudioEnergy, totalSamplesDuration) per speaker key, for interval levels. */
+  private energy = new Map<string, { e: number; d: number }>();
+  /** Ticks left during which a speaker still counts as speaking (smooths pauses between words). */
+  private hold = new Map<string, number>();
+
+  /**
+   * Audio level of `key` over the last tick, from the cumulative energy counters of getStats
+   * (RMS of the interval), falling back to the instantaneous `audioLevel`.
+   */
+  private intervalLevel(key: string, s: Record<string, unknown>): number {
+    const e = s.totalAudioEnergy;
+    const d = s.totalSamplesDuration;
+    if (typeof e === "number" && typeof d === "number") {
+      const prev = this.energy.get(key);
+      this.energy.set(key, { e, d });
+      if (prev && d > prev.d) return Math.sqrt(Math.max(0, e - prev.e) / (d - prev.d));
+    }
+    return typeof s.audioLevel === "number" ? s.audioLevel : 0;
+  }
+
+  private async pollLevels(): Promise<void> {
+    const levels: Record<string, number> = {};
+    const tracks = this.state.getSnapshot().remoteTracks;
+    const sub = this.sub;
+    if (sub) {
+      const byTrackId = new Map<string, ParticipantId>();
+      for (const tx of sub.getTransceivers()) {
+        const t = tx.mid ? tracks[tx.mid] : undefined;
+        if (t) byTrackId.set(tx.receiver.track.id, t.participant_id);
+      }
+      try {
+        (await sub.getStats()).forEach((s: Record<string, unknown>) => {
+          if (s.type !== "inbound-rtp" || s.kind !== "audio") return;
+          const pid =
+            typeof s.mid === "string" && tracks[s.mid]
+              ? tracks[s.mid].participant_id
+              : typeof s.trackIdentifier === "string"
+                ? byTrackId.get(s.trackIdentifier)
+                : undefined;
+          if (pid === undefined) return;
+          const key = String(pid);
+          levels[key] = Math.max(levels[key] ?? 0, this.intervalLevel(`in:${String(s.id)}`, s));
+        });
+      } catch {
+        /* closed */
+      }
+    }
+    const pub = this.pub;
+    if (pub) {
+      try {
+        (await pub.getStats()).forEach((s: Record<string, unknown>) => {
+          if (s.type === "media-source" && s.kind === "audio") levels.self = Math.max(levels.self ?? 0, this.intervalLevel(`src:${String(s.id)}`, s));
+        });
+      } catch {
+        /* closed */
+      }
+      if (this.local.getSnapshot().audioMuted) levels.self = 0;
+    }
+    const speaking: Record<string, boolean> = {};
+    for (const [k, level] of Object.entries(levels)) {
+      if (level > SPEAKING_LEVEL) this.hold.set(k, SPEAKING_HOLD_TICKS);
+      const left = this.hold.get(k) ?? 0;
+      if (left > 0) {
+        speaking[k] = true;
+        if (level <= SPEAKING_LEVEL) this.hold.set(k, left - 1);
+      }
+    }
+    const prev = this.levels.getSnapshot();
+    const keys = new Set([...Object.keys(prev.speaking), ...Object.keys(speaking)]);
+    let changed = false;
+    for (const k of keys) if (!!prev.speaking[k] !== !!speaking[k]) changed = true;
+    let active = prev.activeSpeaker;
+    for (const k of Object.keys(speaking)) {
+      if (k !== "self" && !prev.speaking[k]) active = Number(k);
+    }
+    if (active !== null && !(active in this.state.getSnapshot().participants)) active = null;
+    if (changed || active !== prev.activeSpeaker) this.levels.set({ speaking, activeSpeaker: active });
+  }
+
+  /** Plain-data summary of both connections' RTP stats (debugging and the end-to-end test). */
+  async getStatsSummary(): Promise<{
+    publish: Array<Record<string, unknown>>;
+    subscribe: Array<Record<string, unknown>>;
+    peers: PeerStates;
+  }> {
+    const tracks = this.state.getSnapshot().remoteTracks;
+    const pick = (s: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.filter((k) => k in s).map((k) => [k, s[k]]));
+    const publish: Array<Record<string, unknown>> = [];
+    const subscribe: Array<Record<string, unknown>> = [];
+    if (this.pub) {
+      (await this.pub.getStats()).forEach((s: Record<string, unknown>) => {
+        if (s.type === "outbound-rtp") publish.push(pick(s, ["kind", "mid", "bytesSent", "packetsSent", "framesEncoded", "frameWidth", "frameHeight"]));
+      });
+    }
+    if (this.sub) {
+      (await this.sub.getStats()).forEach((s: Record<string, unknown>) => {
+        if (s.type !== "inbound-rtp") return;
+        const t = typeof s.mid === "string" ? tracks[s.mid] : undefined;
+        subscribe.push({
+          ...pick(s, ["kind", "mid", "bytesReceived", "packetsReceived", "packetsLost", "framesDecoded", "frameWidth", "frameHeight", "audioLevel"]),
+          participant_id: t?.participant_id ?? null,
+          source: t?.source ?? null,
+        });
+      });
+    }
+    return { publish, subscribe, peers: this.peers.getSnapshot() };
+  }
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import type { ServerMessage } from "../protocol";
+import { initialMeetingState, reduceServerMessage, setChatOpen, type MeetingState } from "./state";
+
+const msg = (m: unknown) => JSON.parse(JSON.stringify(m)) as ServerMessage;
+const person = (id: number, name: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  user_id: id * 10,
+  name,
+  is_host: false,
+  connection: "connected",
+  media: { audio_muted: false, video_muted: false, screen_sharing: false },
+  tracks: [],
+  ...extra,
+});
+const joined = (participants: unknown[], resumed = false) =>
+  msg({
+    type: "joined",
+    participant_id: 1,
+    meeting: { code: "abc", title: "T", host_user_id: 10 },
+    participants,
+    ice_servers: [],
+    resume_token: "rt",
+    resumed,
+  });
+
+function run(...msgs: ServerMessage[]): MeetingState {
+  return msgs.reduce(reduceServerMessage, { ...initialMeetingState, phase: "joining" as const });
+}
+
+describe("reduceServerMessage", () => {
+  it("joined sets self, meeting and the others in order (without self)", () => {
+    const s = run(joined([person(2, "Bo"), person(1, "Me"), person(3, "Cy")]));
+    expect(s.phase).toBe("joined");
+    expect(s.selfId).toBe(1);
+    expect(s.order).toEqual([2, 3]);
+    expect(s.participants[2].name).toBe("Bo");
+  });
+
+  it("participant joined / updated / left", () => {
+    let s = run(joined([]), msg({ type: "participant_joined", participant: person(5, "Eve") }));
+    expect(s.order).toEqual([5]);
+    s = reduceServerMessage(s, msg({ type: "participant_updated", participant: person(5, "Eve", { media: { audio_muted: true, video_muted: false, screen_sharing: false } }) }));
+    expect(s.participants[5].media.audio_muted).toBe(true);
+    expect(s.order).toEqual([5]);
+    s = reduceServerMessage(
+      s,
+      msg({ type: "subscriber_offer", sdp: "x", tracks: [{ mid: "0", participant_id: 5, track_id: "t", kind: "audio", source: "microphone" }] }),
+    );
+    expect(Object.keys(s.remoteTracks)).toEqual(["0"]);
+    s = reduceServerMessage(s, msg({ type: "participant_left", participant_id: 5, reason: "left" }));
+    expect(s.order).toEqual([]);
+    expect(s.participants[5]).toBeUndefined();
+    expect(s.remoteTracks).toEqual({});
+  });
+
+  it("a resumed join keeps the previous order", () => {
+    let s = run(joined([person(2, "Bo"), person(3, "Cy")]));
+    s = reduceServerMessage(s, joined([person(3, "Cy"), person(2, "Bo"), person(4, "Di")], true));
+    expect(s.order).toEqual([2, 3, 4]);
+    expect(s.resumed).toBe(true);
+  });
+
+  it("chat appends, dedupes by id and counts unread only while the chat is closed", () => {
+    const chat = (id: number, from: number) => msg({ type: "chat", id, participant_id: from, name: "X", text: `m${id}`, sent_at: "2026-01-01T00:00:00Z" });
+    let s = run(joined([]), chat(1, 2), chat(1, 2), chat(2, 1));
+    expect(s.chat.map((c) => c.text)).toEqual(["m1", "m2"]);
+    expect(s.unread).toBe(1); // own message does not count
+    s = setChatOpen(s, true);
+    expect(s.unread).toBe(0);
+    s = reduceServerMessage(s, chat(3, 2));
+    expect(s.unread).toBe(0);
+    s = setChatOpen(s, false);
+    s = reduceServerMessage(s, chat(4, 2));
+    expect(s.unread).toBe(1);
+  });
+
+  it("meeting_ended and fatal errors", () => {
+    expect(run(joined([]), msg({ type: "meeting_ended", reason: "host_ended" }))).toMatchObject({ phase: "ended", endedReason: "host_ended" });
+    expect(run(msg({ type: "error", code: "meeting_not_found", message: "no" }))).toMatchObject({ phase: "failed", failure: { code: "meeting_not_found" } });
+    const s = run(joined([]), msg({ type: "error", code: "not_host", message: "no" }));
+    expect(s.phase).toBe("joined");
+    expect(s.notice?.code).toBe("not_host");
+  });
+});

@@ -1,0 +1,195 @@
+import type {
+  ChatMessage,
+  EndReason,
+  MeetingInfo,
+  ParticipantId,
+  ParticipantInfo,
+  RemoteTrack,
+  ServerMessage,
+} from "../protocol";
+
+export type Phase =
+  /** Not joined yet (pre-join). */
+  | "idle"
+  | "joining"
+  | "joined"
+  /** The signaling connection dropped; trying to resume. */
+  | "reconnecting"
+  | "ended"
+  | "left"
+  /** Could not join or lost for good: see `failure`. */
+  | "failed";
+
+export interface Problem {
+  code: string;
+  message: string;
+}
+
+export interface MeetingState {
+  phase: Phase;
+  selfId: ParticipantId | null;
+  meeting: MeetingInfo | null;
+  /** Everyone else, by participant id. */
+  participants: Record<number, ParticipantInfo>;
+  /** Participant ids in join order. */
+  order: ParticipantId[];
+  /** What each subscribe-connection mid carries (from the latest subscriber_offer). */
+  remoteTracks: Record<string, RemoteTrack>;
+  chat: ChatMessage[];
+  chatOpen: boolean;
+  unread: number;
+  endedReason: EndReason | null;
+  failure: Problem | null;
+  /** A transient, non-fatal problem to show to the user. */
+  notice: Problem | null;
+  resumed: boolean;
+}
+
+export const initialMeetingState: MeetingState = {
+  phase: "idle",
+  selfId: null,
+  meeting: null,
+  participants: {},
+  order: [],
+  remoteTracks: {},
+  chat: [],
+  chatOpen: false,
+  unread: 0,
+  endedReason: null,
+  failure: null,
+  notice: null,
+  resumed: false,
+};
+
+const MAX_CHAT = 500;
+
+function upsert(state: MeetingState, p: ParticipantInfo): MeetingState {
+  if (p.id === state.selfId) return state;
+  const exists = p.id in state.participants;
+  return {
+    ...state,
+    participants: { ...state.participants, [p.id]: p },
+    order: exists ? state.order : [...state.order, p.id],
+  };
+}
+
+function remove(state: MeetingState, id: ParticipantId): MeetingState {
+  if (!(id in state.participants)) return state;
+  const participants = { ...state.participants };
+  delete participants[id];
+  const remoteTracks: Record<string, RemoteTrack> = {};
+  for (const [mid, t] of Object.entries(state.remoteTracks)) if (t.participant_id !== id) remoteTracks[mid] = t;
+  return { ...state, participants, order: state.order.filter((x) => x !== id), remoteTracks };
+}
+
+/** Pure state transitions for the meeting-level server messages (SDP handling is elsewhere). */
+export function reduceServerMessage(state: MeetingState, msg: ServerMessage): MeetingState {
+  switch (msg.type) {
+    case "joined": {
+      const participants: Record<number, ParticipantInfo> = {};
+      const order: ParticipantId[] = [];
+      // On a resume keep the join order we already had for people still there.
+      const known = msg.resumed ? state.order : [];
+      const incoming = msg.participants.filter((p) => p.id !== msg.participant_id);
+      for (const p of incoming) participants[p.id] = p;
+      for (const id of known) if (id in participants) order.push(id);
+      for (const p of incoming) if (!order.includes(p.id)) order.push(p.id);
+      return {
+        ...state,
+        phase: "joined",
+        selfId: msg.participant_id,
+        meeting: msg.meeting,
+        participants,
+        order,
+        remoteTracks: msg.resumed ? state.remoteTracks : {},
+        failure: null,
+        resumed: msg.resumed,
+      };
+    }
+    case "participant_joined":
+    case "participant_updated":
+      return upsert(state, msg.participant);
+    case "participant_left":
+      return remove(state, msg.participant_id);
+    case "subscriber_offer": {
+      const remoteTracks: Record<string, RemoteTrack> = {};
+      for (const t of msg.tracks) remoteTracks[t.mid] = t;
+      return { ...state, remoteTracks };
+    }
+    case "chat": {
+      const { type: _type, ...chat } = msg;
+      if (state.chat.some((c) => String(c.id) === String(chat.id))) return state;
+      const mine = chat.participant_id === state.selfId;
+      const list = [...state.chat, chat];
+      return {
+        ...state,
+        chat: list.length > MAX_CHAT ? list.slice(list.length - MAX_CHAT) : list,
+        unread: state.chatOpen || mine ? state.unread : state.unread + 1,
+      };
+    }
+    case "meeting_ended":
+      return { ...state, phase: "ended", endedReason: msg.reason };
+    case "error":
+      return reduceError(state, { code: msg.code, message: msg.message });
+    default:
+      return state;
+  }
+}
+
+function reduceError(state: MeetingState, err: Problem): MeetingState {
+  switch (err.code) {
+    case "meeting_not_found":
+    case "unauthenticated":
+    case "auth_timeout":
+    case "unsupported_version":
+    case "replaced":
+      return { ...state, phase: "failed", failure: err };
+    case "meeting_ended":
+      return { ...state, phase: "ended", endedReason: state.endedReason ?? "host_ended" };
+    case "already_joined":
+    case "resume_failed":
+      return state;
+    default:
+      return { ...state, notice: err };
+  }
+}
+
+export function setChatOpen(state: MeetingState, open: boolean): MeetingState {
+  if (state.chatOpen === open && (!open || state.unread === 0)) return state;
+  return { ...state, chatOpen: open, unread: open ? 0 : state.unread };
+}
+
+/** A user-facing sentence for an error code from the server. */
+export function describeProblem(p: Problem): string {
+  switch (p.code) {
+    case "meeting_not_found":
+      return "There is no meeting with this code.";
+    case "replaced":
+      return "You joined this meeting from another tab or device, so this one was disconnected.";
+    case "unauthenticated":
+      return "Your session has expired. Please log in again.";
+    case "rate_limited":
+      return "Too many requests. Please wait a moment.";
+    case "not_host":
+      return "Only the host can do that.";
+    case "chat_invalid":
+      return "That message could not be sent (empty or too long).";
+    case "connection_lost":
+      return "The connection to the server was lost.";
+    default:
+      return p.message || p.code;
+  }
+}
+
+export function describeEndReason(r: EndReason | null): string {
+  switch (r) {
+    case "host_ended":
+      return "The host ended the meeting for everyone.";
+    case "empty":
+      return "Everyone left, so the meeting ended.";
+    case "server_shutdown":
+      return "The server was shut down.";
+    default:
+      return "This meeting has ended.";
+  }
+}

@@ -1,0 +1,243 @@
+import { useEffect, useState } from "react";
+import { Link, useParams } from "react-router";
+import { AudioRenderer } from "../components/AudioRenderer";
+import { Chat } from "../components/Chat";
+import { ConfirmDialog } from "../components/ConfirmDialog";
+import { Controls, type Panel } from "../components/Controls";
+import { CopyButton } from "../components/CopyButton";
+import { Icon } from "../components/Icon";
+import { Brand } from "../components/Layout";
+import { ParticipantList } from "../components/ParticipantList";
+import { PreJoin } from "../components/PreJoin";
+import { VideoGrid, type ViewMode } from "../components/VideoGrid";
+import { MeetingProvider } from "../contexts/MeetingContext";
+import { WebSocketProvider } from "../contexts/WebSocketContext";
+import { useAuth } from "../hooks/useAuth";
+import { useMeeting, useMeetingClient } from "../hooks/useMeeting";
+import { useWebSocket } from "../hooks/useWebSocket";
+import { meetingsApi, type Meeting } from "../lib/api";
+import { ApiError } from "../lib/auth";
+import { inviteLink, isMeetingCode } from "../lib/invite";
+import { describeEndReason, describeProblem, type Problem } from "../meeting/state";
+import type { EndReason } from "../protocol";
+
+type Load = { kind: "loading" } | { kind: "ok"; meeting: Meeting } | { kind: "not_found" } | { kind: "error"; message: string };
+
+export default function MeetingPage() {
+  const { code = "" } = useParams();
+  return <MeetingLoader key={code} code={code} />;
+}
+
+function MeetingLoader({ code }: { code: string }) {
+  const { session } = useAuth();
+  const valid = isMeetingCode(code);
+  const [load, setLoad] = useState<Load>({ kind: "loading" });
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    if (!valid) return;
+    let cancelled = false;
+    meetingsApi
+      .get(session, code)
+      .then((meeting) => !cancelled && setLoad({ kind: "ok", meeting }))
+      .catch((e: unknown) => {
+        if (cancelled) return;
+        if (e instanceof ApiError && (e.status === 404 || e.code === "meeting_not_found" || e.code === "not_found")) setLoad({ kind: "not_found" });
+        else setLoad({ kind: "error", message: e instanceof ApiError ? e.message : "Could not load the meeting." });
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [session, code, valid, attempt]);
+
+  useEffect(() => {
+    document.title = load.kind === "ok" ? `${load.meeting.title} · Mini Meeting` : "Mini Meeting";
+    return () => {
+      document.title = "Mini Meeting";
+    };
+  }, [load]);
+
+  if (!valid || load.kind === "not_found") return <NotFoundScreen code={code} />;
+  if (load.kind === "loading") return <CenteredMessage title="Loading meeting…" />;
+  if (load.kind === "error")
+    return (
+      <CenteredMessage title="Could not load the meeting" body={load.message}>
+        <button type="button" className="btn btn-primary" onClick={() => setAttempt((a) => a + 1)}>
+          Try again
+        </button>
+      </CenteredMessage>
+    );
+  if (load.meeting.status === "ended") return <EndedScreen reason={null} />;
+  return (
+    <WebSocketProvider>
+      <MeetingProvider code={load.meeting.code}>
+        <MeetingRoom meeting={load.meeting} />
+      </MeetingProvider>
+    </WebSocketProvider>
+  );
+}
+
+function CenteredMessage({ title, body, children }: { title: string; body?: string; children?: React.ReactNode }) {
+  return (
+    <div className="center-page">
+      <Brand />
+      <main className="card center-card">
+        <h1>{title}</h1>
+        {body && <p>{body}</p>}
+        <div className="center-actions">
+          {children}
+          <Link className="btn btn-secondary" to="/dashboard">
+            Back to dashboard
+          </Link>
+        </div>
+      </main>
+    </div>
+  );
+}
+
+function NotFoundScreen({ code }: { code: string }) {
+  return (
+    <CenteredMessage
+      title="Meeting not found"
+      body={`There is no meeting with the code “${code}”. Check the link or ask the host for a new one.`}
+    />
+  );
+}
+
+function EndedScreen({ reason }: { reason: EndReason | null }) {
+  return <CenteredMessage title="The meeting has ended" body={describeEndReason(reason)} />;
+}
+
+function MeetingRoom({ meeting }: { meeting: Meeting }) {
+  const client = useMeetingClient();
+  const phase = useMeeting((s) => s.phase);
+  const endedReason = useMeeting((s) => s.endedReason);
+  const failure = useMeeting((s) => s.failure);
+
+  switch (phase) {
+    case "idle":
+      return <PreJoin title={meeting.title} code={meeting.code} onJoin={() => client.join()} />;
+    case "ended":
+      return <EndedScreen reason={endedReason} />;
+    case "left":
+      return (
+        <CenteredMessage title="You left the meeting">
+          <button type="button" className="btn btn-primary" onClick={() => client.backToLobby()}>
+            Rejoin
+          </button>
+        </CenteredMessage>
+      );
+    case "failed":
+      return <FailedScreen failure={failure} onRetry={() => client.backToLobby()} />;
+    default:
+      return <Room meeting={meeting} />;
+  }
+}
+
+function FailedScreen({ failure, onRetry }: { failure: Problem | null; onRetry: () => void }) {
+  if (failure?.code === "meeting_not_found") return <NotFoundScreen code="" />;
+  const title = failure?.code === "replaced" ? "Joined from another tab" : "Disconnected";
+  return (
+    <CenteredMessage title={title} body={failure ? describeProblem(failure) : "The connection was lost."}>
+      {failure?.code === "unauthenticated" ? (
+        <Link className="btn btn-primary" to={`/login?next=${encodeURIComponent(window.location.pathname)}`}>
+          Log in again
+        </Link>
+      ) : (
+        <button type="button" className="btn btn-primary" onClick={onRetry}>
+          {failure?.code === "replaced" ? "Use this tab instead" : "Rejoin"}
+        </button>
+      )}
+    </CenteredMessage>
+  );
+}
+
+function Room({ meeting }: { meeting: Meeting }) {
+  const client = useMeetingClient();
+  const { user } = useAuth();
+  const { state: ws } = useWebSocket();
+  const phase = useMeeting((s) => s.phase);
+  const notice = useMeeting((s) => s.notice);
+  const title = useMeeting((s) => s.meeting?.title ?? meeting.title);
+  const hostUserId = useMeeting((s) => (s.meeting ? Number(s.meeting.host_user_id) : meeting.host_id));
+  const [panel, setPanel] = useState<Panel>(null);
+  const [view, setView] = useState<ViewMode>("grid");
+  const [confirmEnd, setConfirmEnd] = useState(false);
+  const isHost = !!user && hostUserId === user.id;
+  const reconnecting = phase === "reconnecting" || ws.status === "reconnecting";
+
+  useEffect(() => {
+    if (!notice) return;
+    const t = setTimeout(() => client.dismissNotice(), 6000);
+    return () => clearTimeout(t);
+  }, [notice, client]);
+
+  return (
+    <div className="room" data-phase={phase}>
+      <header className="room-bar">
+        <div className="room-title">
+          <h1>{title}</h1>
+          <span className="muted-text hide-narrow">
+            <code>{meeting.code}</code>
+          </span>
+        </div>
+        <CopyButton text={inviteLink(meeting.code, window.location.origin)} />
+      </header>
+      {reconnecting && (
+        <div className="banner banner-warn" role="status" data-testid="reconnecting-banner">
+          <span className="spinner" aria-hidden="true" /> Reconnecting…
+          {ws.attempt > 1 && <span className="muted-text"> (attempt {ws.attempt})</span>}
+        </div>
+      )}
+      {phase === "joining" && (
+        <div className="banner" role="status">
+          <span className="spinner" aria-hidden="true" /> Joining…
+        </div>
+      )}
+      {notice && (
+        <div className="toast" role="alert">
+          <span>{describeProblem(notice)}</span>
+          <button type="button" className="icon-btn" aria-label="Dismiss" onClick={() => client.dismissNotice()}>
+            <Icon name="close" size={16} />
+          </button>
+        </div>
+      )}
+      <div className={`room-main${panel ? " with-panel" : ""}`}>
+        <VideoGrid view={view} />
+        {panel && (
+          <aside className="side-panel" aria-label={panel === "chat" ? "Chat" : "Participants"}>
+            <div className="side-head">
+              <h2>{panel === "chat" ? "Chat" : "Participants"}</h2>
+              <button type="button" className="icon-btn" aria-label={`Close ${panel === "chat" ? "chat" : "participants"}`} onClick={() => setPanel(null)}>
+                <Icon name="close" />
+              </button>
+            </div>
+            {panel === "chat" ? <Chat /> : <ParticipantList />}
+          </aside>
+        )}
+      </div>
+      <Controls
+        isHost={isHost}
+        panel={panel}
+        onPanel={setPanel}
+        view={view}
+        onView={setView}
+        onLeave={() => client.dispose()}
+        onEnd={() => setConfirmEnd(true)}
+      />
+      <AudioRenderer />
+      {confirmEnd && (
+        <ConfirmDialog
+          title="End the meeting for everyone?"
+          body="Everyone will be disconnected and the meeting link will stop working."
+          confirmLabel="End meeting"
+          onCancel={() => setConfirmEnd(false)}
+          onConfirm={() => {
+            setConfirmEnd(false);
+            client.endMeeting();
+          }}
+        />
+      )}
+    </div>
+  );
+}
