@@ -178,21 +178,17 @@ impl TestServer {
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
-        let res = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        self.call(reqwest::Method::GET, token, path).await
     }
 
     pub async fn post(&self, token: &str, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::POST, token, path).await
+    }
+
+    async fn call(&self, method: reqwest::Method, token: &str, path: &str) -> (u16, Value) {
         let res = self
             .http
-            .post(format!("{}{path}", self.base))
+            .request(method, format!("{}{path}", self.base))
             .bearer_auth(token)
             .send()
             .await
