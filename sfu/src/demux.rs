@@ -1,0 +1,224 @@
+//! [`Demux`]: routes each datagram of a worker's socket to one connection with a map lookup.
+//!
+//! STUN binding requests carry `USERNAME = <our ufrag>:<their ufrag>`: the local ufrag names
+//! the connection, and the sender's address is learnt. Everything else (DTLS, SRTP, SRTCP) is
+//! routed by the remote socket address. The SFU runs ICE-lite, so it never sends binding
+//! requests itself and every STUN message it receives is a request carrying a USERNAME.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use crate::ids::{PcKind, PeerId};
+
+/// Index of a room inside its worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct RoomKey(pub u32);
+
+/// One connection in a worker: room, peer, and which of its two connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ConnKey {
+    pub room: RoomKey,
+    pub peer: PeerId,
+    pub pc: PcKind,
+}
+
+/// Datagram routing table of one worker.
+#[derive(Debug, Default)]
+pub(crate) struct Demux {
+    by_ufrag: HashMap<String, ConnKey>,
+    by_addr: HashMap<SocketAddr, ConnKey>,
+    /// Reverse index for cleanup.
+    owned: HashMap<ConnKey, (Vec<String>, Vec<SocketAddr>)>,
+}
+
+impl Demux {
+    /// Registers a local ICE ufrag of a connection (initial, or after an ICE restart).
+    pub fn add_ufrag(&mut self, ufrag: &str, key: ConnKey) {
+        if self.by_ufrag.insert(ufrag.to_owned(), key).is_none() {
+            self.owned.entry(key).or_default().0.push(ufrag.to_owned());
+        }
+    }
+
+    /// Which connection a datagram from `src` belongs to.
+    pub fn route(&mut self, src: SocketAddr, buf: &[u8]) -> Option<ConnKey> {
+        if let Some(ufrag) = stun_local_ufrag(buf)
+            && let Some(&key) = self.by_ufrag.get(ufrag)
+        {
+            self.learn(src, key);
+            return Some(key);
+        }
+        self.by_addr.get(&src).copied()
+    }
+
+    fn learn(&mut self, src: SocketAddr, key: ConnKey) {
+        match self.by_addr.insert(src, key) {
+            Some(old) if old == key => {}
+            Some(old) => {
+                if let Some(o) = self.owned.get_mut(&old) {
+                    o.1.retain(|a| *a != src);
+                }
+                self.owned.entry(key).or_default().1.push(src);
+            }
+            None => self.owned.entry(key).or_default().1.push(src),
+        }
+    }
+
+    /// Forgets everything routed to `key` (the peer left).
+    pub fn remove(&mut self, key: ConnKey) {
+        if let Some((ufrags, addrs)) = self.owned.remove(&key) {
+            for u in ufrags {
+                if self.by_ufrag.get(&u) == Some(&key) {
+                    self.by_ufrag.remove(&u);
+                }
+            }
+            for a in addrs {
+                if self.by_addr.get(&a) == Some(&key) {
+                    self.by_addr.remove(&a);
+                }
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> (usize, usize) {
+        (self.by_ufrag.len(), self.by_addr.len())
+    }
+}
+
+/// RFC 7983: first byte 0..=3 is STUN.
+pub(crate) fn is_stun(buf: &[u8]) -> bool {
+    buf.len() >= 20 && buf[0] < 4 && buf[4..8] == [0x21, 0x12, 0xa4, 0x42]
+}
+
+/// The local ufrag (before `:`) of the USERNAME attribute of a STUN binding request.
+pub(crate) fn stun_local_ufrag(buf: &[u8]) -> Option<&str> {
+    if !is_stun(buf) {
+        return None;
+    }
+    // Binding request: method 0x001, class request.
+    if u16::from_be_bytes([buf[0], buf[1]]) != 0x0001 {
+        return None;
+    }
+    let len = usize::from(u16::from_be_bytes([buf[2], buf[3]]));
+    let end = (20 + len).min(buf.len());
+    let mut i = 20;
+    while i + 4 <= end {
+        let typ = u16::from_be_bytes([buf[i], buf[i + 1]]);
+        let alen = usize::from(u16::from_be_bytes([buf[i + 2], buf[i + 3]]));
+        let v = i + 4;
+        if v + alen > end {
+            return None;
+        }
+        if typ == 0x0006 {
+            let user = std::str::from_utf8(&buf[v..v + alen]).ok()?;
+            return user.split(':').next().filter(|u| !u.is_empty());
+        }
+        i = v + alen.div_ceil(4) * 4;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn binding_request(username: &str) -> Vec<u8> {
+        let mut attrs = Vec::new();
+        // A PRIORITY attribute first, to exercise skipping.
+        attrs.extend_from_slice(&[0x00, 0x24, 0x00, 0x04, 1, 2, 3, 4]);
+        attrs.extend_from_slice(&0x0006u16.to_be_bytes());
+        attrs.extend_from_slice(&(username.len() as u16).to_be_bytes());
+        attrs.extend_from_slice(username.as_bytes());
+        while attrs.len() % 4 != 0 {
+            attrs.push(0);
+        }
+        let mut b = vec![0x00, 0x01];
+        b.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
+        b.extend_from_slice(&[0x21, 0x12, 0xa4, 0x42]);
+        b.extend_from_slice(&[7; 12]);
+        b.extend_from_slice(&attrs);
+        b
+    }
+
+    fn key(peer: u64, pc: PcKind) -> ConnKey {
+        ConnKey {
+            room: RoomKey(1),
+            peer: PeerId(peer),
+            pc,
+        }
+    }
+
+    #[test]
+    fn parses_username() {
+        assert_eq!(stun_local_ufrag(&binding_request("abc:xyz")), Some("abc"));
+        assert_eq!(stun_local_ufrag(&binding_request("abcde")), Some("abcde"));
+        assert_eq!(stun_local_ufrag(&binding_request(":x")), None);
+        let mut resp = binding_request("abc:xyz");
+        resp[1] = 0x01;
+        resp[0] = 0x01; // success response
+        assert_eq!(stun_local_ufrag(&resp), None);
+        assert_eq!(stun_local_ufrag(&[0x80; 40]), None, "RTP");
+        let mut trunc = binding_request("abc:xyz");
+        trunc.truncate(30);
+        assert_eq!(stun_local_ufrag(&trunc), None);
+    }
+
+    #[test]
+    fn routes_stun_by_ufrag_then_learns_address() {
+        let mut d = Demux::default();
+        let a: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let b: SocketAddr = "127.0.0.1:4001".parse().unwrap();
+        d.add_ufrag("pubA", key(1, PcKind::Publish));
+        d.add_ufrag("subA", key(1, PcKind::Subscribe));
+        let rtp = [0x80u8; 40];
+        assert_eq!(d.route(a, &rtp), None, "unknown address");
+        assert_eq!(
+            d.route(a, &binding_request("pubA:cl")),
+            Some(key(1, PcKind::Publish))
+        );
+        assert_eq!(d.route(a, &rtp), Some(key(1, PcKind::Publish)));
+        assert_eq!(
+            d.route(b, &binding_request("subA:cl")),
+            Some(key(1, PcKind::Subscribe))
+        );
+        assert_eq!(d.route(b, &rtp), Some(key(1, PcKind::Subscribe)));
+        assert_eq!(
+            d.route(b, &binding_request("nope:cl")),
+            Some(key(1, PcKind::Subscribe))
+        );
+    }
+
+    #[test]
+    fn address_moves_to_newer_connection_and_cleanup() {
+        let mut d = Demux::default();
+        let a: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        d.add_ufrag("u1", key(1, PcKind::Publish));
+        d.add_ufrag("u2", key(2, PcKind::Publish));
+        d.route(a, &binding_request("u1:x"));
+        d.route(a, &binding_request("u2:x"));
+        assert_eq!(d.route(a, &[0x80; 40]), Some(key(2, PcKind::Publish)));
+        d.remove(key(1, PcKind::Publish));
+        assert_eq!(
+            d.route(a, &[0x80; 40]),
+            Some(key(2, PcKind::Publish)),
+            "kept"
+        );
+        d.remove(key(2, PcKind::Publish));
+        assert_eq!(d.route(a, &[0x80; 40]), None);
+        assert_eq!(d.len(), (0, 0));
+    }
+
+    #[test]
+    fn ice_restart_adds_second_ufrag() {
+        let mut d = Demux::default();
+        d.add_ufrag("old", key(1, PcKind::Subscribe));
+        d.add_ufrag("new", key(1, PcKind::Subscribe));
+        let a: SocketAddr = "[::1]:5000".parse().unwrap();
+        assert_eq!(
+            d.route(a, &binding_request("new:x")),
+            Some(key(1, PcKind::Subscribe))
+        );
+        d.remove(key(1, PcKind::Subscribe));
+        assert_eq!(d.len(), (0, 0));
+    }
+}

@@ -1,0 +1,72 @@
+//! [`PeerEvent`] and the info structs it carries: what the SFU tells signaling about a peer.
+
+use crate::ids::{MediaKind, PcKind, PeerId, TrackId};
+
+/// Events for one peer, delivered on the channel given to [`crate::RoomHandle::join`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum PeerEvent {
+    /// Forward to the client as an offer on its subscribe connection; `tracks` says which
+    /// transceiver mid carries whose media (every DownTrack the offer keeps).
+    SubscriberOffer {
+        /// SDP offer.
+        sdp: String,
+        /// DownTracks in this offer.
+        tracks: Vec<DownTrackInfo>,
+    },
+    /// The tracks this peer now publishes (after an accepted offer added/removed tracks).
+    Published {
+        /// All current UpTracks of this peer.
+        tracks: Vec<UpTrackInfo>,
+    },
+    /// State of one of the peer's two connections.
+    ConnectionState {
+        /// Which connection.
+        pc: PcKind,
+        /// New state.
+        state: ConnState,
+    },
+    /// The SFU removed the peer (connection error or panic, client closed its connection,
+    /// room closed or SFU shutdown); no more events follow. Not sent after `leave`.
+    Closed {
+        /// Human-readable reason.
+        reason: String,
+    },
+}
+
+/// Connection state of one PeerConnection as the SFU sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnState {
+    /// ICE checking / DTLS handshaking.
+    Connecting,
+    /// ICE and DTLS up: media flows.
+    Connected,
+    /// ICE lost (no checks from the client for a while). The SFU keeps the peer; signaling
+    /// decides after a grace period (ICE restart or leave).
+    Disconnected,
+    /// The connection broke irrecoverably; a `Closed` event follows.
+    Failed,
+}
+
+/// One track a peer publishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpTrackInfo {
+    /// Stable id of the UpTrack.
+    pub id: TrackId,
+    /// Mid in the publisher's publish connection.
+    pub mid: String,
+    /// Audio or video.
+    pub kind: MediaKind,
+}
+
+/// One UpTrack forwarded to this peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownTrackInfo {
+    /// Mid in this subscriber's subscribe connection.
+    pub mid: String,
+    /// Who publishes it.
+    pub publisher: PeerId,
+    /// The UpTrack.
+    pub track: TrackId,
+    /// Audio or video.
+    pub kind: MediaKind,
+}

@@ -1,0 +1,992 @@
+//! [`Room`]: the live media session of one meeting inside a worker: its peers, its Router,
+//! its UpTracks, and the forwarding of media between them.
+//!
+//! # Forwarding: why str0m's frame-level API
+//!
+//! The SFU receives depacketized frames (`Event::MediaData`) from a publisher's `Rtc` and
+//! writes them to each subscriber with `Rtc::writer(mid).write(pt, network_time, time,
+//! data.data.clone())`. The payload is an `Arc<[u8]>`: every subscriber shares the one buffer
+//! str0m filled at reception, our code copies nothing (str0m packetizes and encrypts per
+//! subscriber, which SRTP makes unavoidable anyway). Each subscriber's outgoing stream is
+//! str0m's own: it assigns the SSRC and the contiguous egress sequence numbers, keeps the
+//! send buffer that answers NACKs with RTX, and writes the RTP timestamp from the publisher's
+//! media time, so a DownTrack's numbering is never affected by losses or gaps upstream and a
+//! separate `SeqRewriter` is unnecessary. The cost is that a frame is forwarded once complete
+//! (lost packets are first repaired by NACK/RTX upstream, or the frame is dropped and a
+//! keyframe requested). The RTP-level mode (`set_rtp_mode`) would forward packet by packet
+//! but would make us rewrite sequence numbers and answer NACKs ourselves.
+//!
+//! # Order of work
+//!
+//! Every mutation of an `Rtc` is followed by a full drain; events from drains are queued in
+//! `effects` and handled afterwards by [`Room::settle`], which may mutate other `Rtc`s (each
+//! again drained). Peers that fail are collected and removed at the end, so one peer's panic
+//! never unwinds through the room.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaTime, Mid};
+use str0m::net::Receive;
+use str0m::{Candidate, Event, Input, Rtc};
+use tokio::sync::mpsc;
+
+use crate::connection::Connection;
+use crate::demux::{ConnKey, Demux, RoomKey};
+use crate::error::SfuError;
+use crate::event::{ConnState, PeerEvent, UpTrackInfo};
+use crate::ids::{MediaKind, PcKind, PeerId, RoomId, TrackId};
+use crate::ip_net::{IpNet, allowed};
+use crate::keyframe_throttle::KeyframeThrottle;
+use crate::negotiation::{Batch, RemoveOutcome};
+use crate::outbox::Outbox;
+use crate::peer::{DownTrack, Peer, RtcFactory};
+use crate::router::{DownChange, Router};
+use crate::sdp_text;
+use crate::stats::SfuStats;
+
+/// Worker-level settings every room reads.
+pub(crate) struct RoomSettings {
+    pub factory: RtcFactory,
+    pub allowed_networks: Vec<IpNet>,
+    pub keyframe_min_interval: std::time::Duration,
+    pub max_tracks_per_peer: usize,
+}
+
+/// The worker state a room may touch while handling one input.
+pub(crate) struct RoomCtx<'a> {
+    pub outbox: &'a mut Outbox,
+    pub demux: &'a mut Demux,
+    pub stats: &'a mut SfuStats,
+    pub settings: &'a RoomSettings,
+    pub now: Instant,
+    /// The worker's next wake-up; lowered by every drained timeout.
+    pub earliest: &'a mut Instant,
+}
+
+impl RoomCtx<'_> {
+    fn note(&mut self, t: Instant) {
+        if t < *self.earliest {
+            *self.earliest = t;
+        }
+    }
+}
+
+struct UpTrack {
+    publisher: PeerId,
+    mid: Mid,
+    kind: MediaKind,
+    throttle: KeyframeThrottle,
+    /// Media time of the newest frame forwarded.
+    last_time: Option<MediaTime>,
+}
+
+struct Effect {
+    peer: PeerId,
+    pc: PcKind,
+    event: Event,
+}
+
+struct Failure {
+    peer: PeerId,
+    pc: PcKind,
+    reason: String,
+}
+
+/// The live media session of one meeting.
+pub(crate) struct Room {
+    pub id: RoomId,
+    key: RoomKey,
+    peers: HashMap<PeerId, Peer>,
+    router: Router,
+    up_tracks: HashMap<TrackId, UpTrack>,
+    effects: VecDeque<Effect>,
+    failed: Vec<Failure>,
+}
+
+/// Runs `f` on one connection, then drains it: the one way our code touches an `Rtc`.
+/// `None` when the connection failed (recorded in `failed`).
+#[allow(clippy::too_many_arguments)]
+fn run_on<R>(
+    conn: &mut Connection,
+    peer: PeerId,
+    ctx: &mut RoomCtx<'_>,
+    effects: &mut VecDeque<Effect>,
+    failed: &mut Vec<Failure>,
+    f: impl FnOnce(&mut Rtc) -> R,
+) -> Option<R> {
+    let pc = conn.kind;
+    let r = match conn.call(f) {
+        Ok(r) => r,
+        Err(e) => {
+            failed.push(Failure {
+                peer,
+                pc,
+                reason: e.to_string(),
+            });
+            return None;
+        }
+    };
+    let now = ctx.now;
+    let mut spins = 0;
+    loop {
+        let t = match conn.drain(ctx.outbox, |event| {
+            effects.push_back(Effect { peer, pc, event })
+        }) {
+            Ok(t) => t,
+            Err(e) => {
+                failed.push(Failure {
+                    peer,
+                    pc,
+                    reason: e.to_string(),
+                });
+                return None;
+            }
+        };
+        // str0m packetizes written media (and runs other due work) on `Input::Timeout`: when
+        // the drain says "due now", feed it at once instead of waiting for the worker timer.
+        if t > now || spins == 3 {
+            ctx.note(t);
+            return Some(r);
+        }
+        spins += 1;
+        match conn.call(|rtc| rtc.handle_input(Input::Timeout(now))) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::debug!(%peer, %pc, "timeout input refused: {e}");
+                ctx.note(t);
+                return Some(r);
+            }
+            Err(e) => {
+                failed.push(Failure {
+                    peer,
+                    pc,
+                    reason: e.to_string(),
+                });
+                return None;
+            }
+        }
+    }
+}
+
+impl Room {
+    pub fn new(id: RoomId, key: RoomKey) -> Self {
+        Room {
+            id,
+            key,
+            peers: HashMap::new(),
+            router: Router::default(),
+            up_tracks: HashMap::new(),
+            effects: VecDeque::new(),
+            failed: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.peers.is_empty()
+    }
+
+    /// Adds this room's gauges to `s`.
+    pub fn add_gauges(&self, s: &mut SfuStats) {
+        s.rooms += 1;
+        s.peers += self.peers.len() as u64;
+        s.up_tracks += self.router.up_track_count() as u64;
+        s.down_tracks += self.router.down_track_count() as u64;
+    }
+
+    fn key(&self, peer: PeerId, pc: PcKind) -> ConnKey {
+        ConnKey {
+            room: self.key,
+            peer,
+            pc,
+        }
+    }
+
+    // ----- commands -------------------------------------------------------------------------
+
+    pub fn join(
+        &mut self,
+        peer: PeerId,
+        events: mpsc::Sender<PeerEvent>,
+        ctx: &mut RoomCtx<'_>,
+    ) -> Result<(), SfuError> {
+        if self.peers.contains_key(&peer) {
+            return Err(SfuError::PeerExists);
+        }
+        let (mut p, pu, su) = Peer::new(events, &ctx.settings.factory, ctx.now);
+        ctx.demux.add_ufrag(&pu, self.key(peer, PcKind::Publish));
+        ctx.demux.add_ufrag(&su, self.key(peer, PcKind::Subscribe));
+        // Adding local candidates mutated both Rtcs: drain them.
+        run_on(
+            &mut p.publish,
+            peer,
+            ctx,
+            &mut self.effects,
+            &mut self.failed,
+            |_| (),
+        );
+        run_on(
+            &mut p.subscribe,
+            peer,
+            ctx,
+            &mut self.effects,
+            &mut self.failed,
+            |_| (),
+        );
+        self.peers.insert(peer, p);
+        tracing::debug!(room = %self.id, %peer, "peer joined");
+        let changes = self.router.add_member(peer);
+        self.apply_down_changes(changes, ctx);
+        self.settle(ctx);
+        Ok(())
+    }
+
+    pub fn publish(
+        &mut self,
+        peer: PeerId,
+        offer_sdp: &str,
+        ctx: &mut RoomCtx<'_>,
+    ) -> Result<String, SfuError> {
+        if !self.peers.contains_key(&peer) {
+            return Err(SfuError::UnknownPeer);
+        }
+        if sdp_text::sending_media_count(offer_sdp) > ctx.settings.max_tracks_per_peer {
+            return Err(SfuError::TooManyTracks);
+        }
+        let offer = SdpOffer::from_sdp_string(&sdp_text::publish_offer_sendonly(offer_sdp))
+            .map_err(|e| SfuError::BadSdp(e.to_string()))?;
+        let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer)?;
+        let r = run_on(
+            &mut p.publish,
+            peer,
+            ctx,
+            &mut self.effects,
+            &mut self.failed,
+            |rtc| rtc.sdp_api().accept_offer(offer),
+        );
+        let answer = match r {
+            None => {
+                self.settle(ctx);
+                return Err(SfuError::PeerFailed("publish connection failed".into()));
+            }
+            Some(Err(e)) => {
+                self.settle(ctx);
+                return Err(SfuError::BadSdp(e.to_string()));
+            }
+            Some(Ok(a)) => a.to_sdp_string(),
+        };
+        for u in sdp_text::ice_ufrags(&answer) {
+            ctx.demux.add_ufrag(u, self.key(peer, PcKind::Publish));
+        }
+        // str0m only emits `MediaAdded` once connected; the offer itself says which m-lines
+        // exist, and `Rtc::media` (updated by accept_offer) says which of them send to us.
+        if let Some(p) = self.peers.get_mut(&peer) {
+            for (mid, video) in sdp_text::media_mids(offer_sdp) {
+                let mid = Mid::from(mid);
+                if !p.offered_up.iter().any(|(m, _)| *m == mid) {
+                    let kind = if video {
+                        MediaKind::Video
+                    } else {
+                        MediaKind::Audio
+                    };
+                    p.offered_up.push((mid, kind));
+                }
+            }
+        }
+        self.settle(ctx);
+        self.reconcile_published(peer, ctx);
+        self.settle(ctx);
+        Ok(answer)
+    }
+
+    pub fn subscriber_answer(
+        &mut self,
+        peer: PeerId,
+        answer_sdp: &str,
+        ctx: &mut RoomCtx<'_>,
+    ) -> Result<(), SfuError> {
+        let answer =
+            SdpAnswer::from_sdp_string(answer_sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
+        let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer)?;
+        let pending = p.pending_offer.take().ok_or(SfuError::NoPendingOffer)?;
+        let r = run_on(
+            &mut p.subscribe,
+            peer,
+            ctx,
+            &mut self.effects,
+            &mut self.failed,
+            |rtc| rtc.sdp_api().accept_answer(pending, answer),
+        );
+        let result = match r {
+            None => Err(SfuError::PeerFailed("subscribe connection failed".into())),
+            Some(Err(e)) => {
+                // The pending offer is consumed: its changes go back in the queue.
+                self.rollback_negotiation(peer);
+                self.maybe_offer(peer, ctx);
+                Err(SfuError::BadSdp(e.to_string()))
+            }
+            Some(Ok(())) => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.sub_answered = true;
+                }
+                if let Some(batch) = self
+                    .peers
+                    .get_mut(&peer)
+                    .and_then(|p| p.negotiation.answered())
+                {
+                    self.complete_batch(peer, batch, ctx);
+                }
+                self.maybe_offer(peer, ctx);
+                Ok(())
+            }
+        };
+        self.settle(ctx);
+        result
+    }
+
+    pub fn add_candidate(
+        &mut self,
+        peer: PeerId,
+        pc: PcKind,
+        candidate: &str,
+        ctx: &mut RoomCtx<'_>,
+    ) -> Result<(), SfuError> {
+        if !self.peers.contains_key(&peer) {
+            return Err(SfuError::UnknownPeer);
+        }
+        let line = candidate.trim();
+        let line = line.strip_prefix("a=").unwrap_or(line);
+        if line.is_empty() {
+            return Ok(()); // end-of-candidates
+        }
+        let c = Candidate::from_sdp_string(line).map_err(|e| SfuError::BadSdp(e.to_string()))?;
+        if !allowed(&ctx.settings.allowed_networks, c.addr().ip()) {
+            tracing::debug!(%peer, addr = %c.addr(), "ignoring candidate outside allowed networks");
+            return Ok(());
+        }
+        let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer)?;
+        run_on(
+            p.conn_mut(pc),
+            peer,
+            ctx,
+            &mut self.effects,
+            &mut self.failed,
+            |rtc| rtc.add_remote_candidate(c),
+        );
+        self.settle(ctx);
+        Ok(())
+    }
+
+    pub fn restart_subscriber(
+        &mut self,
+        peer: PeerId,
+        ctx: &mut RoomCtx<'_>,
+    ) -> Result<(), SfuError> {
+        let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer)?;
+        if !p.sub_offered {
+            // Never negotiated: the first offer (with the first DownTrack) starts ICE fresh.
+            return Ok(());
+        }
+        if p.negotiation.is_waiting() {
+            // The client lost the outstanding offer: replace it by one that also restarts.
+            let batch = p.negotiation.supersede_with_restart();
+            self.send_offer(peer, batch, true, ctx);
+        } else {
+            p.negotiation.request_ice_restart();
+            self.maybe_offer(peer, ctx);
+        }
+        self.settle(ctx);
+        Ok(())
+    }
+
+    /// The peer leaves on signaling's request: no `Closed` event (that one means the SFU
+    /// removed the peer); its event channel simply ends.
+    pub fn leave(&mut self, peer: PeerId, ctx: &mut RoomCtx<'_>) {
+        self.remove_peer(peer, None, ctx);
+        self.settle(ctx);
+    }
+
+    /// Ends the room: every peer gets `Closed`.
+    pub fn close(&mut self, reason: &str, ctx: &mut RoomCtx<'_>) {
+        for (id, mut p) in self.peers.drain() {
+            ctx.demux.remove(ConnKey {
+                room: self.key,
+                peer: id,
+                pc: PcKind::Publish,
+            });
+            ctx.demux.remove(ConnKey {
+                room: self.key,
+                peer: id,
+                pc: PcKind::Subscribe,
+            });
+            p.publish.shutdown(ctx.outbox, ctx.now);
+            p.subscribe.shutdown(ctx.outbox, ctx.now);
+            p.emit(PeerEvent::Closed {
+                reason: reason.to_owned(),
+            });
+        }
+        self.router = Router::default();
+        self.up_tracks.clear();
+        self.effects.clear();
+        self.failed.clear();
+    }
+
+    // ----- network and time -----------------------------------------------------------------
+
+    /// One datagram routed to `peer`'s `pc` connection.
+    pub fn handle_datagram(
+        &mut self,
+        peer: PeerId,
+        pc: PcKind,
+        recv: Receive<'_>,
+        ctx: &mut RoomCtx<'_>,
+    ) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let now = ctx.now;
+        let conn = p.conn_mut(pc);
+        let r = run_on(
+            conn,
+            peer,
+            ctx,
+            &mut self.effects,
+            &mut self.failed,
+            |rtc| {
+                let r = rtc.handle_input(Input::Receive(now, recv));
+                (r, rtc.is_alive())
+            },
+        );
+        if let Some((Err(e), alive)) = r {
+            if alive {
+                tracing::debug!(%peer, %pc, "input refused: {e}");
+            } else {
+                self.failed.push(Failure {
+                    peer,
+                    pc,
+                    reason: e.to_string(),
+                });
+            }
+        }
+        self.settle(ctx);
+    }
+
+    /// Drives every due timer: `Rtc` timeouts and deferred keyframe requests. Also reports
+    /// every pending deadline to `ctx.earliest`.
+    pub fn handle_timeout(&mut self, ctx: &mut RoomCtx<'_>) {
+        let now = ctx.now;
+        for (id, p) in self.peers.iter_mut() {
+            for conn in [&mut p.publish, &mut p.subscribe] {
+                if conn.timeout <= now {
+                    run_on(conn, *id, ctx, &mut self.effects, &mut self.failed, |rtc| {
+                        rtc.handle_input(Input::Timeout(now))
+                    });
+                } else {
+                    ctx.note(conn.timeout);
+                }
+            }
+        }
+        let mut due = Vec::new();
+        for up in self.up_tracks.values_mut() {
+            if up.throttle.poll(now) {
+                due.push((up.publisher, up.mid));
+            } else if let Some(d) = up.throttle.deadline() {
+                ctx.note(d);
+            }
+        }
+        for (publisher, mid) in due {
+            self.send_keyframe_request(publisher, mid, ctx);
+        }
+        self.settle(ctx);
+    }
+
+    // ----- internals ------------------------------------------------------------------------
+
+    /// Handles queued events until none is left, then removes failed peers (which may queue
+    /// more work); repeats until quiet.
+    fn settle(&mut self, ctx: &mut RoomCtx<'_>) {
+        loop {
+            while let Some(e) = self.effects.pop_front() {
+                self.handle_event(e, ctx);
+            }
+            if self.failed.is_empty() {
+                break;
+            }
+            for f in std::mem::take(&mut self.failed) {
+                if let Some(p) = self.peers.get(&f.peer) {
+                    tracing::warn!(room = %self.id, peer = %f.peer, pc = %f.pc, "peer failed: {}", f.reason);
+                    p.emit(PeerEvent::ConnectionState {
+                        pc: f.pc,
+                        state: ConnState::Failed,
+                    });
+                }
+                self.remove_peer(
+                    f.peer,
+                    Some(format!("{} connection failed: {}", f.pc, f.reason)),
+                    ctx,
+                );
+            }
+        }
+    }
+
+    fn handle_event(&mut self, e: Effect, ctx: &mut RoomCtx<'_>) {
+        let Effect { peer, pc, event } = e;
+        match (pc, event) {
+            (PcKind::Publish, Event::MediaData(data)) => self.forward(peer, data, ctx),
+            (PcKind::Subscribe, Event::KeyframeRequest(req)) => {
+                ctx.stats.plis += 1;
+                let track = self
+                    .peers
+                    .get(&peer)
+                    .and_then(|p| p.down_by_mid.get(&req.mid).copied());
+                if let Some(track) = track {
+                    self.request_keyframe(track, ctx);
+                }
+            }
+            (PcKind::Subscribe, Event::MediaEgressStats(s)) => {
+                if let Some(p) = self.peers.get_mut(&peer)
+                    && let Some(dt) = p.down_by_mid.get(&s.mid).and_then(|t| p.down.get_mut(t))
+                {
+                    ctx.stats.nacks += s.nacks.saturating_sub(dt.nacks_seen);
+                    dt.nacks_seen = dt.nacks_seen.max(s.nacks);
+                }
+            }
+            (_, Event::Closed) => self.failed.push(Failure {
+                peer,
+                pc,
+                reason: "closed by the client".into(),
+            }),
+            (_, ev @ (Event::Connected | Event::IceConnectionStateChange(_))) => {
+                let Some(p) = self.peers.get_mut(&peer) else {
+                    return;
+                };
+                let Some(state) = p.conn_mut(pc).state_change(&ev) else {
+                    return;
+                };
+                tracing::debug!(%peer, %pc, ?state, "connection state");
+                p.emit(PeerEvent::ConnectionState { pc, state });
+                if pc == PcKind::Subscribe && state == ConnState::Connected {
+                    // (Re)connected subscriber: every video DownTrack restarts at a keyframe.
+                    let mut want = Vec::new();
+                    for (t, dt) in p.down.iter_mut() {
+                        if dt.kind == MediaKind::Video && dt.negotiated && !dt.removing {
+                            dt.needs_keyframe = true;
+                            want.push(*t);
+                        }
+                    }
+                    for t in want {
+                        self.request_keyframe(t, ctx);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The hot path: one frame from a publisher to every subscriber of its UpTrack.
+    fn forward(&mut self, publisher: PeerId, data: MediaData, ctx: &mut RoomCtx<'_>) {
+        let Some(track) = self
+            .peers
+            .get(&publisher)
+            .and_then(|p| p.up_track(data.mid))
+        else {
+            return;
+        };
+        if data.rid.is_some() {
+            return; // simulcast layers are not forwarded (not supported yet)
+        }
+        let Some(up) = self.up_tracks.get_mut(&track) else {
+            return;
+        };
+        // str0m may release a frame late (repaired by RTX after a newer frame moved past the
+        // gap). Subscribers would get it after the newer one with higher sequence numbers:
+        // drop it instead; the gap already triggered a keyframe request.
+        // A jump back of seconds is a new source (SSRC change), not a late frame.
+        let late = up
+            .last_time
+            .is_some_and(|t| data.time <= t && t.as_seconds() - data.time.as_seconds() < 3.0);
+        if late {
+            tracing::debug!(%track, "dropping late frame");
+            ctx.stats.late_frames += 1;
+            return;
+        }
+        up.last_time = Some(data.time);
+        let video = up.kind == MediaKind::Video;
+        if video && !data.contiguous {
+            self.request_keyframe(track, ctx);
+        }
+        let keyframe = video && data.is_keyframe();
+        let mut waiting_for_keyframe = false;
+        let Room {
+            router,
+            peers,
+            effects,
+            failed,
+            ..
+        } = self;
+        for sub in router.subscribers(track) {
+            let Some(mid) = sub.mid else { continue };
+            let Some(sp) = peers.get_mut(&sub.peer) else {
+                continue;
+            };
+            if !sp.subscribe.connected {
+                continue; // str0m would drop it; the keyframe comes on connect
+            }
+            let Some(dt) = sp.down.get_mut(&track) else {
+                continue;
+            };
+            if dt.needs_keyframe {
+                if !keyframe {
+                    waiting_for_keyframe = true;
+                    continue;
+                }
+                dt.needs_keyframe = false;
+            }
+            let r = run_on(&mut sp.subscribe, sub.peer, ctx, effects, failed, |rtc| {
+                let Some(w) = rtc.writer(mid) else {
+                    return Ok(());
+                };
+                let Some(pt) = w.match_params(data.params) else {
+                    return Ok(());
+                };
+                // Keep the audio level (browsers' active-speaker detection reads it).
+                let w = match data.ext_vals.audio_level {
+                    Some(level) => {
+                        w.audio_level(level, data.ext_vals.voice_activity.unwrap_or(false))
+                    }
+                    None => w,
+                };
+                w.write(pt, data.network_time, data.time, data.data.clone())
+            });
+            if let Some(Err(e)) = r {
+                tracing::debug!(subscriber = %sub.peer, %track, "write failed: {e}");
+            }
+        }
+        if waiting_for_keyframe {
+            // Keeps asking (throttled) until the keyframe comes, should a request be lost.
+            self.request_keyframe(track, ctx);
+        }
+    }
+
+    /// Someone wants a keyframe of `track`: throttled request to its publisher.
+    fn request_keyframe(&mut self, track: TrackId, ctx: &mut RoomCtx<'_>) {
+        let Some(up) = self.up_tracks.get_mut(&track) else {
+            return;
+        };
+        if up.kind != MediaKind::Video {
+            return;
+        }
+        if up.throttle.request(ctx.now) {
+            let (publisher, mid) = (up.publisher, up.mid);
+            self.send_keyframe_request(publisher, mid, ctx);
+        } else if let Some(d) = up.throttle.deadline() {
+            ctx.note(d);
+        }
+    }
+
+    fn send_keyframe_request(&mut self, publisher: PeerId, mid: Mid, ctx: &mut RoomCtx<'_>) {
+        let Some(p) = self.peers.get_mut(&publisher) else {
+            return;
+        };
+        let r = run_on(
+            &mut p.publish,
+            publisher,
+            ctx,
+            &mut self.effects,
+            &mut self.failed,
+            |rtc| {
+                let Some(mut w) = rtc.writer(mid) else {
+                    return Ok(false);
+                };
+                let kind = if w.is_request_keyframe_possible(KeyframeRequestKind::Pli) {
+                    KeyframeRequestKind::Pli
+                } else {
+                    KeyframeRequestKind::Fir
+                };
+                w.request_keyframe(None, kind).map(|_| true)
+            },
+        );
+        match r {
+            Some(Ok(true)) => ctx.stats.keyframe_requests += 1,
+            Some(Err(e)) => tracing::debug!(%publisher, "keyframe request failed: {e}"),
+            _ => {}
+        }
+    }
+
+    /// After an accepted publish offer: which m-lines carry media to us now, as UpTracks.
+    fn reconcile_published(&mut self, peer: PeerId, ctx: &mut RoomCtx<'_>) {
+        let max = ctx.settings.max_tracks_per_peer;
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let mut list: Vec<(Mid, TrackId, MediaKind)> = Vec::new();
+        for &(mid, kind) in &p.offered_up {
+            let active = p
+                .publish
+                .rtc()
+                .media(mid)
+                .is_some_and(|m| !m.disabled() && m.direction().is_receiving());
+            if active && list.len() < max {
+                let track = p.up_track(mid).unwrap_or_else(TrackId::next);
+                list.push((mid, track, kind));
+            }
+        }
+        // Stopped m-lines never come back: forget them.
+        p.offered_up
+            .retain(|(mid, _)| p.publish.rtc().media(*mid).is_some_and(|m| !m.stopped()));
+        let new_up: Vec<(Mid, TrackId)> = list.iter().map(|(m, t, _)| (*m, *t)).collect();
+        if new_up == p.up {
+            return;
+        }
+        for (_, t) in &p.up {
+            if !new_up.iter().any(|(_, n)| n == t) {
+                self.up_tracks.remove(t);
+            }
+        }
+        for &(mid, track, kind) in &list {
+            self.up_tracks.entry(track).or_insert_with(|| UpTrack {
+                publisher: peer,
+                mid,
+                kind,
+                throttle: KeyframeThrottle::new(ctx.settings.keyframe_min_interval),
+                last_time: None,
+            });
+        }
+        p.up = new_up;
+        p.emit(PeerEvent::Published {
+            tracks: list
+                .iter()
+                .map(|(mid, id, kind)| UpTrackInfo {
+                    id: *id,
+                    mid: mid.to_string(),
+                    kind: *kind,
+                })
+                .collect(),
+        });
+        let tracks: Vec<(TrackId, MediaKind)> = list.iter().map(|(_, t, k)| (*t, *k)).collect();
+        let changes = self.router.set_published(peer, &tracks);
+        self.apply_down_changes(changes, ctx);
+    }
+
+    fn apply_down_changes(&mut self, changes: Vec<DownChange>, ctx: &mut RoomCtx<'_>) {
+        let mut touched: Vec<PeerId> = Vec::new();
+        for c in changes {
+            match c {
+                DownChange::Add {
+                    subscriber,
+                    track,
+                    publisher,
+                    kind,
+                } => {
+                    if let Some(sp) = self.peers.get_mut(&subscriber) {
+                        sp.down.insert(track, DownTrack::new(publisher, kind));
+                        sp.negotiation.add(track);
+                        touched.push(subscriber);
+                    }
+                }
+                DownChange::Remove { subscriber, track } => {
+                    if let Some(sp) = self.peers.get_mut(&subscriber) {
+                        match sp.negotiation.remove(track) {
+                            RemoveOutcome::Cancelled => {
+                                sp.down.remove(&track);
+                            }
+                            RemoveOutcome::Queued => {
+                                if let Some(dt) = sp.down.get_mut(&track) {
+                                    dt.removing = true;
+                                }
+                            }
+                        }
+                        touched.push(subscriber);
+                    }
+                }
+            }
+        }
+        touched.sort();
+        touched.dedup();
+        for s in touched {
+            self.maybe_offer(s, ctx);
+        }
+    }
+
+    fn maybe_offer(&mut self, peer: PeerId, ctx: &mut RoomCtx<'_>) {
+        let Some(batch) = self
+            .peers
+            .get_mut(&peer)
+            .and_then(|p| p.negotiation.next_offer())
+        else {
+            return;
+        };
+        self.send_offer(peer, batch, false, ctx);
+    }
+
+    /// Turns a batch into an SDP offer on the subscribe connection and emits it.
+    fn send_offer(
+        &mut self,
+        peer: PeerId,
+        batch: Batch<TrackId>,
+        supersede: bool,
+        ctx: &mut RoomCtx<'_>,
+    ) {
+        let key = self.key(peer, PcKind::Subscribe);
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let old = if supersede {
+            p.pending_offer.take()
+        } else {
+            None
+        };
+        let Peer {
+            subscribe,
+            down,
+            sub_offered,
+            ..
+        } = p;
+        let first = !*sub_offered;
+        let r = run_on(
+            subscribe,
+            peer,
+            ctx,
+            &mut self.effects,
+            &mut self.failed,
+            |rtc| {
+                let mut api = rtc.sdp_api();
+                if let Some(old) = old {
+                    api.merge(old);
+                }
+                if first {
+                    // A data channel keeps the BUNDLE group non-empty when every DownTrack is
+                    // later stopped (an offer whose m-lines are all port 0 is refused by str0m
+                    // clients, and its handling varies across browsers).
+                    api.add_channel("mm-sfu".into());
+                }
+                if batch.ice_restart {
+                    api.ice_restart(true);
+                }
+                for t in &batch.adds {
+                    if let Some(dt) = down.get_mut(t)
+                        && dt.mid.is_none()
+                        && !dt.removing
+                    {
+                        dt.mid = Some(api.add_media(
+                            dt.kind.into(),
+                            Direction::SendOnly,
+                            Some(format!("peer-{}", dt.publisher)),
+                            Some(t.to_string()),
+                            None,
+                        ));
+                    }
+                }
+                for t in &batch.removes {
+                    if let Some(dt) = down.get_mut(t)
+                        && let (Some(mid), false) = (dt.mid, dt.stop_offered)
+                    {
+                        api.stop_media(mid);
+                        dt.stop_offered = true;
+                    }
+                }
+                api.apply()
+            },
+        );
+        let Some(applied) = r else {
+            return;
+        };
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        match applied {
+            Some((offer, pending)) => {
+                p.pending_offer = Some(pending);
+                p.sub_offered = true;
+                let sdp = offer.to_sdp_string();
+                for u in sdp_text::ice_ufrags(&sdp) {
+                    ctx.demux.add_ufrag(u, key);
+                }
+                let tracks = p.down_infos();
+                p.emit(PeerEvent::SubscriberOffer { sdp, tracks });
+            }
+            None => {
+                // Nothing needed negotiation (e.g. everything cancelled): batch done.
+                if let Some(b) = p.negotiation.answered() {
+                    self.complete_batch(peer, b, ctx);
+                }
+                self.maybe_offer(peer, ctx);
+            }
+        }
+    }
+
+    /// The client accepted the offer carrying `batch`.
+    fn complete_batch(&mut self, peer: PeerId, batch: Batch<TrackId>, ctx: &mut RoomCtx<'_>) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let mut want_keyframe = Vec::new();
+        for t in &batch.adds {
+            if let Some(dt) = p.down.get_mut(t)
+                && let Some(mid) = dt.mid
+            {
+                dt.negotiated = true;
+                p.down_by_mid.insert(mid, *t);
+                if !dt.removing {
+                    self.router.set_open(*t, peer, mid);
+                    if dt.kind == MediaKind::Video && p.subscribe.connected {
+                        dt.needs_keyframe = true;
+                        want_keyframe.push(*t);
+                    }
+                }
+            }
+        }
+        for t in &batch.removes {
+            if let Some(dt) = p.down.get(t)
+                && dt.removing
+            {
+                if let Some(mid) = dt.mid {
+                    p.down_by_mid.remove(&mid);
+                }
+                p.down.remove(t);
+            }
+        }
+        for t in want_keyframe {
+            self.request_keyframe(t, ctx);
+        }
+    }
+
+    /// The outstanding offer's answer was refused: the offer's changes never happened.
+    fn rollback_negotiation(&mut self, peer: PeerId) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        p.negotiation.rollback();
+        // If the very first offer failed, the next one must add the data channel again.
+        p.sub_offered = p.sub_answered;
+        p.down.retain(|_, dt| !dt.removing || dt.negotiated);
+        for dt in p.down.values_mut() {
+            if !dt.negotiated {
+                dt.mid = None;
+            }
+            dt.stop_offered = false;
+        }
+    }
+
+    /// Removes a peer; `closed`: the reason sent in a `Closed` event (`None`: no event).
+    fn remove_peer(&mut self, peer: PeerId, closed: Option<String>, ctx: &mut RoomCtx<'_>) {
+        let Some(mut p) = self.peers.remove(&peer) else {
+            return;
+        };
+        tracing::debug!(room = %self.id, %peer, reason = ?closed, "peer removed");
+        ctx.demux.remove(self.key(peer, PcKind::Publish));
+        ctx.demux.remove(self.key(peer, PcKind::Subscribe));
+        p.publish.shutdown(ctx.outbox, ctx.now);
+        p.subscribe.shutdown(ctx.outbox, ctx.now);
+        for (_, t) in &p.up {
+            self.up_tracks.remove(t);
+        }
+        self.effects.retain(|e| e.peer != peer);
+        if let Some(reason) = closed {
+            p.emit(PeerEvent::Closed { reason });
+        }
+        let changes = self.router.remove_member(peer);
+        self.apply_down_changes(changes, ctx);
+    }
+}

@@ -1,0 +1,154 @@
+//! [`Sfu`]: starts the media workers and hands out [`RoomHandle`]s.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::SfuConfig;
+use crate::error::SfuError;
+use crate::ids::RoomId;
+use crate::peer::RtcFactory;
+use crate::room::RoomSettings;
+use crate::room_handle::RoomHandle;
+use crate::stats::SfuStats;
+use crate::udp_batch;
+use crate::worker::{Command, Worker};
+
+/// Cheap, cloneable handle to the media engine. When every clone is dropped the workers stop.
+#[derive(Clone, Debug)]
+pub struct Sfu {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    workers: Vec<mpsc::UnboundedSender<Command>>,
+    addrs: Vec<SocketAddr>,
+}
+
+impl Sfu {
+    /// Binds one UDP socket per worker and starts each worker on its own thread.
+    pub async fn start(cfg: SfuConfig) -> Result<Sfu, SfuError> {
+        let ips = cfg.announced_ips()?;
+        let crypto = Arc::new(str0m::crypto::from_feature_flags());
+        let mut workers = Vec::with_capacity(cfg.workers);
+        let mut addrs = Vec::with_capacity(cfg.workers);
+        for i in 0..cfg.workers {
+            let bind = cfg.worker_bind(i)?;
+            let std_sock = udp_batch::bind(bind, cfg.socket_buffer_bytes)?;
+            let local = std_sock.local_addr()?;
+            let settings = RoomSettings {
+                factory: RtcFactory {
+                    candidates: ips
+                        .iter()
+                        .map(|ip| SocketAddr::new(*ip, local.port()))
+                        .collect(),
+                    crypto: crypto.clone(),
+                },
+                allowed_networks: cfg.allowed_networks.clone(),
+                keyframe_min_interval: cfg.keyframe_min_interval,
+                max_tracks_per_peer: cfg.max_tracks_per_peer,
+            };
+            let (tx, rx) = mpsc::unbounded_channel();
+            let (ready_tx, ready_rx) = oneshot::channel::<Result<(), SfuError>>();
+            std::thread::Builder::new()
+                .name(format!("mm-sfu-{i}"))
+                .spawn(move || {
+                    let rt = match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(rt) => rt,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e.into()));
+                            return;
+                        }
+                    };
+                    rt.block_on(async move {
+                        let worker = tokio::net::UdpSocket::from_std(std_sock)
+                            .and_then(|s| Worker::new(s, settings));
+                        match worker {
+                            Ok(w) => {
+                                let _ = ready_tx.send(Ok(()));
+                                w.run(rx).await;
+                            }
+                            Err(e) => {
+                                let _ = ready_tx.send(Err(e.into()));
+                            }
+                        }
+                    });
+                })?;
+            ready_rx
+                .await
+                .map_err(|_| SfuError::Config("media worker died at start".into()))??;
+            tracing::info!(worker = i, %local, "media worker started");
+            workers.push(tx);
+            addrs.push(local);
+        }
+        Ok(Sfu {
+            inner: Arc::new(Inner { workers, addrs }),
+        })
+    }
+
+    /// The bound UDP address of each worker.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.inner.addrs.clone()
+    }
+
+    /// The room `id`, pinned to a worker by a hash of the id; created on the first join.
+    pub fn room(&self, id: &RoomId) -> RoomHandle {
+        let i = worker_index(id, self.inner.workers.len());
+        RoomHandle::new(id.clone(), self.inner.workers[i].clone())
+    }
+
+    /// Gauges and counters summed over all workers.
+    pub async fn stats(&self) -> SfuStats {
+        let mut total = SfuStats::default();
+        for w in &self.inner.workers {
+            let (tx, rx) = oneshot::channel();
+            if w.send(Command::Stats { reply: tx }).is_ok()
+                && let Ok(s) = rx.await
+            {
+                total += s;
+            }
+        }
+        total
+    }
+
+    /// Closes every room (peers get `Closed`) and stops the workers.
+    pub async fn shutdown(&self) {
+        for w in &self.inner.workers {
+            let (tx, rx) = oneshot::channel();
+            if w.send(Command::Shutdown { reply: tx }).is_ok() {
+                let _ = rx.await;
+            }
+        }
+    }
+}
+
+/// FNV-1a of the room id: stable across processes and runs.
+fn worker_index(id: &RoomId, n: usize) -> usize {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in id.as_str().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    (h % n.max(1) as u64) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_pinning_is_stable_and_spread() {
+        let a = RoomId::from("abc-defg-hij");
+        assert_eq!(worker_index(&a, 4), worker_index(&a, 4));
+        assert_eq!(worker_index(&a, 1), 0);
+        let used: std::collections::HashSet<usize> = (0..64)
+            .map(|i| worker_index(&RoomId(format!("room-{i}")), 4))
+            .collect();
+        assert_eq!(used.len(), 4);
+    }
+}

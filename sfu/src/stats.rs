@@ -1,0 +1,53 @@
+//! [`SfuStats`]: counters and gauges for Prometheus.
+
+use std::ops::AddAssign;
+
+/// Snapshot of the engine, summed over workers. Gauges: `rooms`, `peers`, `up_tracks`,
+/// `down_tracks`; the rest are counters since start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SfuStats {
+    /// Live rooms.
+    pub rooms: u64,
+    /// Joined peers.
+    pub peers: u64,
+    /// Published tracks.
+    pub up_tracks: u64,
+    /// Forwarded tracks (one per UpTrack per subscriber).
+    pub down_tracks: u64,
+    /// Datagrams received (after the network filter).
+    pub packets_in: u64,
+    /// Bytes received.
+    pub bytes_in: u64,
+    /// Datagrams sent.
+    pub packets_out: u64,
+    /// Bytes sent.
+    pub bytes_out: u64,
+    /// Datagrams dropped: source outside `allowed_networks`, unknown sender, send errors.
+    pub packets_dropped: u64,
+    /// NACKs received from subscribers (as reported by str0m's egress stats).
+    pub nacks: u64,
+    /// Keyframe requests (PLI/FIR) received from subscribers.
+    pub plis: u64,
+    /// Keyframe requests sent to publishers (after throttling).
+    pub keyframe_requests: u64,
+    /// Frames released late by the publisher's jitter buffer and not forwarded.
+    pub late_frames: u64,
+}
+
+impl AddAssign for SfuStats {
+    fn add_assign(&mut self, o: SfuStats) {
+        self.rooms += o.rooms;
+        self.peers += o.peers;
+        self.up_tracks += o.up_tracks;
+        self.down_tracks += o.down_tracks;
+        self.packets_in += o.packets_in;
+        self.bytes_in += o.bytes_in;
+        self.packets_out += o.packets_out;
+        self.bytes_out += o.bytes_out;
+        self.packets_dropped += o.packets_dropped;
+        self.nacks += o.nacks;
+        self.plis += o.plis;
+        self.keyframe_requests += o.keyframe_requests;
+        self.late_frames += o.late_frames;
+    }
+}

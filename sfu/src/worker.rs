@@ -1,0 +1,428 @@
+//! [`Worker`]: one OS thread running a current-thread tokio runtime that owns one UDP socket,
+//! the rooms pinned to it, their peers and routers. Everyone else talks to it through
+//! [`Command`]s carrying oneshot replies; nothing here is shared or locked.
+//!
+//! Loop: wait for a command, socket readiness, or the single worker timer (the earliest
+//! timeout of all its connections and deferred keyframe requests); handle it; flush the
+//! outbox with `sendmmsg`.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use str0m::net::{DatagramRecv, Protocol, Receive};
+use tokio::io::Interest;
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::demux::{Demux, RoomKey};
+use crate::error::SfuError;
+use crate::event::PeerEvent;
+use crate::ids::{PcKind, PeerId, RoomId};
+use crate::ip_net::allowed;
+use crate::outbox::Outbox;
+use crate::room::{Room, RoomCtx, RoomSettings};
+use crate::stats::SfuStats;
+use crate::udp_batch::{self, RecvBatch};
+
+/// Runs `f`, turning a panic into `None`.
+fn guard<R>(f: impl FnOnce() -> R) -> Option<R> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
+}
+
+/// Longest sleep when nothing is scheduled.
+const IDLE: Duration = Duration::from_millis(500);
+/// Receive batches per wake-up before serving commands and timers again.
+const READ_BUDGET: usize = 16;
+
+pub(crate) type Reply<T> = oneshot::Sender<Result<T, SfuError>>;
+
+/// A request to a worker.
+pub(crate) enum Command {
+    Join {
+        room: RoomId,
+        peer: PeerId,
+        events: mpsc::Sender<PeerEvent>,
+        reply: Reply<()>,
+    },
+    Publish {
+        room: RoomId,
+        peer: PeerId,
+        sdp: String,
+        reply: Reply<String>,
+    },
+    SubscriberAnswer {
+        room: RoomId,
+        peer: PeerId,
+        sdp: String,
+        reply: Reply<()>,
+    },
+    AddCandidate {
+        room: RoomId,
+        peer: PeerId,
+        pc: PcKind,
+        candidate: String,
+        reply: Reply<()>,
+    },
+    RestartSubscriber {
+        room: RoomId,
+        peer: PeerId,
+        reply: Reply<()>,
+    },
+    Leave {
+        room: RoomId,
+        peer: PeerId,
+        reply: oneshot::Sender<()>,
+    },
+    Close {
+        room: RoomId,
+        reply: oneshot::Sender<()>,
+    },
+    Stats {
+        reply: oneshot::Sender<SfuStats>,
+    },
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
+}
+
+/// The owner of one socket and its rooms.
+pub(crate) struct Worker {
+    socket: UdpSocket,
+    v6_socket: bool,
+    candidates: Vec<SocketAddr>,
+    settings: RoomSettings,
+    rooms: HashMap<RoomKey, Room>,
+    room_keys: HashMap<RoomId, RoomKey>,
+    next_room: u32,
+    demux: Demux,
+    outbox: Outbox,
+    stats: SfuStats,
+    earliest: Instant,
+    last_timeouts: Instant,
+    recv: RecvBatch,
+}
+
+impl Worker {
+    pub fn new(socket: UdpSocket, settings: RoomSettings) -> io::Result<Worker> {
+        let local = socket.local_addr()?;
+        let now = Instant::now();
+        let allowed: Arc<[_]> = settings.allowed_networks.clone().into();
+        Ok(Worker {
+            socket,
+            v6_socket: local.is_ipv6(),
+            candidates: settings.factory.candidates.clone(),
+            settings,
+            rooms: HashMap::new(),
+            room_keys: HashMap::new(),
+            next_room: 0,
+            demux: Demux::default(),
+            outbox: Outbox::new(allowed),
+            stats: SfuStats::default(),
+            earliest: now + IDLE,
+            last_timeouts: now,
+            recv: RecvBatch::default(),
+        })
+    }
+
+    pub async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        loop {
+            let wake = self
+                .earliest
+                .max(self.last_timeouts + Duration::from_millis(1));
+            let sleep = tokio::time::sleep_until(wake.into());
+            let want_write = !self.outbox.is_empty();
+            tokio::select! {
+                biased;
+                c = commands.recv() => match c {
+                    None => break,
+                    Some(Command::Shutdown { reply }) => {
+                        self.close_all("sfu shutting down");
+                        self.flush();
+                        let _ = reply.send(());
+                        break;
+                    }
+                    Some(c) => self.command(c),
+                },
+                r = self.socket.readable() => {
+                    if let Err(e) = r {
+                        tracing::error!("socket readiness: {e}");
+                    }
+                    self.read();
+                }
+                _ = self.socket.writable(), if want_write => {}
+                _ = sleep => {}
+            }
+            if Instant::now() >= self.earliest {
+                self.timeouts();
+            }
+            self.flush();
+        }
+        tracing::debug!("media worker stopped");
+    }
+
+    fn ctx_parts(&mut self) -> (&mut HashMap<RoomKey, Room>, RoomCtx<'_>) {
+        let ctx = RoomCtx {
+            outbox: &mut self.outbox,
+            demux: &mut self.demux,
+            stats: &mut self.stats,
+            settings: &self.settings,
+            now: Instant::now(),
+            earliest: &mut self.earliest,
+        };
+        (&mut self.rooms, ctx)
+    }
+
+    fn read(&mut self) {
+        let fd = self.socket.as_raw_fd();
+        let mut recv = std::mem::take(&mut self.recv);
+        for _ in 0..READ_BUDGET {
+            let n = match self.socket.try_io(Interest::READABLE, || recv.recv(fd)) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    tracing::warn!("recvmmsg: {e}");
+                    break;
+                }
+            };
+            let now = Instant::now();
+            for i in 0..n {
+                match recv.get(i) {
+                    Some((src, data)) => self.datagram(now, src, data),
+                    None => self.stats.packets_dropped += 1,
+                }
+            }
+            if self.outbox.len() >= 4 * udp_batch::BATCH {
+                self.flush();
+            }
+            if n < udp_batch::BATCH {
+                break;
+            }
+        }
+        self.recv = recv;
+    }
+
+    fn datagram(&mut self, now: Instant, src: SocketAddr, data: &[u8]) {
+        let src = udp_batch::canonical(src);
+        if !allowed(&self.settings.allowed_networks, src.ip()) {
+            self.stats.packets_dropped += 1;
+            return;
+        }
+        let Some(key) = self.demux.route(src, data) else {
+            self.stats.packets_dropped += 1;
+            return;
+        };
+        let Ok(contents) = DatagramRecv::try_from(data) else {
+            self.stats.packets_dropped += 1;
+            return;
+        };
+        self.stats.packets_in += 1;
+        self.stats.bytes_in += data.len() as u64;
+        let destination = self
+            .candidates
+            .iter()
+            .find(|c| c.is_ipv4() == src.is_ipv4())
+            .or(self.candidates.first())
+            .copied()
+            .unwrap_or(src);
+        let recv = Receive {
+            proto: Protocol::Udp,
+            source: src,
+            destination,
+            contents,
+        };
+        let (rooms, mut ctx) = self.ctx_parts();
+        ctx.now = now;
+        if let Some(room) = rooms.get_mut(&key.room) {
+            let ok = guard(|| room.handle_datagram(key.peer, key.pc, recv, &mut ctx));
+            if ok.is_none() {
+                self.fail_room(key.room);
+            }
+        }
+        self.drop_if_empty(key.room);
+    }
+
+    fn timeouts(&mut self) {
+        let now = Instant::now();
+        self.last_timeouts = now;
+        self.earliest = now + IDLE;
+        let (rooms, mut ctx) = self.ctx_parts();
+        ctx.now = now;
+        let mut broken = Vec::new();
+        for (key, room) in rooms.iter_mut() {
+            if guard(|| room.handle_timeout(&mut ctx)).is_none() {
+                broken.push(*key);
+            }
+        }
+        for key in broken {
+            self.fail_room(key);
+        }
+        self.rooms.retain(|_, r| !r.is_empty());
+        let keys = &mut self.room_keys;
+        keys.retain(|_, k| self.rooms.contains_key(k));
+    }
+
+    fn flush(&mut self) {
+        let fd = self.socket.as_raw_fd();
+        let mut sent = 0;
+        while sent < self.outbox.items.len() {
+            let batch = &self.outbox.items[sent..];
+            let v6 = self.v6_socket;
+            match self
+                .socket
+                .try_io(Interest::WRITABLE, || udp_batch::send_batch(fd, batch, v6))
+            {
+                Ok(n) => {
+                    for (_, d) in &batch[..n] {
+                        self.stats.packets_out += 1;
+                        self.stats.bytes_out += d.len() as u64;
+                    }
+                    sent += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    // The first datagram of the batch was refused (e.g. unreachable): skip it.
+                    tracing::debug!(dst = %batch[0].0, "send: {e}");
+                    self.stats.packets_dropped += 1;
+                    sent += 1;
+                }
+            }
+        }
+        self.outbox.items.drain(..sent);
+        self.stats.packets_dropped += std::mem::take(&mut self.outbox.dropped);
+    }
+
+    fn drop_if_empty(&mut self, key: RoomKey) {
+        if self.rooms.get(&key).is_some_and(|r| r.is_empty())
+            && let Some(r) = self.rooms.remove(&key)
+        {
+            self.room_keys.remove(&r.id);
+            tracing::debug!(room = %r.id, "room ended");
+        }
+    }
+
+    fn close_all(&mut self, reason: &str) {
+        let (rooms, mut ctx) = self.ctx_parts();
+        for room in rooms.values_mut() {
+            room.close(reason, &mut ctx);
+        }
+        self.rooms.clear();
+        self.room_keys.clear();
+    }
+
+    /// Runs `f` on an existing room; `None` if the room does not exist.
+    fn with_room<R>(
+        &mut self,
+        id: &RoomId,
+        f: impl FnOnce(&mut Room, &mut RoomCtx<'_>) -> R,
+    ) -> Option<R> {
+        let key = *self.room_keys.get(id)?;
+        let (rooms, mut ctx) = self.ctx_parts();
+        let room = rooms.get_mut(&key)?;
+        let r = guard(|| f(room, &mut ctx));
+        if r.is_none() {
+            self.fail_room(key);
+        }
+        self.drop_if_empty(key);
+        r
+    }
+
+    /// Last resort: a bug in our own room logic panicked (calls into str0m are fenced per
+    /// peer already). The room's state may be inconsistent: end it, keep the worker.
+    fn fail_room(&mut self, key: RoomKey) {
+        let Some(mut room) = self.rooms.remove(&key) else {
+            return;
+        };
+        tracing::error!(room = %room.id, "room failed: internal panic; closing it");
+        self.room_keys.remove(&room.id);
+        let (_, mut ctx) = self.ctx_parts();
+        let _ = guard(|| room.close("internal error", &mut ctx));
+    }
+
+    fn command(&mut self, c: Command) {
+        match c {
+            Command::Join {
+                room,
+                peer,
+                events,
+                reply,
+            } => {
+                if !self.room_keys.contains_key(&room) {
+                    let key = RoomKey(self.next_room);
+                    self.next_room = self.next_room.wrapping_add(1);
+                    self.rooms.insert(key, Room::new(room.clone(), key));
+                    self.room_keys.insert(room.clone(), key);
+                }
+                let r = self
+                    .with_room(&room, |r, ctx| r.join(peer, events, ctx))
+                    .unwrap_or(Err(SfuError::RoomClosed));
+                let _ = reply.send(r);
+            }
+            Command::Publish {
+                room,
+                peer,
+                sdp,
+                reply,
+            } => {
+                let r = self
+                    .with_room(&room, |r, ctx| r.publish(peer, &sdp, ctx))
+                    .unwrap_or(Err(SfuError::UnknownPeer));
+                let _ = reply.send(r);
+            }
+            Command::SubscriberAnswer {
+                room,
+                peer,
+                sdp,
+                reply,
+            } => {
+                let r = self
+                    .with_room(&room, |r, ctx| r.subscriber_answer(peer, &sdp, ctx))
+                    .unwrap_or(Err(SfuError::UnknownPeer));
+                let _ = reply.send(r);
+            }
+            Command::AddCandidate {
+                room,
+                peer,
+                pc,
+                candidate,
+                reply,
+            } => {
+                let r = self
+                    .with_room(&room, |r, ctx| r.add_candidate(peer, pc, &candidate, ctx))
+                    .unwrap_or(Err(SfuError::UnknownPeer));
+                let _ = reply.send(r);
+            }
+            Command::RestartSubscriber { room, peer, reply } => {
+                let r = self
+                    .with_room(&room, |r, ctx| r.restart_subscriber(peer, ctx))
+                    .unwrap_or(Err(SfuError::UnknownPeer));
+                let _ = reply.send(r);
+            }
+            Command::Leave { room, peer, reply } => {
+                self.with_room(&room, |r, ctx| r.leave(peer, ctx));
+                let _ = reply.send(());
+            }
+            Command::Close { room, reply } => {
+                self.with_room(&room, |r, ctx| r.close("room closed", ctx));
+                if let Some(key) = self.room_keys.remove(&room) {
+                    self.rooms.remove(&key);
+                }
+                let _ = reply.send(());
+            }
+            Command::Stats { reply } => {
+                let mut s = self.stats;
+                for r in self.rooms.values() {
+                    r.add_gauges(&mut s);
+                }
+                let _ = reply.send(s);
+            }
+            Command::Shutdown { reply } => {
+                // Handled in `run`.
+                let _ = reply.send(());
+            }
+        }
+    }
+}
