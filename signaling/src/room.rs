@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use base64::Engine;
-use mm_sfu::{PeerEvent, PeerId, RoomId};
+use mm_sfu::{ConnState, PeerEvent, PeerId, RoomId};
 use rand::RngCore;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{Instrument, debug, info, info_span, warn};
@@ -95,8 +95,16 @@ struct Participant {
     tracks: Vec<PublishedTrack>,
     session: Option<SessionLink>,
     resume_token: String,
-    /// Set while reconnecting: when the participant counts as left.
+    /// Media connections (publish, subscribe) the SFU reports as disconnected.
+    media_down: [bool; 2],
+    /// Set while reconnecting (no session, or media down): when the participant counts as left.
     lost_until: Option<Instant>,
+}
+
+impl Participant {
+    fn is_lost(&self) -> bool {
+        self.session.is_none() || self.media_down.iter().any(|d| *d)
+    }
 }
 
 pub(crate) struct Room {
@@ -336,6 +344,7 @@ impl Room {
                 tracks: Vec::new(),
                 session: Some(session),
                 resume_token: new_resume_token(),
+                media_down: [false; 2],
                 lost_until: None,
             },
         );
@@ -352,13 +361,13 @@ impl Room {
         session: SessionLink,
         resumed: bool,
     ) -> Result<(), ErrorBody> {
-        let was_lost = self.participants[&id].lost_until.is_some();
         if !resumed {
             self.sfu.leave(PeerId(id.0 as u64)).await;
             self.join_sfu(id).await?;
             let p = self.participants.get_mut(&id).expect("present");
             p.tracks.clear();
             p.declared.clear();
+            p.media_down = [false; 2];
         }
         let p = self.participants.get_mut(&id).expect("present");
         if let Some(old) = p.session.replace(session) {
@@ -367,11 +376,8 @@ impl Room {
                 "another session of this user joined the meeting",
             );
         }
-        p.lost_until = None;
-        if was_lost {
-            let t = self.lifecycle.connected(true);
-            self.apply(t).await;
-        }
+        // `join` announces the participant itself.
+        self.refresh_connection(id, false).await;
         info!(participant = %id, resumed, "participant took over by a new session");
         Ok(())
     }
@@ -482,7 +488,6 @@ impl Room {
 
     /// The session's connection ended without a `leave`: keep the participant for the grace.
     async fn session_gone(&mut self, id: ParticipantId, session: u64) {
-        let grace = self.config.reconnect_grace;
         let Some(p) = self.participants.get_mut(&id) else {
             return;
         };
@@ -490,11 +495,34 @@ impl Room {
             return;
         }
         p.session = None;
-        p.lost_until = Some(Instant::now() + grace);
-        info!(participant = %id, "connection lost; waiting for a reconnect");
-        let info = self.info(&self.participants[&id]);
-        self.broadcast_except(id, ServerMessage::ParticipantUpdated { participant: info });
-        let t = self.lifecycle.lost(Instant::now());
+        info!(participant = %id, "signaling connection lost; waiting for a reconnect");
+        self.refresh_connection(id, true).await;
+    }
+
+    /// Moves a participant between connected and reconnecting after its session or its media
+    /// connections changed: the reconnection grace starts or stops, the lifecycle follows, and
+    /// (with `announce`) the others are told.
+    async fn refresh_connection(&mut self, id: ParticipantId, announce: bool) {
+        let grace = self.config.reconnect_grace;
+        let Some(p) = self.participants.get_mut(&id) else {
+            return;
+        };
+        let now = Instant::now();
+        let t = match (p.lost_until.is_some(), p.is_lost()) {
+            (false, true) => {
+                p.lost_until = Some(now + grace);
+                self.lifecycle.lost(now)
+            }
+            (true, false) => {
+                p.lost_until = None;
+                self.lifecycle.connected(true)
+            }
+            _ => return,
+        };
+        if announce {
+            let info = self.info(&self.participants[&id]);
+            self.broadcast_except(id, ServerMessage::ParticipantUpdated { participant: info });
+        }
         self.apply(t).await;
     }
 
@@ -538,6 +566,18 @@ impl Room {
             }
             PeerEvent::ConnectionState { pc, state } => {
                 debug!(participant = %id, ?pc, ?state, "media connection state");
+                let down = match state {
+                    ConnState::Disconnected | ConnState::Failed => true,
+                    ConnState::Connected => false,
+                    ConnState::Connecting => return,
+                };
+                let p = self.participants.get_mut(&id).expect("present");
+                let slot = match pc {
+                    mm_sfu::PcKind::Publish => 0,
+                    mm_sfu::PcKind::Subscribe => 1,
+                };
+                p.media_down[slot] = down;
+                self.refresh_connection(id, true).await;
             }
             PeerEvent::Closed { reason } => {
                 warn!(participant = %id, %reason, "media peer closed by the SFU");
