@@ -41,7 +41,8 @@ cd ..
 
 step "web: end-to-end in Chromium"
 cargo build --bin mini-meeting --quiet
-(cd web && MM_SERVER_BIN="$PWD/../target/debug/mini-meeting" npm run test:e2e)
+server_bin="${CARGO_TARGET_DIR:-$PWD/target}/debug/mini-meeting"
+(cd web && MM_SERVER_BIN="$server_bin" npm run test:e2e)
 
 step "bench: smoke run"
 cargo run --quiet -p mm-bench --bin bench -- smoke

@@ -209,6 +209,14 @@ impl Room {
             if ended {
                 break;
             }
+            // Nobody joined (a refused join, a failed resume) and nothing is pending: a room
+            // with no one in it and no timer running has nothing left to do.
+            if self.participants.is_empty()
+                && self.lifecycle.next_deadline().is_none()
+                && rx.is_empty()
+            {
+                break;
+            }
         }
         // Refuse whatever is still queued: the room is gone.
         rx.close();
