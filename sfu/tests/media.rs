@@ -189,3 +189,22 @@ async fn forwards_between_peers_late_joiner_and_leave() {
     assert_eq!(sfu.stats().await.rooms, 0);
     sfu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rtcp_sender_and_receiver_reports_flow_both_ways() {
+    common::init_tracing();
+    let sfu = Sfu::start(loopback_config()).await.expect("sfu starts");
+    let room = sfu.room(&RoomId::from("rtcp-reports"));
+    let mut a = Participant::join(&room, 1).await;
+    let mut b = Participant::join(&room, 2).await;
+    a.publish_av().await;
+    // The SFU reports on A's incoming streams (RR to A) and on what it sends B (SR to B).
+    run_until(
+        &mut [&mut a, &mut b],
+        Duration::from_secs(20),
+        "A hears receiver reports and B sender reports from the SFU",
+        |ps| ps[0].receiver_reports > 0 && ps[1].sender_reports > 0,
+    )
+    .await;
+    sfu.shutdown().await;
+}

@@ -57,6 +57,7 @@ impl PcClient {
             .clear_codecs()
             .enable_opus(true, false)
             .enable_vp8(true)
+            .set_stats_interval(Some(Duration::from_millis(500)))
             .build(Instant::now());
         rtc.add_local_candidate(Candidate::host(local, "udp").unwrap());
         let mut c = PcClient {
@@ -183,6 +184,10 @@ pub struct Participant {
     pub sent_video: Vec<(u32, bool)>,
     /// Stop driving the subscribe connection (simulates a network outage).
     pub sub_paused: bool,
+    /// The SFU's receiver reports on what we publish (str0m's egress stats carry them).
+    pub receiver_reports: usize,
+    /// The SFU's sender reports on what we receive (str0m's ingress stats carry them).
+    pub sender_reports: usize,
 }
 
 /// Deterministic payload: byte 0 is the VP8 P bit (0 = keyframe), bytes 1..5 the counter,
@@ -231,6 +236,8 @@ impl Participant {
             force_keyframe: true,
             sent_video: Vec::new(),
             sub_paused: false,
+            receiver_reports: 0,
+            sender_reports: 0,
         }
     }
 
@@ -337,12 +344,21 @@ impl Participant {
             self.sub.pump();
         }
         for e in std::mem::take(&mut self.publ.events) {
-            if let Event::KeyframeRequest(_) = e {
-                self.keyframe_requests += 1;
-                self.force_keyframe = true;
+            match e {
+                Event::KeyframeRequest(_) => {
+                    self.keyframe_requests += 1;
+                    self.force_keyframe = true;
+                }
+                Event::MediaEgressStats(s) if s.remote.is_some() => self.receiver_reports += 1,
+                _ => {}
             }
         }
         for e in std::mem::take(&mut self.sub.events) {
+            if let Event::MediaIngressStats(s) = &e
+                && s.remote.is_some()
+            {
+                self.sender_reports += 1;
+            }
             if let Event::MediaData(d) = e {
                 let info = self
                     .down
