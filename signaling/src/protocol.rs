@@ -2,7 +2,7 @@
 //!
 //! Every frame is one JSON text message tagged by `type` (snake_case). These enums are the
 //! single source of the protocol: the TypeScript types in `web/src/protocol/` are generated from
-//! them by `cargo test -p mm-signaling export_bindings`, and `signaling/PROTOCOL.md` describes the
+//! them by `cargo test -p mm-signaling export_bindings`, and `docs/signaling-protocol.md` describes the
 //! order and the rules. Field names are stable; adding an optional field is not a version change.
 
 use serde::{Deserialize, Serialize};
