@@ -6,7 +6,7 @@ use hdrhistogram::Histogram;
 const MAX_US: u64 = 60_000_000;
 
 /// Percentiles of a [`LatencyHistogram`], µs.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
 pub struct LatencySummary {
     pub count: u64,
     pub min_us: u64,
@@ -64,6 +64,12 @@ impl LatencyHistogram {
             max_us: h.max(),
             mean_us: h.mean(),
         }
+    }
+
+    /// Forgets every sample (e.g. at the end of a warm-up).
+    pub fn reset(&mut self) {
+        self.hist.reset();
+        self.negative = 0;
     }
 
     /// Adds another histogram's samples (e.g. to summarise many tracks at once).

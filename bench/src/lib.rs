@@ -15,17 +15,29 @@
 //! - Media in: [`track_receiver`] (reads a remote track), [`track_stats`] (per-track
 //!   verification), [`sequence`] (loss, duplicates, reordering), [`latency`] (HDR histogram).
 //! - [`probe`]: the sequence number, send time and checksum inside every unit.
+//! - The load generator (`bench` binary): [`scenario`] (one run against one target),
+//!   [`load_report`] (pure accounting), [`process_stats`] (`/proc` CPU and RSS), [`output`]
+//!   (table, CSV), [`plot`] (sweep SVG), [`server_process`] (spawned server), [`janus`] and
+//!   [`janus_setup`] (Janus VideoRoom side by side).
 
 pub mod api_client;
 pub mod error;
+pub mod janus;
+pub mod janus_setup;
 pub mod latency;
+pub mod load_report;
 pub mod loopback;
 pub mod media_profile;
+pub mod output;
 pub mod participant;
 pub mod participant_state;
+pub mod plot;
 pub mod probe;
+pub mod process_stats;
 pub mod publisher;
+pub mod scenario;
 pub mod sequence;
+pub mod server_process;
 pub mod signaling_connection;
 pub mod track_receiver;
 pub mod track_stats;

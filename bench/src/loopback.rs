@@ -2,7 +2,7 @@
 //! `/work/shared/notes/webrtc-testing-on-this-machine.md`): host candidates on `lo` only, UDP4,
 //! no mDNS, no STUN/TURN, and remote candidates outside 127.0.0.0/8 stripped from remote SDP.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,13 +23,31 @@ use crate::error::{BenchError, Result};
 /// A webrtc-rs API (default codecs and interceptors: NACK, RTCP reports, TWCC) that gathers only
 /// loopback UDP4 host candidates. Cheap to share across many peer connections.
 pub fn loopback_api() -> Result<API> {
+    build_api(Box::new(|name: &str| name == "lo"), |ip| {
+        ip.is_loopback() && ip.is_ipv4()
+    })
+}
+
+/// Like [`loopback_api`], but gathering only on the interface that holds `ip` (e.g. the
+/// `10.99.0.1` end of a veth pair to a network namespace; see `docs/benchmarks.md`).
+pub fn api_on_ip(ip: Ipv4Addr) -> Result<API> {
+    if ip.is_loopback() {
+        return loopback_api();
+    }
+    build_api(Box::new(|_: &str| true), move |a| a == IpAddr::V4(ip))
+}
+
+fn build_api(
+    interfaces: Box<dyn Fn(&str) -> bool + Send + Sync>,
+    ips: impl Fn(IpAddr) -> bool + Send + Sync + 'static,
+) -> Result<API> {
     let mut media = MediaEngine::default();
     media.register_default_codecs()?;
     let registry = register_default_interceptors(Registry::new(), &mut media)?;
     let mut settings = SettingEngine::default();
     settings.set_include_loopback_candidate(true);
-    settings.set_interface_filter(Box::new(|name: &str| name == "lo"));
-    settings.set_ip_filter(Box::new(|ip: IpAddr| ip.is_loopback() && ip.is_ipv4()));
+    settings.set_interface_filter(interfaces);
+    settings.set_ip_filter(Box::new(ips));
     settings.set_network_types(vec![NetworkType::Udp4]);
     settings.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
     Ok(APIBuilder::new()
@@ -89,15 +107,20 @@ pub async fn wait_connected(pc: &RTCPeerConnection, timeout: Duration) -> Result
 /// Removes `a=candidate` lines whose address is not loopback, so the ICE agent never sends a
 /// connectivity check anywhere else, whatever the remote side announces.
 pub fn keep_loopback_candidates(sdp: &str) -> String {
+    keep_candidates(sdp, |ip| ip.is_loopback())
+}
+
+/// Removes `a=candidate` lines whose address does not satisfy `allowed` (or is not an IP).
+pub fn keep_candidates(sdp: &str, allowed: impl Fn(IpAddr) -> bool) -> String {
     let mut out = String::with_capacity(sdp.len());
     for line in sdp.split_inclusive('\n') {
         if let Some(rest) = line.trim_end().strip_prefix("a=candidate:") {
             // foundation component transport priority address port typ ...
             let addr = rest.split_whitespace().nth(4);
-            let loopback = addr
+            let keep = addr
                 .and_then(|a| a.parse::<IpAddr>().ok())
-                .is_some_and(|ip| ip.is_loopback());
-            if !loopback {
+                .is_some_and(&allowed);
+            if !keep {
                 continue;
             }
         }

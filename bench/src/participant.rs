@@ -1,6 +1,6 @@
 //! A headless participant: what the web client does, driven from Rust.
 //!
-//! It keeps two peer connections, each with one offerer (see `signaling/PROTOCOL.md`):
+//! It keeps two peer connections, each with one offerer (see `docs/signaling-protocol.md`):
 //! *publish* (we offer our microphone and camera) and *subscribe* (the server offers everyone
 //! else's tracks; each later offer is a renegotiation). One event-loop task per WebSocket
 //! applies server messages to the [`ParticipantSnapshot`] and answers the SDP ones, so the
@@ -181,6 +181,11 @@ impl Participant {
             .iter()
             .map(TrackReceiver::stats)
             .collect()
+    }
+
+    /// Runs `f` over the track receivers (e.g. to read or reset latency histograms).
+    pub fn with_receivers<R>(&self, f: impl FnOnce(&[TrackReceiver]) -> R) -> R {
+        f(&self.inner.receivers.lock().expect("lock"))
     }
 
     /// What our publisher has sent (None for viewers).

@@ -8,6 +8,7 @@ use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use webrtc::track::track_remote::TrackRemote;
 
+use crate::latency::LatencyHistogram;
 use crate::probe::now_us;
 use crate::track_stats::{TrackLabel, TrackRecorder, TrackStats};
 
@@ -65,6 +66,25 @@ impl TrackReceiver {
 
     pub fn stats(&self) -> TrackStats {
         self.recorder.lock().expect("recorder lock").stats()
+    }
+
+    /// RTP packets so far (cheap: no percentile computation).
+    pub fn packets(&self) -> u64 {
+        self.recorder.lock().expect("recorder lock").packets()
+    }
+
+    /// A copy of the latency samples so far.
+    pub fn latency_histogram(&self) -> LatencyHistogram {
+        self.recorder
+            .lock()
+            .expect("recorder lock")
+            .latency_histogram()
+            .clone()
+    }
+
+    /// Forgets the latency samples so far (end of a warm-up).
+    pub fn reset_latency(&self) {
+        self.recorder.lock().expect("recorder lock").reset_latency();
     }
 
     pub fn label(&self) -> TrackLabel {

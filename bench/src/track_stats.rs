@@ -153,6 +153,21 @@ impl TrackRecorder {
         }
     }
 
+    /// RTP packets so far (cheaper than [`stats`](Self::stats), for progress lines).
+    pub fn packets(&self) -> u64 {
+        self.packets
+    }
+
+    /// The latency samples so far (to merge many tracks' into one distribution).
+    pub fn latency_histogram(&self) -> &LatencyHistogram {
+        &self.latency
+    }
+
+    /// Forgets the latency samples so far (the counters stay; a caller diffs those).
+    pub fn reset_latency(&mut self) {
+        self.latency.reset();
+    }
+
     /// Marks the track as ended.
     pub fn end(&mut self) {
         self.ended = true;

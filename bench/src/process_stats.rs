@@ -1,0 +1,219 @@
+//! CPU time and memory of a process from `/proc/<pid>/stat` and `/proc/<pid>/status`.
+//!
+//! Parsing is pure (fixed text in, numbers out) so it is unit-tested without a live process.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// One reading of a process's counters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcSample {
+    pub at: Instant,
+    /// utime + stime of all threads.
+    pub cpu: Duration,
+    /// Resident set size, bytes.
+    pub rss_bytes: u64,
+    pub threads: u64,
+    /// CPU time of each thread (tid -> utime + stime) with its name, to find a saturated one.
+    pub per_thread: HashMap<u32, (String, Duration)>,
+}
+
+/// utime and stime (clock ticks) from the text of `/proc/<pid>/stat`.
+///
+/// The second field (`comm`) is in parentheses and may contain spaces or parentheses, so the
+/// fields are counted from the last `)`.
+pub fn parse_stat_ticks(stat: &str) -> Option<(u64, u64)> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    // After comm: state(3) ppid(4) ... utime is field 14, stime 15 (1-based, man 5 proc).
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime = fields.get(14 - 3)?.parse().ok()?;
+    let stime = fields.get(15 - 3)?.parse().ok()?;
+    Some((utime, stime))
+}
+
+/// The command name (second field) of a `stat` line.
+pub fn parse_stat_comm(stat: &str) -> Option<&str> {
+    let a = stat.find('(')?;
+    let b = stat.rfind(')')?;
+    (a < b).then(|| &stat[a + 1..b])
+}
+
+/// `VmRSS` (bytes) and `Threads` from the text of `/proc/<pid>/status`.
+pub fn parse_status(status: &str) -> Option<(u64, u64)> {
+    let mut rss = None;
+    let mut threads = None;
+    for line in status.lines() {
+        if let Some(v) = line.strip_prefix("VmRSS:") {
+            let kb: u64 = v.split_whitespace().next()?.parse().ok()?;
+            rss = Some(kb * 1024);
+        } else if let Some(v) = line.strip_prefix("Threads:") {
+            threads = v.trim().parse().ok();
+        }
+    }
+    Some((rss?, threads.unwrap_or(0)))
+}
+
+/// Clock ticks per second (`sysconf(_SC_CLK_TCK)`, 100 on Linux in practice).
+pub fn clock_ticks_per_sec() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 { t as u64 } else { 100 }
+}
+
+/// Converts clock ticks to a duration.
+pub fn ticks_to_duration(ticks: u64, hz: u64) -> Duration {
+    Duration::from_micros(ticks * 1_000_000 / hz.max(1))
+}
+
+/// Which process to read: `self` or a pid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcTarget {
+    SelfProcess,
+    Pid(u32),
+}
+
+impl ProcTarget {
+    fn path(&self, file: &str) -> String {
+        match self {
+            ProcTarget::SelfProcess => format!("/proc/self/{file}"),
+            ProcTarget::Pid(p) => format!("/proc/{p}/{file}"),
+        }
+    }
+
+    /// Reads the counters now; `None` when the process is gone or unreadable.
+    pub fn sample(&self) -> Option<ProcSample> {
+        let stat = std::fs::read_to_string(self.path("stat")).ok()?;
+        let status = std::fs::read_to_string(self.path("status")).ok()?;
+        let (u, s) = parse_stat_ticks(&stat)?;
+        let (rss_bytes, threads) = parse_status(&status)?;
+        let hz = clock_ticks_per_sec();
+        let mut per_thread = HashMap::new();
+        if let Ok(dir) = std::fs::read_dir(self.path("task")) {
+            for e in dir.flatten() {
+                let Ok(tid) = e.file_name().to_string_lossy().parse::<u32>() else {
+                    continue;
+                };
+                let Ok(st) = std::fs::read_to_string(e.path().join("stat")) else {
+                    continue;
+                };
+                if let Some((tu, ts)) = parse_stat_ticks(&st) {
+                    let name = parse_stat_comm(&st).unwrap_or("?").to_owned();
+                    per_thread.insert(tid, (name, ticks_to_duration(tu + ts, hz)));
+                }
+            }
+        }
+        Some(ProcSample {
+            at: Instant::now(),
+            cpu: ticks_to_duration(u + s, hz),
+            rss_bytes,
+            threads,
+            per_thread,
+        })
+    }
+}
+
+/// What a process used between two samples.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct ProcUsage {
+    pub wall_secs: f64,
+    pub cpu_secs: f64,
+    /// CPU seconds per wall second: 1.0 = one core busy.
+    pub cores: f64,
+    pub rss_start_bytes: u64,
+    pub rss_end_bytes: u64,
+    pub threads: u64,
+    /// The busiest thread over the interval: its name and cores (1.0 = saturated).
+    pub busiest_thread: Option<(String, f64)>,
+}
+
+impl ProcUsage {
+    pub fn between(a: &ProcSample, b: &ProcSample) -> Self {
+        let wall = b.at.saturating_duration_since(a.at).as_secs_f64();
+        let cpu = b.cpu.saturating_sub(a.cpu).as_secs_f64();
+        let busiest_thread = b
+            .per_thread
+            .iter()
+            .map(|(tid, (name, t))| {
+                let before = a.per_thread.get(tid).map_or(Duration::ZERO, |x| x.1);
+                (name.clone(), t.saturating_sub(before).as_secs_f64())
+            })
+            .max_by(|x, y| x.1.total_cmp(&y.1))
+            .filter(|_| wall > 0.0)
+            .map(|(n, c)| (n, c / wall));
+        ProcUsage {
+            wall_secs: wall,
+            cpu_secs: cpu,
+            cores: if wall > 0.0 { cpu / wall } else { 0.0 },
+            rss_start_bytes: a.rss_bytes,
+            rss_end_bytes: b.rss_bytes,
+            threads: b.threads,
+            busiest_thread,
+        }
+    }
+}
+
+/// Logical CPUs of this machine.
+pub fn cpu_count() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STAT: &str = "4242 (mini meet (x)) S 1 4242 4242 0 -1 4194560 5000 0 0 0 \
+        1234 567 0 0 20 0 9 0 100 2000000 3000 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
+
+    #[test]
+    fn stat_fields_are_counted_after_the_command_name() {
+        assert_eq!(parse_stat_ticks(STAT), Some((1234, 567)));
+        assert_eq!(parse_stat_ticks("garbage"), None);
+        assert_eq!(parse_stat_comm(STAT), Some("mini meet (x)"));
+    }
+
+    #[test]
+    fn status_gives_rss_and_threads() {
+        let status = "Name:\tmini-meeting\nVmPeak:\t  999 kB\nVmRSS:\t   20480 kB\nThreads:\t9\n";
+        assert_eq!(parse_status(status), Some((20480 * 1024, 9)));
+        assert_eq!(parse_status("Name: x\n"), None);
+    }
+
+    #[test]
+    fn usage_between_samples() {
+        let t = Instant::now();
+        let a = ProcSample {
+            at: t,
+            cpu: ticks_to_duration(100, 100),
+            rss_bytes: 10,
+            threads: 2,
+            per_thread: HashMap::from([
+                (1, ("main".into(), ticks_to_duration(50, 100))),
+                (2, ("sfu-worker-0".into(), ticks_to_duration(50, 100))),
+            ]),
+        };
+        let b = ProcSample {
+            at: t + Duration::from_secs(2),
+            cpu: ticks_to_duration(250, 100),
+            rss_bytes: 30,
+            threads: 3,
+            per_thread: HashMap::from([
+                (1, ("main".into(), ticks_to_duration(60, 100))),
+                (2, ("sfu-worker-0".into(), ticks_to_duration(190, 100))),
+            ]),
+        };
+        let u = ProcUsage::between(&a, &b);
+        assert!((u.cpu_secs - 1.5).abs() < 1e-9);
+        assert!((u.cores - 0.75).abs() < 1e-9);
+        assert_eq!((u.rss_start_bytes, u.rss_end_bytes, u.threads), (10, 30, 3));
+        let (name, cores) = u.busiest_thread.unwrap();
+        assert_eq!(name, "sfu-worker-0");
+        assert!((cores - 0.7).abs() < 1e-9);
+    }
+
+    #[test]
+    fn this_process_can_be_sampled() {
+        let s = ProcTarget::SelfProcess.sample().expect("/proc/self");
+        assert!(s.rss_bytes > 0 && s.threads >= 1);
+        assert!(!s.per_thread.is_empty());
+    }
+}
