@@ -49,8 +49,9 @@ pub(crate) struct RecvBatch {
     lens: Vec<usize>,
 }
 
-impl Default for RecvBatch {
-    fn default() -> Self {
+impl RecvBatch {
+    /// Buffers for [`BATCH`] datagrams, allocated once per worker.
+    pub fn new() -> Self {
         RecvBatch {
             bufs: vec![0; BATCH * MAX_DATAGRAM],
             // SAFETY: all-zero is a valid sockaddr_storage.
@@ -58,9 +59,17 @@ impl Default for RecvBatch {
             lens: vec![0; BATCH],
         }
     }
-}
 
-impl RecvBatch {
+    /// A placeholder that owns no buffers (no allocation): it stands in while the worker
+    /// lends its batch out, so reading never allocates.
+    pub fn empty() -> Self {
+        RecvBatch {
+            bufs: Vec::new(),
+            addrs: Vec::new(),
+            lens: Vec::new(),
+        }
+    }
+
     /// Reads up to [`BATCH`] datagrams; `WouldBlock` when none is queued.
     #[cfg(target_os = "linux")]
     pub fn recv(&mut self, fd: RawFd) -> io::Result<usize> {

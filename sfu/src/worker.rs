@@ -124,7 +124,7 @@ impl Worker {
             stats: SfuStats::default(),
             earliest: now + IDLE,
             last_timeouts: now,
-            recv: RecvBatch::default(),
+            recv: RecvBatch::new(),
         })
     }
 
@@ -178,7 +178,7 @@ impl Worker {
 
     fn read(&mut self) {
         let fd = self.socket.as_raw_fd();
-        let mut recv = std::mem::take(&mut self.recv);
+        let mut recv = std::mem::replace(&mut self.recv, RecvBatch::empty());
         for _ in 0..READ_BUDGET {
             let n = match self.socket.try_io(Interest::READABLE, || recv.recv(fd)) {
                 Ok(n) => n,
