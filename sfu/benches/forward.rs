@@ -1,7 +1,7 @@
 //! Forwarding path without the network: one publisher's VP8 frame (3 packets) through a real
 //! Room to N subscribers (str0m on both sides, datagrams handed over in memory).
 //!
-//! `CARGO_TARGET_DIR=/work/target-sfu cargo bench -p mm-sfu --bench forward`
+//! `cargo bench -p mm-sfu --bench forward`
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use mm_sfu::bench_support::ForwardHarness;
