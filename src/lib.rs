@@ -3,6 +3,7 @@
 
 pub mod config;
 mod meeting_directory;
+mod process_metrics;
 pub mod server;
 pub mod telemetry;
 mod web_app;

@@ -171,6 +171,7 @@ async fn follow_meeting_events(cache: &Cache, hub: Hub) -> Result<()> {
 
 /// Room, participant and SFU gauges on `/metrics`, refreshed every few seconds.
 fn register_gauges(state: &AppState, hub: &Hub, sfu: &mm_sfu::Sfu) {
+    crate::process_metrics::register(state.metrics());
     let metrics = state.metrics().clone();
     let hub = hub.clone();
     let sfu = sfu.clone();

@@ -65,6 +65,38 @@ pub fn ticks_to_duration(ticks: u64, hz: u64) -> Duration {
     Duration::from_micros(ticks * 1_000_000 / hz.max(1))
 }
 
+/// `process_cpu_seconds_total` and `process_resident_memory_bytes` from a Prometheus text page.
+pub fn parse_process_metrics(text: &str) -> Option<(f64, u64)> {
+    let value = |name: &str| {
+        text.lines().find_map(|l| {
+            l.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+    };
+    Some((
+        value("process_cpu_seconds_total")?,
+        value("process_resident_memory_bytes")? as u64,
+    ))
+}
+
+/// The server's own CPU and memory from its `/metrics`, for a server on another machine (or
+/// whose pid we do not know). No per-thread detail.
+pub async fn scrape_server(base_url: &str) -> Option<ProcSample> {
+    let url = format!("{}/metrics", base_url.trim_end_matches('/'));
+    let text = reqwest::get(url).await.ok()?.text().await.ok()?;
+    let (cpu, rss_bytes) = parse_process_metrics(&text)?;
+    Some(ProcSample {
+        at: Instant::now(),
+        cpu: Duration::from_secs_f64(cpu),
+        rss_bytes,
+        threads: 0,
+        per_thread: HashMap::new(),
+    })
+}
+
 /// Which process to read: `self` or a pid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProcTarget {
@@ -160,6 +192,14 @@ pub fn cpu_count() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn process_metrics_parse_from_prometheus_text() {
+        let page = "# TYPE process_cpu_seconds_total gauge\nprocess_cpu_seconds_total 12.5\n\
+                    process_resident_memory_bytes 1048576\nprocess_cpu_seconds_totalx 3\n";
+        assert_eq!(parse_process_metrics(page), Some((12.5, 1_048_576)));
+        assert_eq!(parse_process_metrics("http_requests_total 3\n"), None);
+    }
 
     const STAT: &str = "4242 (mini meet (x)) S 1 4242 4242 0 -1 4194560 5000 0 0 0 \
         1234 567 0 0 20 0 9 0 100 2000000 3000 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";

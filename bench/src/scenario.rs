@@ -22,7 +22,7 @@ use crate::load_report::{
 use crate::loopback::api_on_ip;
 use crate::media_profile::MediaProfile;
 use crate::participant::{JoinOptions, Participant};
-use crate::process_stats::{ProcTarget, ProcUsage, cpu_count};
+use crate::process_stats::{ProcSample, ProcTarget, ProcUsage, cpu_count, scrape_server};
 use crate::publisher::PublisherStats;
 use crate::track_receiver::TrackReceiver;
 use crate::wire::{MediaKind, MediaState, ParticipantId};
@@ -56,6 +56,15 @@ pub struct Target {
     pub client_ip: Ipv4Addr,
     /// Janus: the only remote candidate address accepted.
     pub janus_ip: Ipv4Addr,
+}
+
+/// The server's counters: from `/proc` when we know its pid, else (ours) from its `/metrics`.
+async fn server_sample(target: &Target, pid: Option<ProcTarget>) -> Option<ProcSample> {
+    match (pid, target.kind) {
+        (Some(p), _) => p.sample(),
+        (None, TargetKind::Ours) => scrape_server(&target.base_url).await,
+        (None, TargetKind::Janus) => None,
+    }
 }
 
 /// The media a publisher sends.
@@ -329,7 +338,7 @@ pub async fn run(target: &Target, cfg: &RunConfig) -> anyhow::Result<RunOutcome>
     live.set_phase("measure");
     let mut starts: Vec<Vec<TrackCounters>> = vec![];
     let mut pub_start: Vec<Option<PublisherStats>> = vec![];
-    let srv_a = server_proc.and_then(|p| p.sample());
+    let srv_a = server_sample(target, server_proc).await;
     let gen_a = ProcTarget::SelfProcess.sample();
     let t0 = Instant::now();
     for p in &peers {
@@ -344,7 +353,7 @@ pub async fn run(target: &Target, cfg: &RunConfig) -> anyhow::Result<RunOutcome>
         }));
     }
     tokio::time::sleep(cfg.duration).await;
-    let srv_b = server_proc.and_then(|p| p.sample());
+    let srv_b = server_sample(target, server_proc).await;
     let gen_b = ProcTarget::SelfProcess.sample();
     let window = t0.elapsed();
     let mut tracks = vec![];
