@@ -65,6 +65,8 @@ pub struct DownTrackInfo {
     pub mid: String,
     /// Who publishes it.
     pub publisher: PeerId,
+    /// The UpTrack's mid in the publisher's publish connection.
+    pub publisher_mid: String,
     /// The UpTrack.
     pub track: TrackId,
     /// Audio or video.

@@ -22,6 +22,9 @@ use crate::negotiation::SubscriberNegotiation;
 #[derive(Debug, Clone)]
 pub(crate) struct DownTrack {
     pub publisher: PeerId,
+    /// The UpTrack's mid in the publisher's publish connection (how signaling knows what the
+    /// publisher declared it to be, without waiting for any other event).
+    pub publisher_mid: Mid,
     pub kind: MediaKind,
     /// Mid in the subscribe connection, allocated when first offered.
     pub mid: Option<Mid>,
@@ -38,9 +41,10 @@ pub(crate) struct DownTrack {
 }
 
 impl DownTrack {
-    pub fn new(publisher: PeerId, kind: MediaKind) -> Self {
+    pub fn new(publisher: PeerId, publisher_mid: Mid, kind: MediaKind) -> Self {
         DownTrack {
             publisher,
+            publisher_mid,
             kind,
             mid: None,
             negotiated: false,
@@ -152,6 +156,7 @@ impl Peer {
                 d.mid.map(|mid| DownTrackInfo {
                     mid: mid.to_string(),
                     publisher: d.publisher,
+                    publisher_mid: d.publisher_mid.to_string(),
                     track: *t,
                     kind: d.kind,
                 })

@@ -779,8 +779,12 @@ impl Room {
                     publisher,
                     kind,
                 } => {
+                    let Some(up_mid) = self.up_tracks.get(&track).map(|u| u.mid) else {
+                        continue;
+                    };
                     if let Some(sp) = self.peers.get_mut(&subscriber) {
-                        sp.down.insert(track, DownTrack::new(publisher, kind));
+                        sp.down
+                            .insert(track, DownTrack::new(publisher, up_mid, kind));
                         sp.negotiation.add(track);
                         touched.push(subscriber);
                     }

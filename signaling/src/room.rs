@@ -545,7 +545,7 @@ impl Room {
                     .map(|t| {
                         let publisher = ParticipantId(t.publisher.0 as i64);
                         RemoteTrack {
-                            source: self.source_of(publisher, &t.track.to_string(), t.kind),
+                            source: self.declared_source(publisher, &t.publisher_mid, t.kind),
                             mid: t.mid,
                             participant_id: publisher,
                             track_id: t.track.to_string(),
@@ -600,16 +600,19 @@ impl Room {
         }
     }
 
-    fn source_of(
+    /// What the publisher declared the track on `publisher_mid` to be. Declarations arrive
+    /// with the publish offer, before the SFU can know the track, so this never depends on the
+    /// order in which the SFU's events for different peers reach the room.
+    fn declared_source(
         &self,
         publisher: ParticipantId,
-        track: &str,
+        publisher_mid: &str,
         k: mm_sfu::MediaKind,
     ) -> TrackSource {
         self.participants
             .get(&publisher)
-            .and_then(|p| p.tracks.iter().find(|t| t.track_id == track))
-            .map(|t| t.source)
+            .and_then(|p| p.declared.get(publisher_mid))
+            .copied()
             .unwrap_or(default_source(k))
     }
 
