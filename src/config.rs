@@ -50,6 +50,9 @@ pub struct Settings {
     /// Comma-separated browser origins allowed besides the server's own (CORS and WebSocket)
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Option<Vec<String>>,
+    /// REST requests per client IP per minute before 429 [default: 600]
+    #[arg(long, env = "API_RATE_LIMIT_PER_MINUTE")]
+    pub api_rate_limit_per_minute: Option<u64>,
     /// Trust X-Forwarded-For for the client address (behind a reverse proxy) [default: false]
     #[arg(long, env = "TRUST_PROXY")]
     pub trust_proxy: Option<bool>,
@@ -114,6 +117,7 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub cors_origins: Vec<String>,
+    pub api_rate_limit_per_minute: u64,
     pub trust_proxy: bool,
     pub log_format: LogFormat,
     pub log_level: String,
@@ -214,6 +218,7 @@ impl Config {
                 s.refresh_token_ttl_secs.unwrap_or(30 * 24 * 3600),
             ),
             cors_origins: s.cors_origins.unwrap_or_default(),
+            api_rate_limit_per_minute: s.api_rate_limit_per_minute.unwrap_or(600),
             trust_proxy: s.trust_proxy.unwrap_or(false),
             log_format: s.log_format.unwrap_or_default(),
             log_level: s.log_level.unwrap_or_else(|| "info".into()),

@@ -49,6 +49,7 @@ impl Server {
         api_config.refresh_ttl = config.refresh_token_ttl;
         api_config.cors_origins = config.cors_origins.clone();
         api_config.trust_proxy = config.trust_proxy;
+        api_config.throttle.max_api_requests_per_minute = config.api_rate_limit_per_minute;
         let state = AppState::new(api_config, store.clone(), cache.clone())?;
         let tokens = state.tokens().clone();
 

@@ -52,6 +52,9 @@ pub struct ThrottleConfig {
     /// Failed logins per client IP per window before 429.
     pub max_failures_per_ip: u64,
     pub window: Duration,
+    /// Any `/api` requests per client IP per minute before 429: a ceiling on what one client
+    /// can make the server do (registrations, meeting creation, lookups).
+    pub max_api_requests_per_minute: u64,
 }
 
 impl Default for ThrottleConfig {
@@ -60,6 +63,7 @@ impl Default for ThrottleConfig {
             max_failures_per_account: 10,
             max_failures_per_ip: 50,
             window: Duration::from_secs(15 * 60),
+            max_api_requests_per_minute: 600,
         }
     }
 }

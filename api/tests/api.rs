@@ -47,6 +47,7 @@ api_tests!(
     bad_tokens_are_401,
     failed_logins_per_account_are_throttled,
     failed_logins_per_ip_are_throttled,
+    api_requests_per_ip_are_rate_limited,
     meetings_create_and_get,
     meeting_title_validation_is_422,
     meetings_list_is_paginated_newest_first,
@@ -508,6 +509,42 @@ async fn failed_logins_per_ip_are_throttled(backend: Backend) {
     let (status, body) = send(login(common::email())).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(error_code(&body), "rate_limited");
+}
+
+async fn api_requests_per_ip_are_rate_limited(backend: Backend) {
+    let Some(app) = spawn_app(backend, |config| {
+        config.throttle.max_api_requests_per_minute = 3;
+        // A client address of its own, so parallel tests on a shared Redis never count here.
+        config.trust_proxy = true;
+    })
+    .await
+    else {
+        return;
+    };
+    let ip = format!("10.{}.{}.9", rand::random::<u8>(), rand::random::<u8>());
+    let get = |path: &str| {
+        app.client
+            .get(app.url(path))
+            .header("x-forwarded-for", ip.clone())
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            send(get("/api/meetings/abc-defg-hij")).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let res = get("/api/meetings/abc-defg-hij").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(error_code(&body), "rate_limited");
+    // Probes stay reachable for load balancers.
+    assert_eq!(send(get("/healthz")).await.0, StatusCode::OK);
 }
 
 fn assert_code_shape(code: &str) {

@@ -93,6 +93,8 @@ impl TestServer {
                 Backend::Sqlite => None,
             },
             jwt_secret: Some("e2e-secret-e2e-secret-e2e-secret-e2e".into()),
+            // Every test server of the run shares 127.0.0.1 (and, on PostgreSQL, one Redis).
+            api_rate_limit_per_minute: Some(1_000_000),
             web_dir: Some(dir.join("web")),
             sfu_udp_addr: Some("127.0.0.1:0".parse().unwrap()),
             sfu_public_ips: Some(vec!["127.0.0.1".parse().unwrap()]),

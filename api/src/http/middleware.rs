@@ -1,6 +1,6 @@
-//! Middleware functions: body size limit, metrics, request span.
+//! Middleware functions: rate limit, body size limit, metrics, request span.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::CONTENT_LENGTH;
@@ -8,6 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Span;
 
+use super::{AppState, ClientIp};
 use crate::error::Error;
 use crate::metrics::Metrics;
 
@@ -26,6 +27,38 @@ pub async fn limit_body(State(limit): State<usize>, req: Request, next: Next) ->
         return Error::PayloadTooLarge.into_response();
     }
     next.run(req).await
+}
+
+/// Counts every `/api` request per client IP in one-minute windows in the cache (so the limit
+/// holds across instances sharing Redis) and answers 429 with `Retry-After` past the limit.
+/// Probes and metrics are not limited.
+pub async fn limit_rate(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    req: Request,
+    next: Next,
+) -> Response {
+    if !req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let limit = state.config().throttle.max_api_requests_per_minute;
+    let key = format!("rate:api:{ip}");
+    match state
+        .cache()
+        .incr_window(&key, Duration::from_secs(60))
+        .await
+    {
+        Ok(w) if w.count > limit => Error::RateLimited {
+            retry_after: w.resets_in,
+        }
+        .into_response(),
+        Ok(_) => next.run(req).await,
+        // The cache being down must not take the API with it; readiness reports it.
+        Err(e) => {
+            tracing::warn!(error = %e, "rate limit check failed");
+            next.run(req).await
+        }
+    }
 }
 
 /// Counts the request and its duration under the matched route template.

@@ -16,7 +16,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use super::middleware::{limit_body, record_metrics, request_span};
+use super::middleware::{limit_body, limit_rate, record_metrics, request_span};
 use super::{AppState, auth_routes, health_routes, meeting_routes, user_routes};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -29,7 +29,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 ///
 /// Middleware, outermost first: CORS, request id (generated if absent, echoed in the
 /// response), tracing span (method, route template, request id; never headers or bodies),
-/// metrics, body limit (413 JSON). Authentication is the `AuthUser` extractor.
+/// metrics, per-IP rate limit (429 JSON), body limit (413 JSON). Authentication is the
+/// `AuthUser` extractor.
 pub fn router(state: AppState) -> Router {
     let config = state.config().clone();
     let layers = ServiceBuilder::new()
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(from_fn_with_state(state.metrics().clone(), record_metrics))
+        .layer(from_fn_with_state(state.clone(), limit_rate))
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(from_fn_with_state(config.body_limit, limit_body));
 

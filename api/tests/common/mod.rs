@@ -143,6 +143,7 @@ pub fn test_config() -> ApiConfig {
     let mut config = ApiConfig::new(Secret::random());
     config.throttle.max_failures_per_account = 3;
     config.throttle.max_failures_per_ip = 1000;
+    config.throttle.max_api_requests_per_minute = 100_000;
     config
 }
 
