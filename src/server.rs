@@ -36,9 +36,14 @@ impl Server {
         let closed = store
             .close_all_open_participations(chrono::Utc::now())
             .await?;
-        if closed > 0 {
-            info!(closed, "closed participations left open by an earlier run");
+        let paused = store.pause_active_meetings().await?;
+        if closed > 0 || paused > 0 {
+            info!(
+                closed,
+                paused, "closed participations and paused meetings of an earlier run"
+            );
         }
+        purge_expired_sessions(store.clone());
         let cache = Cache::connect(config.redis_url.as_deref())
             .await
             .context("connecting to the cache")?;
@@ -148,6 +153,24 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     std::io::Write::write_all(&mut options.open(path)?, bytes)?;
     Ok(())
+}
+
+/// Expired refresh tokens are deleted hourly, so the table does not grow without bound.
+fn purge_expired_sessions(store: Store) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match store
+                .purge_expired_refresh_sessions(chrono::Utc::now())
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => info!(purged = n, "expired refresh tokens deleted"),
+                Err(e) => warn!(error = %e, "purging expired refresh tokens failed"),
+            }
+        }
+    });
 }
 
 /// Meetings ended through the REST API (on this node or another) close their live rooms.

@@ -413,7 +413,7 @@ async fn publishing_too_many_tracks_is_refused() {
 }
 
 #[tokio::test]
-async fn participations_left_open_by_a_crash_are_closed_at_start() {
+async fn a_crashed_run_leaves_closed_participations_and_paused_meetings() {
     let s = TestServer::start(common::Backend::Sqlite).await;
     let (ta, ua) = s.user("Ada").await;
     let code = s.create_meeting(&ta, "Crash").await;
@@ -426,11 +426,17 @@ async fn participations_left_open_by_a_crash_are_closed_at_start() {
         .open_participation(meeting.id, mm_api::UserId(ua), mm_api::store::now())
         .await
         .unwrap();
+    store
+        .mark_meeting_active(meeting.id, mm_api::store::now())
+        .await
+        .unwrap();
     store.close().await;
 
     let again = TestServer::start_on(common::Backend::Sqlite, &dir).await;
     let rows = again.participants(&ta, &code).await;
     assert_eq!(rows.len(), 1);
     assert!(!rows[0]["left_at"].is_null(), "closed at start: {rows:?}");
+    // Everyone lost their connection with the crash: the meeting is paused, not ended.
+    assert_eq!(again.meeting_status(&ta, &code).await, "paused");
     again.stop().await;
 }

@@ -43,8 +43,59 @@ conformance!(
     closing_participations,
     refresh_rotation_is_single_use,
     refresh_family_revocation,
+    expired_refresh_sessions_are_purged,
+    startup_pauses_active_meetings,
     ping_answers,
 );
+
+async fn expired_refresh_sessions_are_purged(store: &Store) {
+    let alice = user(store, "Alice").await;
+    let mut old = new_session(&alice, "fam-old", "hash-old");
+    old.expires_at = now() - Duration::hours(1);
+    store.create_refresh_session(&old, now()).await.unwrap();
+    store
+        .create_refresh_session(&new_session(&alice, "fam-new", "hash-new"), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.purge_expired_refresh_sessions(now()).await.unwrap(),
+        1
+    );
+    assert!(
+        store
+            .refresh_session_by_hash("hash-old")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .refresh_session_by_hash("hash-new")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+async fn startup_pauses_active_meetings(store: &Store) {
+    let host = user(store, "Host").await;
+    let live = store
+        .create_meeting("liv-eliv-eli", "Live", host.id, now())
+        .await
+        .unwrap()
+        .unwrap();
+    let idle = store
+        .create_meeting("idl-eidl-eid", "Idle", host.id, now())
+        .await
+        .unwrap()
+        .unwrap();
+    store.mark_meeting_active(live.id, now()).await.unwrap();
+    assert_eq!(store.pause_active_meetings().await.unwrap(), 1);
+    let live = store.meeting_by_id(live.id).await.unwrap().unwrap();
+    assert_eq!(live.status, MeetingStatus::Paused);
+    let idle = store.meeting_by_id(idle.id).await.unwrap().unwrap();
+    assert_eq!(idle.status, MeetingStatus::Created);
+}
 
 async fn user(store: &Store, name: &str) -> User {
     store

@@ -86,6 +86,16 @@ impl Store {
             .await
     }
 
+    /// At startup: every `active` meeting lost all its connections with the previous run, which
+    /// is the lifecycle's `paused` (the first participant to come back reactivates it).
+    pub async fn pause_active_meetings(&self) -> Result<u64> {
+        let sql = "UPDATE meetings SET status = 'paused' WHERE status = 'active'";
+        Ok(on_pool!(self, pool => sqlx::query(sql)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+
     /// `active`/`paused` -> `paused` (a connection problem of the live room).
     pub async fn mark_meeting_paused(&self, id: MeetingId) -> Result<Meeting> {
         let sql = format!(

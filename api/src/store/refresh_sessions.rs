@@ -119,4 +119,15 @@ impl Store {
             .map(|r| r.rows_affected()))?
             == 1)
     }
+
+    /// Deletes tokens past their expiry: they are refused anyway, and reuse detection only
+    /// needs the rows of tokens that could still be presented. Returns how many went.
+    pub async fn purge_expired_refresh_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
+        let sql = "DELETE FROM refresh_sessions WHERE expires_at < $1";
+        Ok(on_pool!(self, pool => sqlx::query(sql)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
 }
