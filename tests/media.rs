@@ -226,3 +226,70 @@ async fn a_dropped_participant_resumes_with_its_media() {
         s.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_participant_whose_media_drops_is_shown_reconnecting_until_it_recovers() {
+    use common::Timers;
+    use common::udp_relay::UdpRelay;
+    use mm_bench::wire::ConnectionState;
+    // The SFU announces 127.0.0.2, where a relay forwards everything to it until told not to.
+    let timers = Timers {
+        sfu_public_ip: "127.0.0.2",
+        ..Timers::default()
+    };
+    let s = TestServer::start_with(common::Backend::Sqlite, timers).await;
+    let sfu = s.sfu_addrs[0];
+    let front = std::net::SocketAddr::new("127.0.0.2".parse().unwrap(), sfu.port());
+    let relay = UdpRelay::start(front, sfu).await;
+
+    let (ta, _) = s.user("Ada").await;
+    let (tb, _) = s.user("Bob").await;
+    let code = s.create_meeting(&ta, "Outage").await;
+    let a = join(&s, &ta, &code).await;
+    let ida = a.participant_id().unwrap();
+    // Bob only watches: his one media connection is the subscribe connection.
+    let mut viewer = JoinOptions::new(&s.base, &tb, &code);
+    viewer.publish = false;
+    let b = Participant::join(viewer).await.unwrap();
+    let idb = b.participant_id().unwrap();
+    wait_media(&b, ida, "Bob receives Ada", flowing(10, 10)).await;
+
+    // Ada's publish connection was the first client of the relay; cut off everything after it.
+    let seen = relay.seen();
+    assert!(seen.len() >= 2, "relay clients: {seen:?}");
+    relay.block(&seen[1..]);
+    let outage = Duration::from_secs(40);
+    a.wait_for("Bob shown reconnecting", outage, |st| {
+        st.others
+            .get(&idb)
+            .is_some_and(|p| p.connection == ConnectionState::Reconnecting)
+    })
+    .await
+    .unwrap();
+    // The network is back; Bob restarts ICE on his subscribe connection, as the web client
+    // does when its connection state turns to disconnected or failed.
+    relay.unblock_all();
+    b.send(&mm_bench::wire::ClientMessage::RestartSubscriber)
+        .unwrap();
+    a.wait_for("Bob connected again", outage, |st| {
+        st.others
+            .get(&idb)
+            .is_some_and(|p| p.connection == ConnectionState::Connected)
+    })
+    .await
+    .unwrap();
+    let before = track(&b.stats()[&ida], MediaKind::Video).unwrap().frames;
+    wait_media(&b, ida, "Bob receives Ada after the outage", |t| {
+        track(t, MediaKind::Video).is_some_and(|v| v.frames >= before + 30)
+    })
+    .await;
+    assert!(
+        a.state().left.is_empty(),
+        "Bob never left: {:?}",
+        a.state().left
+    );
+
+    a.close().await;
+    b.close().await;
+    s.stop().await;
+}

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod udp_relay;
 pub mod ws_client;
 
 use std::path::PathBuf;
@@ -37,14 +38,18 @@ pub struct TestServer {
     pub ws_url: String,
     pub database_url: String,
     pub backend: Backend,
+    /// The SFU's bound UDP addresses (not the announced ones).
+    pub sfu_addrs: Vec<std::net::SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     dir: PathBuf,
     http: reqwest::Client,
 }
 
-/// Short lifecycle timers so the tests can watch them expire.
+/// Short lifecycle timers so the tests can watch them expire, or another address for the SFU
+/// to announce (a relay in front of it).
 pub struct Timers {
+    pub sfu_public_ip: &'static str,
     pub heartbeat_interval_secs: u64,
     pub reconnect_grace_secs: u64,
     pub empty_meeting_grace_secs: u64,
@@ -54,6 +59,7 @@ pub struct Timers {
 impl Default for Timers {
     fn default() -> Self {
         Self {
+            sfu_public_ip: "127.0.0.1",
             heartbeat_interval_secs: 5,
             reconnect_grace_secs: 30,
             empty_meeting_grace_secs: 60,
@@ -97,7 +103,7 @@ impl TestServer {
             api_rate_limit_per_minute: Some(1_000_000),
             web_dir: Some(dir.join("web")),
             sfu_udp_addr: Some("127.0.0.1:0".parse().unwrap()),
-            sfu_public_ips: Some(vec!["127.0.0.1".parse().unwrap()]),
+            sfu_public_ips: Some(vec![timers.sfu_public_ip.parse().unwrap()]),
             sfu_allowed_networks: Some(vec!["127.0.0.0/8".into()]),
             heartbeat_interval_secs: Some(timers.heartbeat_interval_secs),
             reconnect_grace_secs: Some(timers.reconnect_grace_secs),
@@ -110,6 +116,7 @@ impl TestServer {
         mini_meeting::telemetry::init(config.log_format, "error");
         let server = Server::start(config).await.expect("server starts");
         let addr = server.http_addr();
+        let sfu_addrs = server.sfu_addrs();
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(server.run_until(async {
             let _ = rx.await;
@@ -119,6 +126,7 @@ impl TestServer {
             ws_url: format!("ws://{addr}/ws"),
             database_url,
             backend,
+            sfu_addrs,
             shutdown: Some(tx),
             task: Some(task),
             dir,
