@@ -386,6 +386,14 @@ impl Room {
         }
         // `join` announces the participant itself.
         self.refresh_connection(id, false).await;
+        // Back on signaling but media still down: the new session gets a whole grace period
+        // for its ICE restart, not what was left of the old one.
+        let grace = self.config.reconnect_grace;
+        if let Some(p) = self.participants.get_mut(&id)
+            && p.lost_until.is_some()
+        {
+            p.lost_until = Some(Instant::now() + grace);
+        }
         info!(participant = %id, resumed, "participant took over by a new session");
         Ok(())
     }
