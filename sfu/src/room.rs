@@ -117,14 +117,12 @@ fn run_on<R>(
     f: impl FnOnce(&mut Rtc) -> R,
 ) -> Option<R> {
     let pc = conn.kind;
+    let fail =
+        |failed: &mut Vec<Failure>, reason: String| failed.push(Failure { peer, pc, reason });
     let r = match conn.call(f) {
         Ok(r) => r,
         Err(e) => {
-            failed.push(Failure {
-                peer,
-                pc,
-                reason: e.to_string(),
-            });
+            fail(failed, e.to_string());
             return None;
         }
     };
@@ -136,11 +134,7 @@ fn run_on<R>(
         }) {
             Ok(t) => t,
             Err(e) => {
-                failed.push(Failure {
-                    peer,
-                    pc,
-                    reason: e.to_string(),
-                });
+                fail(failed, e.to_string());
                 return None;
             }
         };
@@ -159,11 +153,7 @@ fn run_on<R>(
                 return Some(r);
             }
             Err(e) => {
-                failed.push(Failure {
-                    peer,
-                    pc,
-                    reason: e.to_string(),
-                });
+                fail(failed, e.to_string());
                 return None;
             }
         }
