@@ -9,6 +9,8 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use serde::Deserialize;
 
+pub use crate::http_server::HttpLimits;
+
 /// Every setting is optional here; [`Config::load`] fills the defaults. A key is set in the
 /// file as `snake_case = value`, in the environment as `SCREAMING_CASE`, or as `--kebab-case`.
 #[derive(Parser, Deserialize, Default)]
@@ -96,6 +98,106 @@ pub struct Settings {
     /// Seconds a paused meeting (everyone reconnecting) waits before it ends [default: 300]
     #[arg(long, env = "PAUSED_TIMEOUT_SECS")]
     pub paused_timeout_secs: Option<u64>,
+    /// Seconds an authenticated signaling socket may stay without joining a meeting [default: 30]
+    #[arg(long, env = "JOIN_TIMEOUT_SECS")]
+    pub join_timeout_secs: Option<u64>,
+    /// Signaling sockets one client address may hold open before authenticating [default: 16]
+    #[arg(long, env = "WS_MAX_UNAUTHENTICATED_PER_IP")]
+    pub ws_max_unauthenticated_per_ip: Option<usize>,
+    /// Authenticated signaling sockets one user may hold open [default: 10]
+    #[arg(long, env = "WS_MAX_SESSIONS_PER_USER")]
+    pub ws_max_sessions_per_user: Option<usize>,
+    /// Seconds a client may take to send a request's headers, idle keep-alive included [default: 10]
+    #[arg(long, env = "HTTP_HEADER_READ_TIMEOUT_SECS")]
+    pub http_header_read_timeout_secs: Option<u64>,
+    /// Seconds an HTTP connection may move no bytes (e.g. a stalled body) before it is closed [default: 60]
+    #[arg(long, env = "HTTP_IDLE_TIMEOUT_SECS")]
+    pub http_idle_timeout_secs: Option<u64>,
+    /// Open connections (HTTP and WebSocket) at most; more are answered 503 and closed
+    /// [default: 10000, lowered to fit the open-file limit]
+    #[arg(long, env = "HTTP_MAX_CONNECTIONS")]
+    pub http_max_connections: Option<usize>,
+    /// Seconds in-flight requests get to finish on shutdown before connections are dropped [default: 10]
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS")]
+    pub shutdown_grace_secs: Option<u64>,
+}
+
+impl Settings {
+    /// Fills every key this one leaves unset from `base`. The destructuring is exhaustive on
+    /// purpose: a new key that is not merged here does not compile (finding 10: two keys of the
+    /// file were silently dropped by a hand-kept list).
+    fn or(self, base: Settings) -> Settings {
+        let Settings {
+            config_file,
+            http_addr,
+            data_dir,
+            database_url,
+            redis_url,
+            jwt_secret,
+            jwt_issuer,
+            access_token_ttl_secs,
+            refresh_token_ttl_secs,
+            cors_origins,
+            api_rate_limit_per_minute,
+            trust_proxy,
+            log_format,
+            log_level,
+            web_dir,
+            sfu_udp_addr,
+            sfu_public_ips,
+            sfu_allowed_networks,
+            sfu_workers,
+            sfu_socket_buffer_bytes,
+            ice_servers,
+            heartbeat_interval_secs,
+            reconnect_grace_secs,
+            empty_meeting_grace_secs,
+            paused_timeout_secs,
+            join_timeout_secs,
+            ws_max_unauthenticated_per_ip,
+            ws_max_sessions_per_user,
+            http_header_read_timeout_secs,
+            http_idle_timeout_secs,
+            http_max_connections,
+            shutdown_grace_secs,
+        } = self;
+        Settings {
+            config_file: config_file.or(base.config_file),
+            http_addr: http_addr.or(base.http_addr),
+            data_dir: data_dir.or(base.data_dir),
+            database_url: database_url.or(base.database_url),
+            redis_url: redis_url.or(base.redis_url),
+            jwt_secret: jwt_secret.or(base.jwt_secret),
+            jwt_issuer: jwt_issuer.or(base.jwt_issuer),
+            access_token_ttl_secs: access_token_ttl_secs.or(base.access_token_ttl_secs),
+            refresh_token_ttl_secs: refresh_token_ttl_secs.or(base.refresh_token_ttl_secs),
+            cors_origins: cors_origins.or(base.cors_origins),
+            api_rate_limit_per_minute: api_rate_limit_per_minute.or(base.api_rate_limit_per_minute),
+            trust_proxy: trust_proxy.or(base.trust_proxy),
+            log_format: log_format.or(base.log_format),
+            log_level: log_level.or(base.log_level),
+            web_dir: web_dir.or(base.web_dir),
+            sfu_udp_addr: sfu_udp_addr.or(base.sfu_udp_addr),
+            sfu_public_ips: sfu_public_ips.or(base.sfu_public_ips),
+            sfu_allowed_networks: sfu_allowed_networks.or(base.sfu_allowed_networks),
+            sfu_workers: sfu_workers.or(base.sfu_workers),
+            sfu_socket_buffer_bytes: sfu_socket_buffer_bytes.or(base.sfu_socket_buffer_bytes),
+            ice_servers: ice_servers.or(base.ice_servers),
+            heartbeat_interval_secs: heartbeat_interval_secs.or(base.heartbeat_interval_secs),
+            reconnect_grace_secs: reconnect_grace_secs.or(base.reconnect_grace_secs),
+            empty_meeting_grace_secs: empty_meeting_grace_secs.or(base.empty_meeting_grace_secs),
+            paused_timeout_secs: paused_timeout_secs.or(base.paused_timeout_secs),
+            join_timeout_secs: join_timeout_secs.or(base.join_timeout_secs),
+            ws_max_unauthenticated_per_ip: ws_max_unauthenticated_per_ip
+                .or(base.ws_max_unauthenticated_per_ip),
+            ws_max_sessions_per_user: ws_max_sessions_per_user.or(base.ws_max_sessions_per_user),
+            http_header_read_timeout_secs: http_header_read_timeout_secs
+                .or(base.http_header_read_timeout_secs),
+            http_idle_timeout_secs: http_idle_timeout_secs.or(base.http_idle_timeout_secs),
+            http_max_connections: http_max_connections.or(base.http_max_connections),
+            shutdown_grace_secs: shutdown_grace_secs.or(base.shutdown_grace_secs),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -128,12 +230,10 @@ pub struct Config {
     pub reconnect_grace: Duration,
     pub empty_meeting_grace: Duration,
     pub paused_timeout: Duration,
-}
-
-macro_rules! overlay {
-    ($top:expr, $base:expr, $($field:ident),*) => {
-        $( if $top.$field.is_none() { $top.$field = $base.$field.take(); } )*
-    };
+    pub join_timeout: Duration,
+    pub ws_max_unauthenticated_per_ip: usize,
+    pub ws_max_sessions_per_user: usize,
+    pub http: HttpLimits,
 }
 
 impl Config {
@@ -146,34 +246,9 @@ impl Config {
         if let Some(path) = s.config_file.clone() {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
-            let mut file: Settings =
+            let file: Settings =
                 toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-            overlay!(
-                s,
-                file,
-                http_addr,
-                data_dir,
-                database_url,
-                redis_url,
-                jwt_secret,
-                jwt_issuer,
-                access_token_ttl_secs,
-                refresh_token_ttl_secs,
-                cors_origins,
-                trust_proxy,
-                log_format,
-                log_level,
-                web_dir,
-                sfu_udp_addr,
-                sfu_public_ips,
-                sfu_allowed_networks,
-                sfu_workers,
-                sfu_socket_buffer_bytes,
-                ice_servers,
-                reconnect_grace_secs,
-                empty_meeting_grace_secs,
-                paused_timeout_secs
-            );
+            s = s.or(file);
         }
         let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("data"));
         let database_url = s
@@ -238,8 +313,48 @@ impl Config {
             reconnect_grace: Duration::from_secs(s.reconnect_grace_secs.unwrap_or(30)),
             empty_meeting_grace: Duration::from_secs(s.empty_meeting_grace_secs.unwrap_or(60)),
             paused_timeout: Duration::from_secs(s.paused_timeout_secs.unwrap_or(300)),
+            join_timeout: positive_secs("JOIN_TIMEOUT_SECS", s.join_timeout_secs.unwrap_or(30))?,
+            ws_max_unauthenticated_per_ip: positive(
+                "WS_MAX_UNAUTHENTICATED_PER_IP",
+                s.ws_max_unauthenticated_per_ip.unwrap_or(16),
+            )?,
+            ws_max_sessions_per_user: positive(
+                "WS_MAX_SESSIONS_PER_USER",
+                s.ws_max_sessions_per_user.unwrap_or(10),
+            )?,
+            http: HttpLimits {
+                header_read_timeout: positive_secs(
+                    "HTTP_HEADER_READ_TIMEOUT_SECS",
+                    s.http_header_read_timeout_secs.unwrap_or(10),
+                )?,
+                idle_timeout: positive_secs(
+                    "HTTP_IDLE_TIMEOUT_SECS",
+                    s.http_idle_timeout_secs.unwrap_or(60),
+                )?,
+                max_connections: match s.http_max_connections {
+                    Some(0) => bail!("HTTP_MAX_CONNECTIONS must be at least 1"),
+                    Some(n) => n,
+                    None => HttpLimits::DEFAULT_MAX_CONNECTIONS,
+                },
+                shutdown_grace: Duration::from_secs(s.shutdown_grace_secs.unwrap_or(10)),
+            },
         })
     }
+}
+
+/// A timeout of zero would close every connection at once: refuse it rather than guess.
+fn positive(key: &str, n: usize) -> Result<usize> {
+    if n == 0 {
+        bail!("{key} must be at least 1");
+    }
+    Ok(n)
+}
+
+fn positive_secs(key: &str, secs: u64) -> Result<Duration> {
+    if secs == 0 {
+        bail!("{key} must be at least 1");
+    }
+    Ok(Duration::from_secs(secs))
 }
 
 /// `stun:a,turn:b` or a JSON array of RTCIceServer-like objects.

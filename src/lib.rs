@@ -2,7 +2,9 @@
 //! can start the same server the binary runs.
 
 pub mod config;
+pub mod http_server;
 mod meeting_directory;
+mod paused_meeting_reaper;
 mod process_metrics;
 pub mod server;
 pub mod telemetry;

@@ -10,17 +10,19 @@ use anyhow::{Context, Result};
 use axum::Router;
 use futures_util::StreamExt;
 use mm_api::{ApiConfig, AppState, Cache, MeetingEvent, Secret, Store};
-use mm_signaling::{Hub, SignalingConfig};
+use mm_signaling::{ClientIpResolver, Hub, SignalingConfig};
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
 use crate::config::Config;
+use crate::http_server::HttpServer;
 use crate::meeting_directory::MeetingDirectory;
+use crate::paused_meeting_reaper::PausedMeetingReaper;
 use crate::web_app;
 
 /// A started server: its sockets are bound, it serves once [`Server::run_until`] runs.
 pub struct Server {
-    listener: TcpListener,
+    http: HttpServer,
     app: Router,
     hub: Hub,
     sfu: mm_sfu::Sfu,
@@ -68,6 +70,9 @@ impl Server {
             reconnect_grace: config.reconnect_grace,
             empty_grace: config.empty_meeting_grace,
             paused_timeout: config.paused_timeout,
+            join_timeout: config.join_timeout,
+            max_unauthenticated_per_ip: config.ws_max_unauthenticated_per_ip,
+            max_sessions_per_user: config.ws_max_sessions_per_user,
             allowed_origins: config.cors_origins.clone(),
             ice_servers: config.ice_servers.clone(),
             ..SignalingConfig::default()
@@ -76,9 +81,21 @@ impl Server {
             store: store.clone(),
             tokens,
         });
-        let hub = Hub::new(signaling, directory, sfu.clone());
+        let trust_proxy = config.trust_proxy;
+        let client_ip: ClientIpResolver = Arc::new(move |headers, peer| {
+            mm_api::ClientIp::resolve(headers, peer, trust_proxy).0
+        });
+        let hub = Hub::with_client_ip(signaling, directory, sfu.clone(), client_ip);
         follow_meeting_events(&cache, hub.clone()).await?;
         register_gauges(&state, &hub, &sfu);
+        let reaper = PausedMeetingReaper {
+            store: store.clone(),
+            hub: hub.clone(),
+            timeout: config.paused_timeout,
+        };
+        // Meetings the previous run (or a dead node) left paused past their timeout end now.
+        reaper.sweep().await?;
+        reaper.spawn();
 
         let app = Router::new()
             .merge(mm_signaling::router(hub.clone()))
@@ -87,9 +104,10 @@ impl Server {
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("binding {}", config.http_addr))?;
-        let http_addr = listener.local_addr()?;
+        let http = HttpServer::new(listener, config.http);
+        let http_addr = http.local_addr()?;
         Ok(Self {
-            listener,
+            http,
             app,
             hub,
             sfu,
@@ -106,21 +124,21 @@ impl Server {
         self.sfu.local_addrs()
     }
 
-    /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish,
-    /// closes every room (participations get `left_at`), the SFU and the database pool.
+    /// Serves until `shutdown` completes, then closes every room (participations get
+    /// `left_at`), stops accepting, gives in-flight requests `SHUTDOWN_GRACE_SECS` and drops
+    /// the rest, then stops the SFU and the database pool.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
         let hub = self.hub.clone();
-        let service = self.app.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(async move {
+        self.http
+            .serve(self.app, async move {
                 shutdown.await;
-                // WebSockets are long-lived: end them now so the graceful shutdown can finish.
+                // WebSockets are long-lived: end them first, before the grace starts.
                 hub.shutdown().await;
             })
-            .await?;
+            .await;
         self.sfu.shutdown().await;
         self.store.close().await;
         info!("stopped");
@@ -173,11 +191,13 @@ fn purge_expired_sessions(store: Store) {
     });
 }
 
-/// Meetings ended through the REST API (on this node or another) close their live rooms.
+/// Meetings ended through the REST API (on this node or another) close their live rooms, and
+/// users who signed out lose their sockets. The subscription survives Redis restarts (events
+/// published while Redis is down are lost; a join still reads the meeting's stored status).
 async fn follow_meeting_events(cache: &Cache, hub: Hub) -> Result<()> {
     let mut events = cache
-        .subscribe(mm_api::MEETING_EVENTS_CHANNEL)
-        .await?
+        .subscribe_forever(mm_api::MEETING_EVENTS_CHANNEL)
+        .await
         .into_stream();
     tokio::spawn(async move {
         while let Some(payload) = events.next().await {
@@ -185,6 +205,12 @@ async fn follow_meeting_events(cache: &Cache, hub: Hub) -> Result<()> {
                 Ok(MeetingEvent::Ended { code }) => {
                     hub.end_meeting(&code, mm_signaling::protocol::EndReason::HostEnded)
                         .await
+                }
+                Ok(MeetingEvent::UserSignedOut { user_id }) => {
+                    let closed = hub.disconnect_user(user_id.0);
+                    if closed > 0 {
+                        info!(user = user_id.0, closed, "signed out: sockets closed");
+                    }
                 }
                 Err(e) => warn!(error = %e, "unreadable meeting event"),
             }

@@ -96,6 +96,30 @@ impl Store {
             .map(|r| r.rows_affected()))?)
     }
 
+    /// `paused` -> `ended` for meetings nobody can come back to: no open participation, and
+    /// nothing happened since `idle_since` (the last participation's `left_at`, else
+    /// `started_at`, else `created_at`). Startup closes the previous run's participations at
+    /// restart time, so a meeting paused by a restart ends one timeout after it. Returns the
+    /// codes it ended.
+    pub async fn end_abandoned_paused_meetings(
+        &self,
+        idle_since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>> {
+        let sql = "UPDATE meetings SET status = 'ended', ended_at = $2 \
+             WHERE status = 'paused' \
+               AND NOT EXISTS (SELECT 1 FROM participants p \
+                               WHERE p.meeting_id = meetings.id AND p.left_at IS NULL) \
+               AND COALESCE((SELECT MAX(p.left_at) FROM participants p \
+                             WHERE p.meeting_id = meetings.id), started_at, created_at) < $1 \
+             RETURNING code";
+        Ok(on_pool!(self, pool => sqlx::query_scalar::<_, String>(sql)
+            .bind(idle_since)
+            .bind(now)
+            .fetch_all(pool)
+            .await)?)
+    }
+
     /// `active`/`paused` -> `paused` (a connection problem of the live room).
     pub async fn mark_meeting_paused(&self, id: MeetingId) -> Result<Meeting> {
         let sql = format!(
