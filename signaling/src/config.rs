@@ -8,6 +8,15 @@ use crate::protocol::IceServer;
 pub struct SignalingConfig {
     /// A connection must send `hello` with a valid token within this time.
     pub auth_timeout: Duration,
+    /// An authenticated connection must join a meeting within this time.
+    pub join_timeout: Duration,
+    /// A write to a client's socket that takes longer ends the connection: a client that
+    /// stops reading must never hold its session (or anything behind it) forever.
+    pub write_timeout: Duration,
+    /// Sockets one address may hold open before they authenticate.
+    pub max_unauthenticated_per_ip: usize,
+    /// Authenticated sockets one user may hold open at once.
+    pub max_sessions_per_user: usize,
     /// The server pings this often; a connection silent for four intervals is dead.
     pub heartbeat_interval: Duration,
     /// How long a participant whose connection dropped may come back as itself.
@@ -34,6 +43,10 @@ impl Default for SignalingConfig {
     fn default() -> Self {
         Self {
             auth_timeout: Duration::from_secs(5),
+            join_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(10),
+            max_unauthenticated_per_ip: 16,
+            max_sessions_per_user: 10,
             heartbeat_interval: Duration::from_secs(5),
             reconnect_grace: Duration::from_secs(30),
             empty_grace: Duration::from_secs(60),

@@ -38,6 +38,10 @@ pub enum DirectoryError {
     /// The token is missing, malformed, expired or revoked.
     #[error("invalid or expired token")]
     Unauthenticated,
+    /// A dependency (the cache that holds revocations, the database) does not answer, so the
+    /// token could not be checked either way.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error("storage error: {0}")]
     Storage(String),
 }

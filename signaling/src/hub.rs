@@ -2,15 +2,24 @@
 //! touched on join and on a room's end only, never per message or per packet.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use axum::http::HeaderMap;
 use tokio::sync::oneshot;
 
 use crate::config::SignalingConfig;
 use crate::directory::{Directory, MeetingStatus};
-use crate::protocol::{EndReason, ErrorBody, ErrorCode};
+use crate::outbox::{Abort, abort_channel};
+use crate::protocol::{EndReason, ErrorBody, ErrorCode, ServerMessage};
 use crate::room::{Room, RoomCmd, RoomHandle};
+use crate::session::Admission;
+use crate::session_registry::{SessionLimits, SessionRegistry};
+
+/// The client address of an upgrade request, from its headers and the socket's peer address
+/// (the server binary decides whether a proxy's `X-Forwarded-For` is trusted).
+pub type ClientIpResolver = Arc<dyn Fn(&HeaderMap, IpAddr) -> IpAddr + Send + Sync>;
 
 #[derive(Clone)]
 pub struct Hub {
@@ -19,6 +28,8 @@ pub struct Hub {
 
 struct HubInner {
     rooms: Mutex<HashMap<String, (u64, RoomHandle)>>,
+    sessions: SessionRegistry,
+    client_ip: ClientIpResolver,
     directory: Arc<dyn Directory>,
     sfu: mm_sfu::Sfu,
     config: Arc<SignalingConfig>,
@@ -33,10 +44,26 @@ pub struct HubStats {
 }
 
 impl Hub {
+    /// A hub that takes the socket's peer address as the client's.
     pub fn new(config: SignalingConfig, directory: Arc<dyn Directory>, sfu: mm_sfu::Sfu) -> Self {
+        Self::with_client_ip(config, directory, sfu, Arc::new(|_, peer| peer))
+    }
+
+    pub fn with_client_ip(
+        config: SignalingConfig,
+        directory: Arc<dyn Directory>,
+        sfu: mm_sfu::Sfu,
+        client_ip: ClientIpResolver,
+    ) -> Self {
+        let sessions = SessionRegistry::new(SessionLimits {
+            max_unauthenticated_per_ip: config.max_unauthenticated_per_ip,
+            max_sessions_per_user: config.max_sessions_per_user,
+        });
         Self {
             inner: Arc::new(HubInner {
                 rooms: Mutex::new(HashMap::new()),
+                sessions,
+                client_ip,
                 directory,
                 sfu,
                 config: Arc::new(config),
@@ -53,16 +80,58 @@ impl Hub {
         &self.inner.directory
     }
 
+    pub(crate) fn sessions(&self) -> &SessionRegistry {
+        &self.inner.sessions
+    }
+
+    pub(crate) fn client_ip(&self, headers: &HeaderMap, peer: IpAddr) -> IpAddr {
+        (self.inner.client_ip)(headers, peer)
+    }
+
+    /// A place for a new socket from `ip`, or `None` when that address holds too many
+    /// unauthenticated sockets already.
+    pub(crate) fn admit(&self, ip: IpAddr) -> Option<Admission> {
+        let id = self.next_id();
+        let (abort_tx, abort_rx) = abort_channel();
+        let ticket = self.inner.sessions.admit(id, ip, abort_tx.clone()).ok()?;
+        Some(Admission {
+            id,
+            ticket,
+            abort_tx,
+            abort_rx,
+        })
+    }
+
+    /// Closes every socket of a user who signed out (on any node: the binary calls this for
+    /// the bus event). Their participants get the reconnection grace, which a signed-out
+    /// client cannot use, and then leave.
+    pub fn disconnect_user(&self, user_id: i64) -> usize {
+        let message = "signed out";
+        self.inner.sessions.abort_user(
+            user_id,
+            &Abort {
+                last_words: Some(ServerMessage::error(ErrorCode::Unauthenticated, message)),
+                code: ErrorCode::Unauthenticated.close_code(),
+                reason: message.into(),
+            },
+        )
+    }
+
+    /// Open signaling sockets on this node.
+    pub fn session_count(&self) -> usize {
+        self.inner.sessions.len()
+    }
+
     /// A fresh id for a session or a room instance.
     pub(crate) fn next_id(&self) -> u64 {
         self.inner.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
     /// The running room of a meeting, started if needed. Refuses unknown and ended meetings.
+    ///
+    /// The stored status is read on every join, even with a live room: a meeting ended through
+    /// the REST API whose bus event this node missed must not admit anyone.
     pub(crate) async fn room(&self, code: &str) -> Result<RoomHandle, ErrorBody> {
-        if let Some(handle) = self.live(code) {
-            return Ok(handle);
-        }
         let meeting = self
             .inner
             .directory
@@ -80,6 +149,7 @@ impl Hub {
                 message: "no meeting has this code".into(),
             })?;
         if meeting.status == MeetingStatus::Ended {
+            self.end_meeting(code, EndReason::HostEnded).await;
             return Err(ErrorBody {
                 code: ErrorCode::MeetingEnded,
                 message: "the meeting has ended".into(),
@@ -127,7 +197,8 @@ impl Hub {
         }
     }
 
-    /// Closes every room: sessions get "going away", participations are closed.
+    /// Closes every room (its sessions get `meeting_ended` with `server_shutdown`, then 1001,
+    /// and participations are closed), then every other socket with 1001.
     pub async fn shutdown(&self) {
         let handles: Vec<RoomHandle> = {
             let rooms = self.inner.rooms.lock().expect("rooms lock");
@@ -139,6 +210,11 @@ impl Hub {
                 let _ = rx.await;
             }
         }
+        self.inner.sessions.abort_all(&Abort {
+            last_words: None,
+            code: 1001,
+            reason: "server shutting down".into(),
+        });
     }
 
     pub async fn stats(&self) -> HubStats {

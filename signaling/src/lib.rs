@@ -17,33 +17,56 @@ pub mod protocol;
 pub mod rate_limiter;
 pub mod room;
 pub mod session;
+pub mod session_registry;
+
+use std::net::SocketAddr;
 
 use axum::Router;
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 pub use config::SignalingConfig;
 pub use directory::{AuthUser, Directory, DirectoryError, MeetingRecord, MeetingStatus};
-pub use hub::{Hub, HubStats};
+pub use hub::{ClientIpResolver, Hub, HubStats};
 
 /// The `/ws` route.
 pub fn router(hub: Hub) -> Router {
     Router::new().route("/ws", get(upgrade)).with_state(hub)
 }
 
-async fn upgrade(State(hub): State<Hub>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+async fn upgrade(
+    State(hub): State<Hub>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     if !origin_allowed(&headers, &hub.config().allowed_origins) {
-        let body = serde_json::json!({
-            "error": {"code": "origin_not_allowed", "message": "this origin may not connect"}
-        });
-        return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "this origin may not connect",
+        );
     }
+    let ip = hub.client_ip(&headers, peer.ip());
+    let Some(admission) = hub.admit(ip) else {
+        // Refused before the upgrade, so a flood of sockets costs no session state.
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_connections",
+            "too many unauthenticated connections from this address",
+        );
+    };
     let max = hub.config().max_message_bytes;
     ws.max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| session::run(socket, hub))
+        .on_upgrade(move |socket| session::run(socket, hub, admission))
+}
+
+fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "error": { "code": code, "message": message } });
+    (status, axum::Json(body)).into_response()
 }
 
 /// Browsers send `Origin`; it must be the server's own host or a configured origin.

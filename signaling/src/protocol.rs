@@ -313,6 +313,13 @@ pub enum ErrorCode {
     NegotiationFailed,
     /// Another session of the same user took this participant over.
     Replaced,
+    /// Authenticated, but no `join` within the deadline.
+    JoinTimeout,
+    /// The user already holds as many connections as the server allows.
+    TooManySessions,
+    /// A dependency of the server (the cache, the database) does not answer: try again later.
+    /// Never a verdict on the token.
+    Unavailable,
     Internal,
 }
 
@@ -325,7 +332,9 @@ impl ErrorCode {
             ErrorCode::UnsupportedVersion => 4003,
             ErrorCode::MeetingNotFound => 4004,
             ErrorCode::MeetingEnded => 4010,
+            ErrorCode::JoinTimeout => 4005,
             ErrorCode::Replaced => 4011,
+            ErrorCode::Unavailable => 1013,
             ErrorCode::RateLimited => 4029,
             ErrorCode::MessageTooLarge => 1009,
             ErrorCode::Internal => 1011,

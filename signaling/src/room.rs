@@ -94,6 +94,9 @@ struct Participant {
     declared: HashMap<String, TrackSource>,
     tracks: Vec<PublishedTrack>,
     session: Option<SessionLink>,
+    /// The most recent session's id, kept after the room dropped that session (too slow), so
+    /// its last `leave` still counts.
+    session_id: u64,
     resume_token: String,
     /// Media connections (publish, subscribe) the SFU reports as disconnected.
     media_down: [bool; 2],
@@ -115,6 +118,9 @@ pub(crate) struct Room {
     participants: HashMap<ParticipantId, Participant>,
     lifecycle: Lifecycle,
     next_chat_id: u32,
+    /// Participants whose session the room dropped while sending (queue full or gone); their
+    /// reconnection grace starts before the next command is handled.
+    dropped: Vec<ParticipantId>,
     tx: mpsc::Sender<RoomCmd>,
     /// Told when the room ends, so the hub forgets it.
     on_close: Box<dyn FnOnce() + Send + Sync>,
@@ -146,6 +152,7 @@ impl Room {
             participants: HashMap::new(),
             lifecycle,
             next_chat_id: 1,
+            dropped: Vec::new(),
             tx: tx.clone(),
             on_close,
         };
@@ -159,7 +166,7 @@ impl Room {
             let cmd = tokio::select! {
                 cmd = rx.recv() => cmd,
                 _ = sleep_until(deadline) => {
-                    if self.on_deadline().await { break; }
+                    if self.on_deadline().await || self.settle().await { break; }
                     continue;
                 }
             };
@@ -206,7 +213,7 @@ impl Room {
                     false
                 }
             };
-            if ended {
+            if ended || self.settle().await {
                 break;
             }
             // Nobody joined (a refused join, a failed resume) and nothing is pending: a room
@@ -239,6 +246,18 @@ impl Room {
             .into_iter()
             .flatten()
             .min()
+    }
+
+    /// Starts the reconnection grace of every participant whose session was dropped while
+    /// sending; true when that ended the room. Telling the others may drop more sessions, so
+    /// this runs until nothing is left.
+    async fn settle(&mut self) -> bool {
+        while let Some(id) = self.dropped.pop() {
+            if self.refresh_connection(id, true).await {
+                return true;
+            }
+        }
+        false
     }
 
     /// Handles expired reconnection graces and lifecycle timeouts; true when the room ended.
@@ -350,6 +369,7 @@ impl Room {
                 media,
                 declared: HashMap::new(),
                 tracks: Vec::new(),
+                session_id: session.id,
                 session: Some(session),
                 resume_token: new_resume_token(),
                 media_down: [false; 2],
@@ -378,6 +398,7 @@ impl Room {
             p.media_down = [false; 2];
         }
         let p = self.participants.get_mut(&id).expect("present");
+        p.session_id = session.id;
         if let Some(old) = p.session.replace(session) {
             old.close(
                 ErrorCode::Replaced,
@@ -431,8 +452,11 @@ impl Room {
         let Some(p) = self.participants.get(&id) else {
             return false;
         };
-        if p.session.as_ref().map(|s| s.id) != Some(session) {
+        if p.session_id != session {
             return false; // a replaced session's late message
+        }
+        if p.session.is_none() && !matches!(request, RoomRequest::Leave) {
+            return false; // the room dropped this session; only its goodbye still counts
         }
         let peer = PeerId(id.0 as u64);
         match request {
@@ -512,16 +536,17 @@ impl Room {
         }
         p.session = None;
         info!(participant = %id, "signaling connection lost; waiting for a reconnect");
-        self.refresh_connection(id, true).await;
+        self.dropped.push(id);
     }
 
     /// Moves a participant between connected and reconnecting after its session or its media
     /// connections changed: the reconnection grace starts or stops, the lifecycle follows, and
     /// (with `announce`) the others are told.
-    async fn refresh_connection(&mut self, id: ParticipantId, announce: bool) {
+    /// True when the lifecycle ended the room.
+    async fn refresh_connection(&mut self, id: ParticipantId, announce: bool) -> bool {
         let grace = self.config.reconnect_grace;
         let Some(p) = self.participants.get_mut(&id) else {
-            return;
+            return false;
         };
         let now = Instant::now();
         let t = match (p.lost_until.is_some(), p.is_lost()) {
@@ -533,13 +558,13 @@ impl Room {
                 p.lost_until = None;
                 self.lifecycle.connected(true)
             }
-            _ => return,
+            _ => return false,
         };
         if announce {
             let info = self.info(&self.participants[&id]);
             self.broadcast_except(id, ServerMessage::ParticipantUpdated { participant: info });
         }
-        self.apply(t).await;
+        self.apply(t).await
     }
 
     async fn peer_event(&mut self, id: ParticipantId, event: PeerEvent) {
@@ -696,20 +721,25 @@ impl Room {
 
     /// Server shutdown: participations are closed but the meeting is only paused, so people
     /// can come back to it after the restart.
+    /// A room in its empty-meeting grace is paused too: after the restart it ends by the
+    /// paused timeout instead of staying `active` for ever.
     async fn shutdown(&mut self) {
         self.close_participations().await;
-        if !self.participants.is_empty() && self.lifecycle.status() != MeetingStatus::Ended {
+        if matches!(
+            self.lifecycle.status(),
+            MeetingStatus::Active | MeetingStatus::Paused
+        ) {
             let _ = self
                 .directory
                 .set_meeting_status(self.meeting.id, MeetingStatus::Paused)
                 .await;
         }
+        self.broadcast(ServerMessage::MeetingEnded {
+            reason: EndReason::ServerShutdown,
+        });
         for p in self.participants.values() {
             if let Some(s) = &p.session {
-                s.send(Outbound::Close {
-                    code: 1001,
-                    reason: "server shutting down".into(),
-                });
+                s.close_with(1001, "server shutting down");
             }
         }
         self.participants.clear();
@@ -747,19 +777,13 @@ impl Room {
         if let Some(s) = &p.session
             && !s.send(Outbound::Message(msg))
         {
-            // Too slow to keep up: drop the session; it may come back with its resume token.
-            warn!(participant = %id, "session outbox full; disconnecting it");
-            let session = s.id;
-            let tx = self.tx.clone();
+            // Too slow to keep up, or already gone: close it for sure (the control line
+            // reaches it even with a full queue) and start its reconnection grace; it may come
+            // back with its resume token, or it leaves when the grace ends.
+            warn!(participant = %id, "session outbox full or closed; disconnecting it");
+            s.close_with(1008, "too slow to keep up");
             p.session = None;
-            tokio::spawn(async move {
-                let _ = tx
-                    .send(RoomCmd::SessionGone {
-                        participant: id,
-                        session,
-                    })
-                    .await;
-            });
+            self.dropped.push(id);
         }
     }
 

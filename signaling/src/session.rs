@@ -1,8 +1,12 @@
 //! A Session: one signaling WebSocket. It authenticates, joins a room, checks every message
 //! against the limits and forwards what is valid; a misbehaving client only ever affects
 //! its own connection.
+//!
+//! Every way a session ends is bounded in time: no `hello` (auth deadline), no `join` (join
+//! deadline), silence (heartbeat), a client that stops reading (write timeout, or the room
+//! finds its queue full and aborts it through the control line).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use tokio::sync::{mpsc, oneshot};
@@ -10,18 +14,19 @@ use tracing::{Instrument, debug, info, info_span};
 
 use crate::directory::{AuthUser, DirectoryError};
 use crate::hub::Hub;
-use crate::outbox::{Outbound, SessionLink};
+use crate::outbox::{Abort, AbortReceiver, Outbound, SessionLink};
 use crate::protocol::{
     ClientMessage, ErrorCode, MediaState, PROTOCOL_VERSION, ParticipantId, ServerMessage,
 };
 use crate::rate_limiter::RateLimiter;
 use crate::room::{RoomCmd, RoomHandle, RoomRequest};
+use crate::session_registry::{Refusal, SessionTicket};
 
 /// Messages a room may queue for one session before the session counts as too slow.
 const OUTBOX_CAPACITY: usize = 512;
 
 /// How long a closing session waits for the client's close frame.
-const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
 enum State {
     AwaitHello,
@@ -38,48 +43,72 @@ enum Flow {
     Close(u16, String),
 }
 
-pub(crate) async fn run(socket: WebSocket, hub: Hub) {
-    let id = hub.next_id();
-    let span = info_span!("session", id);
-    Session::new(hub, id).run(socket).instrument(span).await;
+/// A session's place on this node: its id, its registry ticket and its control line, all made
+/// before the upgrade so that a refused socket costs nothing.
+pub(crate) struct Admission {
+    pub id: u64,
+    pub ticket: SessionTicket,
+    pub abort_tx: mpsc::Sender<Abort>,
+    pub abort_rx: AbortReceiver,
+}
+
+pub(crate) async fn run(socket: WebSocket, hub: Hub, admission: Admission) {
+    let span = info_span!("session", id = admission.id);
+    Session::new(hub, admission)
+        .run(socket)
+        .instrument(span)
+        .await;
 }
 
 struct Session {
     hub: Hub,
     id: u64,
+    ticket: SessionTicket,
     state: State,
     limiter: RateLimiter,
     violations: u32,
     last_seen: Instant,
+    write_timeout: Duration,
     outbox_tx: mpsc::Sender<Outbound>,
     outbox: mpsc::Receiver<Outbound>,
+    abort_tx: mpsc::Sender<Abort>,
+    abort_rx: AbortReceiver,
 }
 
 impl Session {
-    fn new(hub: Hub, id: u64) -> Self {
+    fn new(hub: Hub, admission: Admission) -> Self {
         let now = Instant::now();
         let cfg = hub.config();
         let limiter = RateLimiter::new(cfg.messages_per_second, cfg.message_burst, now);
+        let write_timeout = cfg.write_timeout;
         let (outbox_tx, outbox) = mpsc::channel(OUTBOX_CAPACITY);
         Self {
             hub,
-            id,
+            id: admission.id,
+            ticket: admission.ticket,
             state: State::AwaitHello,
             limiter,
             violations: 0,
             last_seen: now,
+            write_timeout,
             outbox_tx,
             outbox,
+            abort_tx: admission.abort_tx,
+            abort_rx: admission.abort_rx,
         }
     }
 
     async fn run(mut self, mut socket: WebSocket) {
-        let auth_deadline = tokio::time::Instant::now() + self.hub.config().auth_timeout;
-        let mut heartbeat = tokio::time::interval(self.hub.config().heartbeat_interval);
+        let cfg = self.hub.config();
+        let auth_deadline = tokio::time::Instant::now() + cfg.auth_timeout;
+        let mut join_deadline = tokio::time::Instant::now();
+        let mut heartbeat = tokio::time::interval(cfg.heartbeat_interval);
         heartbeat.reset();
-        let dead_after = self.hub.config().dead_after();
+        let dead_after = cfg.dead_after();
+        let join_timeout = cfg.join_timeout;
         let close = loop {
             let awaiting_hello = matches!(self.state, State::AwaitHello);
+            let awaiting_join = matches!(self.state, State::Authenticated(_));
             let flow = tokio::select! {
                 frame = socket.recv() => match frame {
                     None | Some(Ok(Message::Close(_))) => break None,
@@ -87,33 +116,54 @@ impl Session {
                         debug!(error = %e, "socket error");
                         // The only read error a client can provoke on purpose is a frame over
                         // the size limit; tell it why before hanging up.
+                        let _ = self.write(&mut socket, &ServerMessage::error(
+                            ErrorCode::MessageTooLarge, "a frame is over the size limit")).await;
                         break Some((1009, "message too large".to_string()));
                     }
                     Some(Ok(frame)) => {
                         self.last_seen = Instant::now();
-                        self.on_frame(&mut socket, frame).await
+                        let flow = self.on_frame(&mut socket, frame).await;
+                        if awaiting_hello && matches!(self.state, State::Authenticated(_)) {
+                            join_deadline = tokio::time::Instant::now() + join_timeout;
+                        }
+                        flow
                     }
                 },
                 out = self.outbox.recv() => match out {
                     Some(Outbound::Message(msg)) => {
-                        if send(&mut socket, &msg).await.is_err() { break None; }
+                        if self.write(&mut socket, &msg).await.is_err() { break None; }
                         Flow::Continue
                     }
                     Some(Outbound::Close { code, reason }) => Flow::Close(code, reason),
                     None => Flow::Close(1008, "too slow to keep up".into()),
                 },
+                Some(order) = self.abort_rx.recv() => {
+                    // Whatever the room queued before (for example "meeting ended") goes
+                    // first; the flush below is bounded like every write.
+                    if let Some(msg) = &order.last_words {
+                        let _ = self.outbox_tx.try_send(Outbound::Message(msg.clone()));
+                    }
+                    Flow::Close(order.code, order.reason)
+                }
                 _ = heartbeat.tick() => {
                     if self.last_seen.elapsed() > dead_after {
                         info!("connection silent for too long; dropping it");
                         break None;
                     }
-                    if socket.send(Message::Ping(Default::default())).await.is_err() { break None; }
+                    let ping = tokio::time::timeout(
+                        self.write_timeout, socket.send(Message::Ping(Default::default())));
+                    if !matches!(ping.await, Ok(Ok(()))) { break None; }
                     Flow::Continue
                 }
                 _ = tokio::time::sleep_until(auth_deadline), if awaiting_hello => {
-                    let _ = send(&mut socket, &ServerMessage::error(
+                    let _ = self.write(&mut socket, &ServerMessage::error(
                         ErrorCode::AuthTimeout, "send hello with a token first")).await;
                     Flow::Close(ErrorCode::AuthTimeout.close_code(), "authentication timeout".into())
+                }
+                _ = tokio::time::sleep_until(join_deadline), if awaiting_join => {
+                    let _ = self.write(&mut socket, &ServerMessage::error(
+                        ErrorCode::JoinTimeout, "join a meeting within the deadline")).await;
+                    Flow::Close(ErrorCode::JoinTimeout.close_code(), "join timeout".into())
                 }
             };
             if let Flow::Close(code, reason) = flow {
@@ -121,26 +171,9 @@ impl Session {
             }
         };
         if let Some((code, reason)) = close {
-            // Flush what the room queued before the close (for example "meeting ended").
-            while let Ok(Outbound::Message(msg)) = self.outbox.try_recv() {
-                let _ = send(&mut socket, &msg).await;
-            }
-            let frame = CloseFrame {
-                code,
-                reason: reason.into(),
-            };
-            if socket.send(Message::Close(Some(frame))).await.is_ok() {
-                // Complete the closing handshake: dropping a socket with unread input makes
-                // the kernel reset the connection, and the client would lose our last words.
-                let _ = tokio::time::timeout(CLOSE_LINGER, async {
-                    while let Some(Ok(frame)) = socket.recv().await {
-                        if matches!(frame, Message::Close(_)) {
-                            break;
-                        }
-                    }
-                })
-                .await;
-            }
+            // The whole goodbye is bounded: a client that stopped reading cannot hold it.
+            let bound = self.write_timeout + CLOSE_LINGER;
+            let _ = tokio::time::timeout(bound, self.goodbye(&mut socket, code, reason)).await;
         }
         if let State::Joined { room, participant } = &self.state {
             room.send(RoomCmd::SessionGone {
@@ -150,6 +183,43 @@ impl Session {
             .await;
         }
         debug!("session ended");
+    }
+
+    /// Flushes what the room queued before the close, sends the close frame and completes the
+    /// closing handshake: dropping a socket with unread input makes the kernel reset the
+    /// connection, and the client would lose our last words.
+    async fn goodbye(&mut self, socket: &mut WebSocket, code: u16, reason: String) {
+        while let Ok(Outbound::Message(msg)) = self.outbox.try_recv() {
+            if self.write(socket, &msg).await.is_err() {
+                return;
+            }
+        }
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        if socket.send(Message::Close(Some(frame))).await.is_ok() {
+            let _ = tokio::time::timeout(CLOSE_LINGER, async {
+                while let Some(Ok(frame)) = socket.recv().await {
+                    if matches!(frame, Message::Close(_)) {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
+    }
+
+    /// Writes one message, bounded by the write timeout.
+    async fn write(&self, socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), ()> {
+        match tokio::time::timeout(self.write_timeout, send(socket, msg)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(()),
+            Err(_) => {
+                info!("client stopped reading; dropping the connection");
+                Err(())
+            }
+        }
     }
 
     async fn on_frame(&mut self, socket: &mut WebSocket, frame: Message) -> Flow {
@@ -165,11 +235,12 @@ impl Session {
         if !self.limiter.allow(Instant::now()) {
             self.violations += 1;
             if self.violations > self.hub.config().max_violations {
-                let _ = send(
-                    socket,
-                    &ServerMessage::error(ErrorCode::RateLimited, "too many messages"),
-                )
-                .await;
+                let _ = self
+                    .write(
+                        socket,
+                        &ServerMessage::error(ErrorCode::RateLimited, "too many messages"),
+                    )
+                    .await;
                 return Flow::Close(ErrorCode::RateLimited.close_code(), "rate limited".into());
             }
             return self
@@ -188,7 +259,7 @@ impl Session {
 
     async fn on_message(&mut self, socket: &mut WebSocket, msg: ClientMessage) -> Flow {
         if let ClientMessage::Ping { nonce } = msg {
-            let _ = send(socket, &ServerMessage::Pong { nonce }).await;
+            let _ = self.write(socket, &ServerMessage::Pong { nonce }).await;
             return Flow::Continue;
         }
         match &self.state {
@@ -217,6 +288,22 @@ impl Session {
         }
         match self.hub.directory().authenticate(&token).await {
             Ok(user) => {
+                if let Err(Refusal::TooManyForUser | Refusal::TooManyFromAddress) =
+                    self.hub.sessions().authenticated(&self.ticket, user.user_id)
+                {
+                    let max = self.hub.config().max_sessions_per_user;
+                    let _ = self
+                        .reply(
+                            socket,
+                            ErrorCode::TooManySessions,
+                            &format!("at most {max} connections per user"),
+                        )
+                        .await;
+                    return Flow::Close(
+                        ErrorCode::TooManySessions.close_code(),
+                        "too many sessions".into(),
+                    );
+                }
                 info!(user = user.user_id, "authenticated");
                 let welcome = ServerMessage::Welcome {
                     version: PROTOCOL_VERSION,
@@ -225,7 +312,7 @@ impl Session {
                     heartbeat_interval_ms: self.hub.config().heartbeat_interval.as_millis() as u32,
                 };
                 self.state = State::Authenticated(user);
-                let _ = send(socket, &welcome).await;
+                let _ = self.write(socket, &welcome).await;
                 Flow::Continue
             }
             Err(DirectoryError::Unauthenticated) => {
@@ -237,6 +324,19 @@ impl Session {
                     )
                     .await;
                 Flow::Close(4001, "unauthenticated".into())
+            }
+            Err(DirectoryError::Unavailable(e)) => {
+                // Fail closed, but never as "unauthenticated": the client keeps its tokens
+                // and tries again (1013 = try again later).
+                tracing::warn!(error = %e, "cannot check tokens now");
+                let _ = self
+                    .reply(
+                        socket,
+                        ErrorCode::Unavailable,
+                        "the server cannot check tokens right now; try again shortly",
+                    )
+                    .await;
+                Flow::Close(ErrorCode::Unavailable.close_code(), "try again later".into())
             }
             Err(e) => {
                 tracing::warn!(error = %e, "authentication failed");
@@ -282,7 +382,7 @@ impl Session {
             user: user.clone(),
             resume_token,
             media: media.unwrap_or(MediaState::default()),
-            session: SessionLink::new(self.id, self.outbox_tx.clone()),
+            session: SessionLink::new(self.id, self.outbox_tx.clone(), self.abort_tx.clone()),
             reply,
         };
         let result = if room.send(cmd).await {
@@ -369,7 +469,8 @@ impl Session {
 
     /// Sends a non-fatal error; the connection stays open.
     async fn reply(&self, socket: &mut WebSocket, code: ErrorCode, message: &str) -> Flow {
-        if send(socket, &ServerMessage::error(code, message))
+        if self
+            .write(socket, &ServerMessage::error(code, message))
             .await
             .is_err()
         {
@@ -380,7 +481,7 @@ impl Session {
 }
 
 /// Parses a client frame, telling bad JSON apart from a type this server does not know.
-pub(crate) fn parse(text: &str) -> Result<ClientMessage, (ErrorCode, String)> {
+pub fn parse(text: &str) -> Result<ClientMessage, (ErrorCode, String)> {
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| (ErrorCode::BadMessage, format!("not valid JSON: {e}")))?;
     let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod leak_probe;
+#[path = "../../api/tests/common/redis_server.rs"]
+pub mod redis_server;
 pub mod udp_relay;
 pub mod ws_client;
 
@@ -46,6 +49,13 @@ pub struct TestServer {
     http: reqwest::Client,
 }
 
+/// A registered user's tokens.
+pub struct Account {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub user_id: i64,
+}
+
 /// Short lifecycle timers so the tests can watch them expire, or another address for the SFU
 /// to announce (a relay in front of it).
 pub struct Timers {
@@ -54,6 +64,9 @@ pub struct Timers {
     pub reconnect_grace_secs: u64,
     pub empty_meeting_grace_secs: u64,
     pub paused_timeout_secs: u64,
+    pub join_timeout_secs: u64,
+    /// A Redis of the test's own instead of the run's (`TEST_REDIS_URL`).
+    pub redis_url: Option<String>,
 }
 
 impl Default for Timers {
@@ -64,6 +77,8 @@ impl Default for Timers {
             reconnect_grace_secs: 30,
             empty_meeting_grace_secs: 60,
             paused_timeout_secs: 300,
+            join_timeout_secs: 30,
+            redis_url: None,
         }
     }
 }
@@ -94,9 +109,10 @@ impl TestServer {
             http_addr: Some("127.0.0.1:0".parse().unwrap()),
             data_dir: Some(dir.clone()),
             database_url: Some(database_url.clone()),
-            redis_url: match backend {
-                Backend::Postgres => std::env::var("TEST_REDIS_URL").ok(),
-                Backend::Sqlite => None,
+            redis_url: match (&timers.redis_url, backend) {
+                (Some(url), _) => Some(url.clone()),
+                (None, Backend::Postgres) => std::env::var("TEST_REDIS_URL").ok(),
+                (None, Backend::Sqlite) => None,
             },
             jwt_secret: Some("e2e-secret-e2e-secret-e2e-secret-e2e".into()),
             // Every test server of the run shares 127.0.0.1 (and, on PostgreSQL, one Redis).
@@ -109,6 +125,7 @@ impl TestServer {
             reconnect_grace_secs: Some(timers.reconnect_grace_secs),
             empty_meeting_grace_secs: Some(timers.empty_meeting_grace_secs),
             paused_timeout_secs: Some(timers.paused_timeout_secs),
+            join_timeout_secs: Some(timers.join_timeout_secs),
             ..Settings::default()
         };
         let config = Config::from_settings(settings).unwrap();
@@ -158,6 +175,12 @@ impl TestServer {
 
     /// Registers a user; returns (access token, user id).
     pub async fn user(&self, name: &str) -> (String, i64) {
+        let account = self.account(name).await;
+        (account.access_token, account.user_id)
+    }
+
+    /// Registers a user; returns both tokens.
+    pub async fn account(&self, name: &str) -> Account {
         let email = format!("{}-{}@example.org", name.to_lowercase(), rand_suffix());
         let res = self
             .http
@@ -168,10 +191,24 @@ impl TestServer {
             .unwrap();
         assert_eq!(res.status(), 201);
         let body: Value = res.json().await.unwrap();
-        (
-            body["access_token"].as_str().unwrap().to_string(),
-            body["user"]["id"].as_i64().unwrap(),
-        )
+        Account {
+            access_token: body["access_token"].as_str().unwrap().to_string(),
+            refresh_token: body["refresh_token"].as_str().unwrap().to_string(),
+            user_id: body["user"]["id"].as_i64().unwrap(),
+        }
+    }
+
+    /// Signs out (revokes both tokens).
+    pub async fn logout(&self, account: &Account) -> u16 {
+        self.http
+            .post(format!("{}/api/auth/logout", self.base))
+            .bearer_auth(&account.access_token)
+            .json(&json!({"refresh_token": account.refresh_token}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
     }
 
     pub async fn create_meeting(&self, token: &str, title: &str) -> String {

@@ -3,6 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use super::AppState;
@@ -18,9 +19,6 @@ impl FromRequestParts<AppState> for ClientIp {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        if let Some(ip) = forwarded_for(parts).filter(|_| state.config().trust_proxy) {
-            return Ok(Self(ip));
-        }
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -28,13 +26,27 @@ impl FromRequestParts<AppState> for ClientIp {
         if peer.is_none() {
             tracing::warn!("no ConnectInfo: serve with into_make_service_with_connect_info");
         }
-        Ok(Self(peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
+        let peer = peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        Ok(Self::resolve(
+            &parts.headers,
+            peer,
+            state.config().trust_proxy,
+        ))
     }
 }
 
-fn forwarded_for(parts: &Parts) -> Option<IpAddr> {
-    parts
-        .headers
+impl ClientIp {
+    /// The rule above, for any request (the signaling upgrade uses it too).
+    pub fn resolve(headers: &HeaderMap, peer: IpAddr, trust_proxy: bool) -> Self {
+        match forwarded_for(headers).filter(|_| trust_proxy) {
+            Some(ip) => Self(ip),
+            None => Self(peer),
+        }
+    }
+}
+
+fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())

@@ -30,9 +30,12 @@ export const CloseCode = {
   AuthTimeout: 4002,
   UnsupportedVersion: 4003,
   MeetingNotFound: 4004,
+  JoinTimeout: 4005,
   MeetingEnded: 4010,
   Replaced: 4011,
   RateLimited: 4029,
+  /** `unavailable`: the server could not check the token; reconnecting later helps. */
+  TryAgainLater: 1013,
 } as const;
 
 /** Narrow a server message by its `type` tag. */
