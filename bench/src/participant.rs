@@ -245,6 +245,26 @@ impl Participant {
         result
     }
 
+    /// Sends `leave` and closes the WebSocket at once without waiting for the server, as the
+    /// web client does when the user leaves; then stops media and closes both connections.
+    pub async fn leave_and_close(&self) -> Result<()> {
+        self.send(&ClientMessage::Leave)?;
+        let session = self.session.lock().expect("lock").take();
+        if let Some(mut s) = session {
+            s.conn.close(1000, "left", self.inner.opts.timeout).await;
+        }
+        self.inner.state.send_modify(|s| {
+            s.connected = false;
+            s.close = Some(CloseInfo {
+                code: Some(1000),
+                reason: "closed by client".into(),
+                by_server: false,
+            });
+        });
+        self.close().await;
+        Ok(())
+    }
+
     /// Kills the WebSocket without a close frame (no `leave`): the server should keep us as
     /// `reconnecting` for its grace period. Media keeps flowing.
     pub fn drop_connection(&self) {
@@ -258,6 +278,19 @@ impl Participant {
                 by_server: false,
             });
         });
+    }
+
+    /// Goes silent on signaling without closing anything: stops the heartbeat and stops
+    /// reading the WebSocket, whose TCP connection stays open. Media keeps flowing (a browser
+    /// keeps sending media while its page's script is stuck). The server's heartbeat should
+    /// find the connection dead and treat it as dropped.
+    pub fn go_silent(&self) {
+        if let Some(s) = self.session.lock().expect("lock").as_mut() {
+            if let Some(h) = s.heartbeat.take() {
+                h.abort();
+            }
+            s.conn.stop_reading();
+        }
     }
 
     /// Reconnects with the resume token of the last `joined`. When the server resumes us, the

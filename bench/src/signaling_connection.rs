@@ -5,6 +5,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 use crate::error::{BenchError, Result};
 use crate::participant_state::CloseInfo;
@@ -111,6 +112,24 @@ impl SignalingConnection {
 
     pub fn sender(&self) -> SignalingSender {
         self.sender.clone()
+    }
+
+    /// Queues a close frame after whatever is queued and waits (up to `timeout`) until the
+    /// writer has sent both: a browser's `ws.close()` right after its last message.
+    pub async fn close(&mut self, code: u16, reason: &str, timeout: std::time::Duration) {
+        let frame = CloseFrame {
+            code: code.into(),
+            reason: reason.to_owned().into(),
+        };
+        if self.sender.send_raw(Message::Close(Some(frame))).is_ok() {
+            let _ = tokio::time::timeout(timeout, &mut self.writer).await;
+        }
+    }
+
+    /// Stops reading while the connection stays open: what a frozen client looks like. The
+    /// server's frames, pings included, pile up unanswered in the kernel's buffers.
+    pub fn stop_reading(&self) {
+        self.reader.abort();
     }
 }
 
