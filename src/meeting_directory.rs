@@ -19,11 +19,15 @@ fn storage(e: mm_api::Error) -> DirectoryError {
 #[async_trait]
 impl Directory for MeetingDirectory {
     async fn authenticate(&self, token: &str) -> Result<AuthUser, DirectoryError> {
-        let claims = self.tokens.verify_access(token).await.map_err(|e| match e {
-            // The revocation list could not be read: neither valid nor invalid.
-            mm_api::Error::Unavailable(why) => DirectoryError::Unavailable(why),
-            _ => DirectoryError::Unauthenticated,
-        })?;
+        let claims = self
+            .tokens
+            .verify_access(token)
+            .await
+            .map_err(|e| match e {
+                // The revocation list could not be read: neither valid nor invalid.
+                mm_api::Error::Unavailable(why) => DirectoryError::Unavailable(why),
+                _ => DirectoryError::Unauthenticated,
+            })?;
         let user = self
             .store
             .user_by_id(claims.user_id())

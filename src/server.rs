@@ -82,9 +82,8 @@ impl Server {
             tokens,
         });
         let trust_proxy = config.trust_proxy;
-        let client_ip: ClientIpResolver = Arc::new(move |headers, peer| {
-            mm_api::ClientIp::resolve(headers, peer, trust_proxy).0
-        });
+        let client_ip: ClientIpResolver =
+            Arc::new(move |headers, peer| mm_api::ClientIp::resolve(headers, peer, trust_proxy).0);
         let hub = Hub::with_client_ip(signaling, directory, sfu.clone(), client_ip);
         follow_meeting_events(&cache, hub.clone()).await?;
         register_gauges(&state, &hub, &sfu);

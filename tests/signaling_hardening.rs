@@ -87,7 +87,9 @@ async fn stubborn_client(
         json!({"type": "hello", "version": 1, "token": token}),
         json!({"type": "join", "meeting_code": code}),
     ] {
-        ws.send(Message::Text(msg.to_string().into())).await.unwrap();
+        ws.send(Message::Text(msg.to_string().into()))
+            .await
+            .unwrap();
     }
     loop {
         let frame = tokio::time::timeout(EVENTUALLY, ws.next()).await.unwrap();
@@ -269,7 +271,11 @@ async fn shutdown_says_goodbye_and_pauses_a_meeting_in_its_empty_grace() {
         let ended = a.expect("meeting_ended").await;
         assert_eq!(ended["reason"], "server_shutdown");
         assert_eq!(a.expect_close().await, 1001);
-        assert_eq!(idle.expect_close().await, 1001, "a close frame, not a reset");
+        assert_eq!(
+            idle.expect_close().await,
+            1001,
+            "a close frame, not a reset"
+        );
         let store = mm_api::Store::connect(&database_url).await.unwrap();
         for code in [&busy, &empty] {
             let m = store.meeting_by_code(code).await.unwrap().unwrap();
@@ -367,7 +373,10 @@ async fn a_redis_outage_refuses_new_sockets_as_unavailable_and_spares_running_me
                 break;
             }
             assert_eq!(reply["code"], "unavailable", "{reply}");
-            assert!(tokio::time::Instant::now() < deadline, "Redis never came back");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "Redis never came back"
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         // The bus resubscribes with back-off: probe it with throwaway meetings first, so the
@@ -382,7 +391,10 @@ async fn a_redis_outage_refuses_new_sockets_as_unavailable_and_spares_running_me
             if heard.await.is_ok() {
                 break;
             }
-            assert!(tokio::time::Instant::now() < deadline, "the bus never came back");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the bus never came back"
+            );
         }
         let (status, body) = s.post(&ta, &format!("/api/meetings/{code}/end")).await;
         assert_eq!(status, 200, "{body}");

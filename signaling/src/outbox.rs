@@ -93,7 +93,9 @@ mod tests {
         assert!(link.send(Outbound::Message(ServerMessage::Pong { nonce: None })));
         assert!(!link.send(Outbound::Message(ServerMessage::Pong { nonce: None })));
         link.close_with(1008, "too slow to keep up");
-        let order = abort_rx.try_recv().expect("the close took the control line");
+        let order = abort_rx
+            .try_recv()
+            .expect("the close took the control line");
         assert_eq!(order.code, 1008);
         // The queue still holds only the first message: nothing was lost or reordered.
         assert!(matches!(rx.try_recv(), Ok(Outbound::Message(_))));

@@ -288,8 +288,10 @@ impl Session {
         }
         match self.hub.directory().authenticate(&token).await {
             Ok(user) => {
-                if let Err(Refusal::TooManyForUser | Refusal::TooManyFromAddress) =
-                    self.hub.sessions().authenticated(&self.ticket, user.user_id)
+                if let Err(Refusal::TooManyForUser | Refusal::TooManyFromAddress) = self
+                    .hub
+                    .sessions()
+                    .authenticated(&self.ticket, user.user_id)
                 {
                     let max = self.hub.config().max_sessions_per_user;
                     let _ = self
@@ -336,7 +338,10 @@ impl Session {
                         "the server cannot check tokens right now; try again shortly",
                     )
                     .await;
-                Flow::Close(ErrorCode::Unavailable.close_code(), "try again later".into())
+                Flow::Close(
+                    ErrorCode::Unavailable.close_code(),
+                    "try again later".into(),
+                )
             }
             Err(e) => {
                 tracing::warn!(error = %e, "authentication failed");
