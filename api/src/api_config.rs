@@ -44,13 +44,18 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Limits on failed logins, counted in fixed windows in the [`crate::Cache`].
+/// Limits on failed logins, counted in the [`crate::Cache`]; see [`crate::login_throttle`].
 #[derive(Debug, Clone)]
 pub struct ThrottleConfig {
-    /// Failed logins per account (email) per window before 429.
+    /// Failed logins per account (email), from any address, before the account's back-off.
     pub max_failures_per_account: u64,
+    /// Longest back-off of an account: what its owner may have to wait, never a lockout.
+    pub max_account_delay: Duration,
+    /// Failed logins per (account, client IP) before that pair's back-off (up to `window`).
+    pub max_failures_per_pair: u64,
     /// Failed logins per client IP per window before 429.
     pub max_failures_per_ip: u64,
+    /// How long failures are remembered.
     pub window: Duration,
     /// Any `/api` requests per client IP per minute before 429: a ceiling on what one client
     /// can make the server do (registrations, meeting creation, lookups).
@@ -61,6 +66,8 @@ impl Default for ThrottleConfig {
     fn default() -> Self {
         Self {
             max_failures_per_account: 10,
+            max_account_delay: Duration::from_secs(30),
+            max_failures_per_pair: 5,
             max_failures_per_ip: 50,
             window: Duration::from_secs(15 * 60),
             max_api_requests_per_minute: 600,

@@ -6,9 +6,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::cache::Cache;
 use crate::error::{Error, Result};
 use crate::ids::UserId;
 use crate::login_throttle::LoginThrottle;
+use crate::meeting_event::{MEETING_EVENTS_CHANNEL, MeetingEvent};
 use crate::password_hasher::PasswordHasher;
 use crate::refresh_session::{NewRefreshSession, RefreshSession};
 use crate::store::{self, Store};
@@ -36,6 +38,8 @@ pub struct AuthService {
     passwords: PasswordHasher,
     tokens: TokenService,
     throttle: LoginThrottle,
+    /// The bus on which revocations are announced to the signaling servers.
+    cache: Cache,
     refresh_ttl: chrono::Duration,
 }
 
@@ -45,6 +49,7 @@ impl AuthService {
         passwords: PasswordHasher,
         tokens: TokenService,
         throttle: LoginThrottle,
+        cache: Cache,
         refresh_ttl: std::time::Duration,
     ) -> Self {
         Self {
@@ -52,6 +57,7 @@ impl AuthService {
             passwords,
             tokens,
             throttle,
+            cache,
             refresh_ttl: chrono::Duration::from_std(refresh_ttl)
                 .unwrap_or(chrono::Duration::days(30)),
         }
@@ -83,7 +89,7 @@ impl AuthService {
         let matches = self.passwords.verify(password, hash).await?;
         match record {
             Some(record) if matches => {
-                self.throttle.record_success(&email).await?;
+                self.throttle.record_success(&email, client_ip).await?;
                 self.start_family(record.user).await
             }
             _ => {
@@ -138,7 +144,7 @@ impl AuthService {
     }
 
     /// Ends the session: revokes the refresh token's family (if it belongs to the caller) and
-    /// the access token itself.
+    /// the access token itself, then tells every node to close the user's WebSockets.
     pub async fn logout(&self, claims: &AccessClaims, refresh_token: &str) -> Result<()> {
         let session = self
             .store
@@ -149,7 +155,9 @@ impl AuthService {
                 .revoke_refresh_family(&session.family_id, store::now())
                 .await?;
         }
-        self.tokens.revoke_access(claims).await
+        self.tokens.revoke_access(claims).await?;
+        self.announce_signed_out(claims.user_id()).await;
+        Ok(())
     }
 
     pub async fn user(&self, id: UserId) -> Result<User> {
@@ -196,7 +204,21 @@ impl AuthService {
             .revoke_refresh_family(&session.family_id, now)
             .await?;
         tracing::warn!(user_id = %session.user_id, revoked, "{why}: refresh family revoked");
+        self.announce_signed_out(session.user_id).await;
         Ok(())
+    }
+
+    /// Best effort, like the meeting-end event: the tokens are already revoked, so a lost event
+    /// leaves a socket open only until its access token must be presented again.
+    async fn announce_signed_out(&self, user_id: UserId) {
+        let event = MeetingEvent::UserSignedOut { user_id };
+        let published = match serde_json::to_vec(&event) {
+            Ok(payload) => self.cache.publish(MEETING_EVENTS_CHANNEL, &payload).await,
+            Err(e) => Err(Error::Internal(e.to_string())),
+        };
+        if let Err(e) = published {
+            tracing::warn!(error = %e, %user_id, "could not publish sign-out");
+        }
     }
 
     fn refresh_expiry(&self, now: DateTime<Utc>) -> DateTime<Utc> {

@@ -14,7 +14,7 @@ use futures_util::stream::BoxStream;
 use crate::error::Result;
 
 mod memory_cache;
-mod redis_cache;
+pub mod redis_cache;
 
 pub use memory_cache::MemoryCache;
 pub use redis_cache::RedisCache;
@@ -133,6 +133,16 @@ impl Cache {
         match self {
             Self::Memory(c) => Ok(c.subscribe(channel)),
             Self::Redis(c) => c.subscribe(channel).await,
+        }
+    }
+
+    /// Subscribes to `channel` for as long as the [`Subscription`] lives: with Redis, a lost
+    /// connection is reopened and resubscribed with back-off (messages published meanwhile are
+    /// lost), so the stream never ends. The in-process bus never drops, so it is [`Self::subscribe`].
+    pub async fn subscribe_forever(&self, channel: &str) -> Subscription {
+        match self {
+            Self::Memory(c) => c.subscribe(channel),
+            Self::Redis(c) => c.subscribe_forever(channel).await,
         }
     }
 

@@ -40,6 +40,9 @@ pub enum Error {
     /// Only the meeting's host may do this (403 `not_host`).
     #[error("only the host of the meeting may do this")]
     NotHost,
+    /// Only the host and the meeting's participants may do this (403 `not_participant`).
+    #[error("only the host and the participants of the meeting may do this")]
+    NotParticipant,
     /// No meeting with that code (404 `meeting_not_found`).
     #[error("meeting not found")]
     MeetingNotFound,
@@ -80,6 +83,8 @@ pub enum Error {
     Database(#[from] sqlx::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A Redis error outside [`crate::Cache`]'s calls (which report [`Error::Unavailable`]),
+    /// for example a malformed URL at startup (503 `unavailable`).
     #[error("cache error: {0}")]
     Redis(#[from] redis::RedisError),
     /// Any other server-side fault (500 `internal`).
@@ -110,7 +115,7 @@ impl Error {
             | Self::TokenExpired
             | Self::InvalidCredentials
             | Self::InvalidRefreshToken => StatusCode::UNAUTHORIZED,
-            Self::NotHost => StatusCode::FORBIDDEN,
+            Self::NotHost | Self::NotParticipant => StatusCode::FORBIDDEN,
             Self::MeetingNotFound | Self::UserNotFound | Self::RouteNotFound => {
                 StatusCode::NOT_FOUND
             }
@@ -120,12 +125,10 @@ impl Error {
             }
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Config(_)
-            | Self::Database(_)
-            | Self::Migrate(_)
-            | Self::Redis(_)
-            | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(_) | Self::Redis(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Config(_) | Self::Database(_) | Self::Migrate(_) | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -139,6 +142,7 @@ impl Error {
             Self::InvalidCredentials => "invalid_credentials",
             Self::InvalidRefreshToken => "invalid_refresh_token",
             Self::NotHost => "not_host",
+            Self::NotParticipant => "not_participant",
             Self::MeetingNotFound => "meeting_not_found",
             Self::UserNotFound => "user_not_found",
             Self::RouteNotFound => "not_found",
@@ -148,12 +152,10 @@ impl Error {
             Self::InvalidTransition { .. } => "invalid_transition",
             Self::PayloadTooLarge => "payload_too_large",
             Self::RateLimited { .. } => "rate_limited",
-            Self::Unavailable(_) => "unavailable",
-            Self::Config(_)
-            | Self::Database(_)
-            | Self::Migrate(_)
-            | Self::Redis(_)
-            | Self::Internal(_) => "internal",
+            Self::Unavailable(_) | Self::Redis(_) => "unavailable",
+            Self::Config(_) | Self::Database(_) | Self::Migrate(_) | Self::Internal(_) => {
+                "internal"
+            }
         }
     }
 }
@@ -178,7 +180,7 @@ impl IntoResponse for Error {
             // The details stay in the log; the client learns only that it was not its fault.
             tracing::error!(error = %self, "request failed");
             match self {
-                Self::Unavailable(_) => "service unavailable".to_owned(),
+                Self::Unavailable(_) | Self::Redis(_) => "service unavailable".to_owned(),
                 _ => "internal server error".to_owned(),
             }
         } else {

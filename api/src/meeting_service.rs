@@ -90,9 +90,15 @@ impl MeetingService {
         Ok(meeting)
     }
 
-    pub async fn participants(&self, code: &str) -> Result<Vec<Participant>> {
+    /// Only the host and people who took part may read who attended: names and times are
+    /// private to the meeting, and knowing the code is not enough (403 `not_participant`).
+    pub async fn participants(&self, user: UserId, code: &str) -> Result<Vec<Participant>> {
         let meeting = self.get(code).await?;
-        self.store.participants_of(meeting.id).await
+        let participants = self.store.participants_of(meeting.id).await?;
+        if meeting.host_id != user && !participants.iter().any(|p| p.user_id == user) {
+            return Err(Error::NotParticipant);
+        }
+        Ok(participants)
     }
 
     /// Best effort: the database already says "ended", which the signaling server checks on

@@ -24,13 +24,35 @@ pub fn normalize_email(input: &str) -> String {
     input.trim().to_lowercase()
 }
 
-/// 8..=128 characters; not trimmed, every character counts.
+/// The 5000 most common passwords of 8+ characters (from zxcvbn's list; see the file's header).
+const COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
+
+/// Whether `input` is on the common-password list, ignoring case.
+pub fn is_common_password(input: &str) -> bool {
+    static LIST: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    let list = LIST.get_or_init(|| {
+        COMMON_PASSWORDS
+            .lines()
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .collect()
+    });
+    list.contains(input.to_lowercase().as_str())
+}
+
+/// 8..=128 characters and not a common password; not trimmed, every character counts.
 pub fn password(input: &str) -> Result<&str> {
     let len = input.chars().count();
     if !(8..=128).contains(&len) {
         return Err(Error::validation(
             "password",
             "must be between 8 and 128 characters",
+        ));
+    }
+    if is_common_password(input) {
+        return Err(Error::validation(
+            "password",
+            "is one of the most common passwords; choose another",
         ));
     }
     Ok(input)
@@ -93,11 +115,26 @@ mod tests {
     #[test]
     fn password_length_bounds() {
         assert!(is_validation(password("1234567")));
-        assert!(password("12345678").is_ok());
+        assert!(password("8 chars!").is_ok());
         assert!(password(&"x".repeat(128)).is_ok());
         assert!(is_validation(password(&"x".repeat(129))));
         // characters, not bytes
         assert!(password("éééééééé").is_ok());
+    }
+
+    #[test]
+    fn common_passwords_are_refused() {
+        for common in [
+            "password", "PassWord", "12345678", "baseball", "1qaz2wsx", "iloveyou",
+        ] {
+            assert!(is_validation(password(common)), "{common:?}");
+        }
+        assert!(password("correct horse battery").is_ok());
+        let listed = COMMON_PASSWORDS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .count();
+        assert_eq!(listed, 5000);
     }
 
     #[test]

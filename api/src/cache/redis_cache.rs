@@ -1,12 +1,28 @@
 //! Redis cache: keys with PX expiry, a Lua script for atomic windows, and PUBLISH/SUBSCRIBE.
+//!
+//! Every call is bounded by [`CALL_TIMEOUT`] and fails as [`Error::Unavailable`]; after a
+//! failure the cache answers `Unavailable` at once for [`FAIL_FAST_FOR`] (a small circuit
+//! breaker), so an outage costs each request microseconds instead of a timeout.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
-use redis::aio::ConnectionManager;
+use futures_util::stream::{self, StreamExt};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::{mpsc, oneshot};
 
 use super::{Subscription, WindowCount};
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// Longest any cache call may take, connecting included.
+pub const CALL_TIMEOUT: Duration = Duration::from_millis(500);
+/// After a failed call, calls fail immediately for this long instead of waiting again.
+pub const FAIL_FAST_FOR: Duration = Duration::from_secs(1);
+/// Resubscription back-off after the bus connection drops: doubles from the first to the second.
+const RESUBSCRIBE_BACKOFF: (Duration, Duration) =
+    (Duration::from_millis(100), Duration::from_secs(5));
+/// Messages buffered between the bus connection and a slow subscriber.
+const SUBSCRIPTION_BUFFER: usize = 1024;
 
 /// INCR, start the window on the first increment (or if an expiry was lost), report the TTL.
 const INCR_WINDOW: &str = r"
@@ -19,12 +35,15 @@ end
 return {count, ttl}
 ";
 
-#[derive(Clone)]
 pub struct RedisCache {
     client: redis::Client,
     connection: ConnectionManager,
     namespace: String,
     incr_window: redis::Script,
+    /// Time origin for `failing_until_ms`.
+    epoch: Instant,
+    /// Milliseconds since `epoch` until which calls fail fast; 0 when healthy.
+    failing_until_ms: AtomicU64,
 }
 
 impl std::fmt::Debug for RedisCache {
@@ -36,16 +55,40 @@ impl std::fmt::Debug for RedisCache {
     }
 }
 
+/// Connection-manager settings: short timeouts and one reconnection retry, so the manager never
+/// spends seconds reconnecting inside a request (the default retries for about 9 s). Its own
+/// timeouts are a little shorter than ours so that it, not our timer, sees the failure and
+/// reconnects.
+fn manager_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(CALL_TIMEOUT * 4 / 5))
+        .set_response_timeout(Some(CALL_TIMEOUT * 4 / 5))
+        .set_number_of_retries(1)
+        .set_min_delay(Duration::from_millis(50))
+        .set_max_delay(Duration::from_millis(200))
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Error {
+    Error::Unavailable(format!("cache: {e}"))
+}
+
 impl RedisCache {
     /// Connects (fails if the server does not answer); keys and channels get `namespace` prefixed.
     pub async fn connect(url: &str, namespace: &str) -> Result<Self> {
         let client = redis::Client::open(url)?;
-        let connection = ConnectionManager::new(client.clone()).await?;
+        let connection = tokio::time::timeout(
+            CALL_TIMEOUT * 4,
+            ConnectionManager::new_with_config(client.clone(), manager_config()),
+        )
+        .await
+        .map_err(|_| unavailable("connecting timed out"))??;
         Ok(Self {
             client,
             connection,
             namespace: namespace.to_owned(),
             incr_window: redis::Script::new(INCR_WINDOW),
+            epoch: Instant::now(),
+            failing_until_ms: AtomicU64::new(0),
         })
     }
 
@@ -53,14 +96,42 @@ impl RedisCache {
         format!("{}{key}", self.namespace)
     }
 
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Runs one call under the timeout and the breaker; every failure is `Unavailable`.
+    async fn bounded<T>(&self, call: impl Future<Output = redis::RedisResult<T>>) -> Result<T> {
+        if self.now_ms() < self.failing_until_ms.load(Ordering::Relaxed) {
+            return Err(unavailable("failing fast after a recent failure"));
+        }
+        let outcome = match tokio::time::timeout(CALL_TIMEOUT, call).await {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(e)) => unavailable(e),
+            Err(_) => unavailable("call timed out"),
+        };
+        let until = self.now_ms() + u64::try_from(FAIL_FAST_FOR.as_millis()).unwrap_or(1000);
+        if self.failing_until_ms.swap(until, Ordering::Relaxed) == 0 {
+            tracing::warn!(error = %outcome, "cache unavailable");
+        }
+        Err(outcome)
+    }
+
+    /// Clears the breaker after a success, so the next failure is logged again.
+    fn healthy<T>(&self, result: Result<T>) -> Result<T> {
+        if result.is_ok() && self.failing_until_ms.load(Ordering::Relaxed) != 0 {
+            self.failing_until_ms.store(0, Ordering::Relaxed);
+            tracing::info!("cache available again");
+        }
+        result
+    }
+
     pub async fn incr_window(&self, key: &str, ttl: Duration) -> Result<WindowCount> {
         let mut conn = self.connection.clone();
-        let (count, ttl_ms): (u64, i64) = self
-            .incr_window
-            .key(self.key(key))
-            .arg(millis(ttl))
-            .invoke_async(&mut conn)
-            .await?;
+        let mut invocation = self.incr_window.key(self.key(key));
+        invocation.arg(millis(ttl));
+        let (count, ttl_ms): (u64, i64) =
+            self.healthy(self.bounded(invocation.invoke_async(&mut conn)).await)?;
         Ok(WindowCount {
             count,
             resets_in: Duration::from_millis(ttl_ms.max(0).unsigned_abs()),
@@ -69,12 +140,13 @@ impl RedisCache {
 
     pub async fn peek_window(&self, key: &str) -> Result<Option<WindowCount>> {
         let mut conn = self.connection.clone();
-        let (count, ttl_ms): (Option<u64>, i64) = redis::pipe()
+        let pipe = redis::pipe()
             .atomic()
             .get(self.key(key))
             .pttl(self.key(key))
-            .query_async(&mut conn)
-            .await?;
+            .clone();
+        let (count, ttl_ms): (Option<u64>, i64) =
+            self.healthy(self.bounded(pipe.query_async(&mut conn)).await)?;
         Ok(count.map(|count| WindowCount {
             count,
             resets_in: Duration::from_millis(ttl_ms.max(0).unsigned_abs()),
@@ -83,10 +155,8 @@ impl RedisCache {
 
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let mut conn = self.connection.clone();
-        Ok(redis::cmd("GET")
-            .arg(self.key(key))
-            .query_async(&mut conn)
-            .await?)
+        let cmd = redis::cmd("GET").arg(self.key(key)).clone();
+        self.healthy(self.bounded(cmd.query_async(&mut conn)).await)
     }
 
     /// A zero `ttl` means "already expired": the key is deleted, as the memory cache behaves.
@@ -95,57 +165,134 @@ impl RedisCache {
             return self.del(key).await;
         }
         let mut conn = self.connection.clone();
-        redis::cmd("SET")
+        let cmd = redis::cmd("SET")
             .arg(self.key(key))
             .arg(value)
             .arg("PX")
             .arg(millis(ttl))
-            .query_async::<()>(&mut conn)
-            .await?;
-        Ok(())
+            .clone();
+        self.healthy(self.bounded(cmd.query_async::<()>(&mut conn)).await)
     }
 
     pub async fn del(&self, key: &str) -> Result<()> {
         let mut conn = self.connection.clone();
-        redis::cmd("DEL")
-            .arg(self.key(key))
-            .query_async::<()>(&mut conn)
-            .await?;
-        Ok(())
+        let cmd = redis::cmd("DEL").arg(self.key(key)).clone();
+        self.healthy(self.bounded(cmd.query_async::<()>(&mut conn)).await)
     }
 
     pub async fn exists(&self, key: &str) -> Result<bool> {
         let mut conn = self.connection.clone();
-        Ok(redis::cmd("EXISTS")
-            .arg(self.key(key))
-            .query_async(&mut conn)
-            .await?)
+        let cmd = redis::cmd("EXISTS").arg(self.key(key)).clone();
+        self.healthy(self.bounded(cmd.query_async(&mut conn)).await)
     }
 
     pub async fn publish(&self, channel: &str, payload: &[u8]) -> Result<()> {
         let mut conn = self.connection.clone();
-        redis::cmd("PUBLISH")
+        let cmd = redis::cmd("PUBLISH")
             .arg(self.key(channel))
             .arg(payload)
-            .query_async::<()>(&mut conn)
-            .await?;
-        Ok(())
+            .clone();
+        self.healthy(self.bounded(cmd.query_async::<()>(&mut conn)).await)
     }
 
-    /// Opens a dedicated connection in subscriber mode; returns once the server confirmed.
+    /// Opens a dedicated connection in subscriber mode; returns once the server confirmed. The
+    /// stream ends when that connection drops.
     pub async fn subscribe(&self, channel: &str) -> Result<Subscription> {
-        let mut pubsub = self.client.get_async_pubsub().await?;
-        pubsub.subscribe(self.key(channel)).await?;
+        let pubsub =
+            tokio::time::timeout(CALL_TIMEOUT, open_pubsub(&self.client, &self.key(channel)))
+                .await
+                .map_err(|_| unavailable("subscribing timed out"))?
+                .map_err(unavailable)?;
         let messages = pubsub
             .into_on_message()
             .map(|message| message.get_payload_bytes().to_vec());
         Ok(Subscription::new(messages.boxed()))
     }
 
+    /// Like [`RedisCache::subscribe`], but the stream never ends: when the connection drops
+    /// (Redis restarted, network cut) a background task reconnects and subscribes again with
+    /// back-off, until the [`Subscription`] is dropped. Messages published while disconnected
+    /// are lost. Waits for the first attempt (at most [`CALL_TIMEOUT`]) so that, with Redis up,
+    /// messages published after this returns are delivered.
+    pub async fn subscribe_forever(&self, channel: &str) -> Subscription {
+        let (sender, receiver) = mpsc::channel(SUBSCRIPTION_BUFFER);
+        let (first_attempt, attempted) = oneshot::channel();
+        tokio::spawn(resubscribe_loop(
+            self.client.clone(),
+            self.key(channel),
+            sender,
+            first_attempt,
+        ));
+        let _ = tokio::time::timeout(CALL_TIMEOUT * 2, attempted).await;
+        let messages = stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|message| (message, receiver))
+        });
+        Subscription::new(messages.boxed())
+    }
+
+    /// Readiness probe; fails fast during an outage like every other call.
     pub async fn ping(&self) -> Result<()> {
         let mut conn = self.connection.clone();
-        redis::cmd("PING").query_async::<()>(&mut conn).await?;
-        Ok(())
+        let cmd = redis::cmd("PING");
+        self.healthy(self.bounded(cmd.query_async::<()>(&mut conn)).await)
+    }
+}
+
+async fn open_pubsub(
+    client: &redis::Client,
+    channel: &str,
+) -> redis::RedisResult<redis::aio::PubSub> {
+    let mut pubsub = client.get_async_pubsub().await?;
+    pubsub.subscribe(channel).await?;
+    Ok(pubsub)
+}
+
+/// Keeps one subscription alive for `sender` until its receiver is dropped.
+async fn resubscribe_loop(
+    client: redis::Client,
+    channel: String,
+    sender: mpsc::Sender<Vec<u8>>,
+    first_attempt: oneshot::Sender<()>,
+) {
+    let mut first_attempt = Some(first_attempt);
+    let (min_delay, max_delay) = RESUBSCRIBE_BACKOFF;
+    let mut delay = min_delay;
+    loop {
+        let opened = tokio::select! {
+            () = sender.closed() => return,
+            opened = tokio::time::timeout(CALL_TIMEOUT, open_pubsub(&client, &channel)) => opened,
+        };
+        if let Some(done) = first_attempt.take() {
+            let _ = done.send(());
+        }
+        match opened {
+            Ok(Ok(pubsub)) => {
+                delay = min_delay;
+                let mut messages = pubsub.into_on_message();
+                loop {
+                    let message = tokio::select! {
+                        () = sender.closed() => return,
+                        message = messages.next() => message,
+                    };
+                    let Some(message) = message else { break };
+                    if sender
+                        .send(message.get_payload_bytes().to_vec())
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                tracing::warn!(channel, "cache bus connection lost, resubscribing");
+            }
+            Ok(Err(e)) => tracing::warn!(channel, error = %e, "cache bus subscribe failed"),
+            Err(_) => tracing::warn!(channel, "cache bus subscribe timed out"),
+        }
+        tokio::select! {
+            () = sender.closed() => return,
+            () = tokio::time::sleep(delay) => {}
+        }
+        delay = (delay * 2).min(max_delay);
     }
 }
 

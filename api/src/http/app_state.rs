@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::api_config::ApiConfig;
 use crate::auth_service::AuthService;
-use crate::cache::Cache;
+use crate::cache::{Cache, MemoryCache};
 use crate::error::Result;
 use crate::login_throttle::LoginThrottle;
 use crate::meeting_service::MeetingService;
@@ -28,6 +28,8 @@ struct Inner {
     auth: AuthService,
     meetings: MeetingService,
     metrics: Metrics,
+    /// Per-node counters used while the shared cache fails.
+    local_limits: MemoryCache,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
             passwords,
             tokens.clone(),
             throttle,
+            cache.clone(),
             config.refresh_ttl,
         );
         let meetings = MeetingService::new(store.clone(), cache.clone());
@@ -55,6 +58,7 @@ impl AppState {
                 auth,
                 meetings,
                 metrics: Metrics::new(),
+                local_limits: MemoryCache::new(),
             }),
         })
     }
@@ -82,6 +86,11 @@ impl AppState {
 
     pub fn meetings(&self) -> &MeetingService {
         &self.inner.meetings
+    }
+
+    /// In-process counters for limits that must hold while the shared cache is down.
+    pub fn local_limits(&self) -> &MemoryCache {
+        &self.inner.local_limits
     }
 
     /// The registry behind `GET /metrics`; the binary adds its gauges here.

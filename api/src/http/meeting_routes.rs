@@ -114,19 +114,21 @@ pub async fn end(
     Ok(Json(state.meetings().end(user.id, &code).await?))
 }
 
-/// Everyone who joined the meeting, in order of joining.
+/// Everyone who joined the meeting, in order of joining. Only for the host and for people who
+/// took part.
 #[utoipa::path(get, path = "/api/meetings/{code}/participants", tag = "meetings",
     params(("code" = String, Path, description = "Join code")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Participants", body = [Participant]),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "`not_participant`: neither host nor participant", body = ErrorBody),
         (status = 404, description = "`meeting_not_found`", body = ErrorBody),
     ))]
 pub async fn participants(
     State(state): State<AppState>,
-    _user: AuthUser,
+    user: AuthUser,
     Path(code): Path<String>,
 ) -> Result<Json<Vec<Participant>>> {
-    Ok(Json(state.meetings().participants(&code).await?))
+    Ok(Json(state.meetings().participants(user.id, &code).await?))
 }

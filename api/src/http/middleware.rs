@@ -31,7 +31,8 @@ pub async fn limit_body(State(limit): State<usize>, req: Request, next: Next) ->
 
 /// Counts every `/api` request per client IP in one-minute windows in the cache (so the limit
 /// holds across instances sharing Redis) and answers 429 with `Retry-After` past the limit.
-/// Probes and metrics are not limited.
+/// While the cache fails, the same limit is counted per node in process memory instead: an
+/// outage neither stops the API nor lifts the limit. Probes and metrics are not limited.
 pub async fn limit_rate(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -43,22 +44,21 @@ pub async fn limit_rate(
     }
     let limit = state.config().throttle.max_api_requests_per_minute;
     let key = format!("rate:api:{ip}");
-    match state
-        .cache()
-        .incr_window(&key, Duration::from_secs(60))
-        .await
-    {
-        Ok(w) if w.count > limit => Error::RateLimited {
-            retry_after: w.resets_in,
-        }
-        .into_response(),
-        Ok(_) => next.run(req).await,
-        // The cache being down must not take the API with it; readiness reports it.
+    let window = Duration::from_secs(60);
+    let counted = match state.cache().incr_window(&key, window).await {
+        Ok(counted) => counted,
         Err(e) => {
-            tracing::warn!(error = %e, "rate limit check failed");
-            next.run(req).await
+            tracing::debug!(error = %e, "rate limit counted per node while the cache fails");
+            state.local_limits().incr_window(&key, window)
         }
+    };
+    if counted.count > limit {
+        return Error::RateLimited {
+            retry_after: counted.resets_in,
+        }
+        .into_response();
     }
+    next.run(req).await
 }
 
 /// Counts the request and its duration under the matched route template.

@@ -7,6 +7,11 @@
 
 #![allow(dead_code)]
 
+mod redis_server;
+
+#[allow(unused_imports)] // used by the suites that play a Redis outage
+pub use redis_server::RedisServer;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -142,6 +147,7 @@ impl TestApp {
 pub fn test_config() -> ApiConfig {
     let mut config = ApiConfig::new(Secret::random());
     config.throttle.max_failures_per_account = 3;
+    config.throttle.max_failures_per_pair = 3;
     config.throttle.max_failures_per_ip = 1000;
     config.throttle.max_api_requests_per_minute = 100_000;
     config
@@ -164,6 +170,11 @@ pub async fn spawn_app(
             (db, cache)
         }
     };
+    Some(serve(db, cache, configure).await)
+}
+
+/// Serves the router over `db` and `cache` on 127.0.0.1:0.
+pub async fn serve(db: TestDb, cache: Cache, configure: impl FnOnce(&mut ApiConfig)) -> TestApp {
     let mut config = test_config();
     configure(&mut config);
     let state = AppState::new(config, db.store.clone(), cache.clone()).expect("app state");
@@ -175,12 +186,12 @@ pub async fn spawn_app(
     tokio::spawn(async move {
         axum::serve(listener, app).await.expect("serve");
     });
-    Some(TestApp {
+    TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
         state,
         store: db.store.clone(),
         cache,
         _db: db,
-    })
+    }
 }

@@ -1,0 +1,153 @@
+//! A Redis outage against a `redis-server` of the test's own: the API keeps answering, fails
+//! closed where it must (503 `unavailable`), keeps its rate limit per node, and recovers when
+//! Redis comes back on the same port. The bus subscription survives the restart.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use mm_api::{Cache, MEETING_EVENTS_CHANNEL};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use common::{RedisServer, TestApp, TestDb};
+
+/// Bounds every request: an answer must come, however slow the outage makes it.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(4);
+const RATE_LIMIT: u64 = 20;
+
+async fn send(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let response = request
+        .send()
+        .await
+        .expect("answered within the client timeout");
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<none>")
+}
+
+async fn spawn(db: TestDb, redis: &RedisServer) -> TestApp {
+    let cache = Cache::redis(&redis.url(), "mm_outage:")
+        .await
+        .expect("own redis-server");
+    let mut app = common::serve(db, cache, |config| {
+        config.trust_proxy = true;
+        config.throttle.max_api_requests_per_minute = RATE_LIMIT;
+    })
+    .await;
+    app.client = reqwest::Client::builder()
+        .timeout(CLIENT_TIMEOUT)
+        .build()
+        .unwrap();
+    app
+}
+
+/// A request from `ip` (through the trusted proxy header), so each phase has its own budget.
+fn from(app: &TestApp, ip: &str, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    app.client
+        .request(method, app.url(path))
+        .header("x-forwarded-for", ip)
+}
+
+async fn outage_is_answered_and_recovers(db: TestDb) {
+    let mut redis = RedisServer::start().await;
+    let app = spawn(db, &redis).await;
+    let email = common::email();
+    let password = "correct horse battery";
+    let ip = "10.1.0.1";
+    let (status, _) = send(
+        from(&app, ip, reqwest::Method::POST, "/api/auth/register")
+            .json(&json!({"email": email, "password": password, "name": "Alice"})),
+    )
+    .await;
+    assert!(status.is_success(), "{status}");
+    let login = || {
+        from(&app, ip, reqwest::Method::POST, "/api/auth/login")
+            .json(&json!({"email": email, "password": password}))
+    };
+    let (status, body) = send(login()).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let me = || from(&app, ip, reqwest::Method::GET, "/api/users/me").bearer_auth(&token);
+    assert_eq!(send(me()).await.0, StatusCode::OK);
+
+    redis.kill();
+    let (status, body) = send(me()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(code(&body), "unavailable");
+    let (status, body) = send(login()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(code(&body), "unavailable");
+    let (status, _) = send(app.client.get(app.url("/readyz"))).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    // The limiter still counts, per node: requests needing no cache pass until the limit.
+    let limited = "10.1.0.2";
+    for _ in 0..RATE_LIMIT {
+        let (status, body) = send(from(&app, limited, reqwest::Method::GET, "/api/meetings")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    }
+    let (status, body) = send(from(&app, limited, reqwest::Method::GET, "/api/meetings")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+
+    redis.restart().await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, _) = send(login()).await;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(Instant::now() < deadline, "login did not recover");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(send(me()).await.0, StatusCode::OK);
+    assert_eq!(
+        send(app.client.get(app.url("/readyz"))).await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn sqlite_outage_is_answered_and_recovers() {
+    outage_is_answered_and_recovers(TestDb::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn postgres_outage_is_answered_and_recovers() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    outage_is_answered_and_recovers(db).await;
+}
+
+#[tokio::test]
+async fn subscription_survives_a_redis_restart() {
+    let mut redis = RedisServer::start().await;
+    let cache = Cache::redis(&redis.url(), "mm_bus:").await.unwrap();
+    let mut events = cache.subscribe_forever(MEETING_EVENTS_CHANNEL).await;
+    cache
+        .publish(MEETING_EVENTS_CHANNEL, b"before")
+        .await
+        .unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(5), events.recv()).await;
+    assert_eq!(first.unwrap().as_deref(), Some(&b"before"[..]));
+
+    redis.kill();
+    redis.restart().await;
+    // Publish until the resubscribed stream hears it (it reconnects with back-off).
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let _ = cache.publish(MEETING_EVENTS_CHANNEL, b"after").await;
+        match tokio::time::timeout(Duration::from_millis(200), events.recv()).await {
+            Ok(message) => {
+                assert_eq!(message.as_deref(), Some(&b"after"[..]));
+                break;
+            }
+            Err(_) => assert!(Instant::now() < deadline, "no message after the restart"),
+        }
+    }
+}
