@@ -7,19 +7,21 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use base64::Engine;
-use mm_sfu::{ConnState, PeerEvent, PeerId, RoomId};
+use mm_sfu::{PeerEvent, PeerId, RoomId};
 use rand::RngCore;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{Instrument, debug, info, info_span, warn};
+
+mod media_events;
+mod requests;
 
 use crate::config::SignalingConfig;
 use crate::directory::{AuthUser, Directory, MeetingRecord, MeetingStatus};
 use crate::lifecycle::{Lifecycle, LifecycleTimeouts, Transition};
 use crate::outbox::{Outbound, SessionLink};
 use crate::protocol::{
-    ChatMessage, ConnectionState, EndReason, ErrorBody, ErrorCode, LeaveReason, MediaKind,
-    MediaState, MeetingInfo, ParticipantId, ParticipantInfo, PcKind, PublishedTrack, RemoteTrack,
-    ServerMessage, TrackDecl, TrackSource,
+    ConnectionState, EndReason, ErrorBody, ErrorCode, LeaveReason, MediaState, MeetingInfo,
+    ParticipantId, ParticipantInfo, PcKind, PublishedTrack, ServerMessage, TrackDecl, TrackSource,
 };
 
 /// Requests a joined session forwards to its room.
@@ -447,86 +449,6 @@ impl Room {
         Ok(())
     }
 
-    /// Handles one request; true when it ended the room.
-    async fn request(&mut self, id: ParticipantId, session: u64, request: RoomRequest) -> bool {
-        let Some(p) = self.participants.get(&id) else {
-            return false;
-        };
-        if p.session_id != session {
-            return false; // a replaced session's late message
-        }
-        if p.session.is_none() && !matches!(request, RoomRequest::Leave) {
-            return false; // the room dropped this session; only its goodbye still counts
-        }
-        let peer = PeerId(id.0 as u64);
-        match request {
-            RoomRequest::PublishOffer { sdp, tracks } => {
-                if tracks.len() > self.config.max_tracks_per_participant {
-                    self.send_error(id, ErrorCode::TooManyTracks, "too many tracks");
-                    return false;
-                }
-                let p = self.participants.get_mut(&id).expect("present");
-                p.declared = tracks.into_iter().map(|t| (t.mid, t.source)).collect();
-                match self.sfu.publish(peer, sdp).await {
-                    Ok(answer) => self.send_to(id, ServerMessage::PublishAnswer { sdp: answer }),
-                    Err(mm_sfu::SfuError::TooManyTracks) => {
-                        self.send_error(id, ErrorCode::TooManyTracks, "too many tracks")
-                    }
-                    Err(e) => self.send_error(id, ErrorCode::NegotiationFailed, e.to_string()),
-                }
-            }
-            RoomRequest::SubscriberAnswer { sdp } => {
-                if let Err(e) = self.sfu.subscriber_answer(peer, sdp).await {
-                    self.send_error(id, ErrorCode::NegotiationFailed, e.to_string());
-                }
-            }
-            RoomRequest::IceCandidate { pc, candidate } => {
-                let pc = match pc {
-                    PcKind::Publish => mm_sfu::PcKind::Publish,
-                    PcKind::Subscribe => mm_sfu::PcKind::Subscribe,
-                };
-                if let Err(e) = self.sfu.add_candidate(peer, pc, candidate).await {
-                    debug!(participant = %id, error = %e, "candidate refused");
-                }
-            }
-            RoomRequest::RestartSubscriber => {
-                if let Err(e) = self.sfu.restart_subscriber(peer).await {
-                    self.send_error(id, ErrorCode::NegotiationFailed, e.to_string());
-                }
-            }
-            RoomRequest::MediaState(media) => {
-                let p = self.participants.get_mut(&id).expect("present");
-                p.media = media;
-                let info = self.info(&self.participants[&id]);
-                self.broadcast(ServerMessage::ParticipantUpdated { participant: info });
-            }
-            RoomRequest::Chat { text } => {
-                let msg = ChatMessage {
-                    id: self.next_chat_id,
-                    participant_id: id,
-                    name: self.participants[&id].user.name.clone(),
-                    text,
-                    sent_at: chrono::Utc::now().to_rfc3339(),
-                };
-                self.next_chat_id += 1;
-                self.broadcast(ServerMessage::Chat(msg));
-            }
-            RoomRequest::EndMeeting => {
-                if self.participants[&id].user.user_id != self.meeting.host_user_id {
-                    self.send_error(id, ErrorCode::NotHost, "only the host can end the meeting");
-                    return false;
-                }
-                self.end(EndReason::HostEnded).await;
-                return true;
-            }
-            RoomRequest::Leave => {
-                self.remove(id, LeaveReason::Left).await;
-            }
-        }
-        false
-    }
-
-    /// The session's connection ended without a `leave`: keep the participant for the grace.
     async fn session_gone(&mut self, id: ParticipantId, session: u64) {
         let Some(p) = self.participants.get_mut(&id) else {
             return;
@@ -567,89 +489,6 @@ impl Room {
         self.apply(t).await
     }
 
-    async fn peer_event(&mut self, id: ParticipantId, event: PeerEvent) {
-        if !self.participants.contains_key(&id) {
-            return;
-        }
-        match event {
-            PeerEvent::SubscriberOffer { sdp, tracks } => {
-                let tracks = tracks
-                    .into_iter()
-                    .map(|t| {
-                        let publisher = ParticipantId(t.publisher.0 as i64);
-                        RemoteTrack {
-                            source: self.declared_source(publisher, &t.publisher_mid, t.kind),
-                            mid: t.mid,
-                            participant_id: publisher,
-                            track_id: t.track.to_string(),
-                            kind: kind(t.kind),
-                        }
-                    })
-                    .collect();
-                self.send_to(id, ServerMessage::SubscriberOffer { sdp, tracks });
-            }
-            PeerEvent::Published { tracks } => {
-                let p = self.participants.get_mut(&id).expect("present");
-                p.tracks = tracks
-                    .into_iter()
-                    .map(|t| PublishedTrack {
-                        source: p
-                            .declared
-                            .get(&t.mid)
-                            .copied()
-                            .unwrap_or(default_source(t.kind)),
-                        track_id: t.id.to_string(),
-                        kind: kind(t.kind),
-                    })
-                    .collect();
-                let info = self.info(&self.participants[&id]);
-                self.broadcast(ServerMessage::ParticipantUpdated { participant: info });
-            }
-            PeerEvent::ConnectionState { pc, state } => {
-                debug!(participant = %id, ?pc, ?state, "media connection state");
-                let down = match state {
-                    ConnState::Disconnected | ConnState::Failed => true,
-                    ConnState::Connected => false,
-                    ConnState::Connecting => return,
-                };
-                let p = self.participants.get_mut(&id).expect("present");
-                let slot = match pc {
-                    mm_sfu::PcKind::Publish => 0,
-                    mm_sfu::PcKind::Subscribe => 1,
-                };
-                p.media_down[slot] = down;
-                self.refresh_connection(id, true).await;
-            }
-            PeerEvent::Closed { reason } => {
-                warn!(participant = %id, %reason, "media peer closed by the SFU");
-                self.send_error(id, ErrorCode::Internal, "the media connection failed");
-                if let Some(p) = self.participants.get(&id)
-                    && let Some(s) = &p.session
-                {
-                    s.close(ErrorCode::Internal, "media connection failed");
-                }
-                self.remove(id, LeaveReason::Failed).await;
-            }
-        }
-    }
-
-    /// What the publisher declared the track on `publisher_mid` to be. Declarations arrive
-    /// with the publish offer, before the SFU can know the track, so this never depends on the
-    /// order in which the SFU's events for different peers reach the room.
-    fn declared_source(
-        &self,
-        publisher: ParticipantId,
-        publisher_mid: &str,
-        k: mm_sfu::MediaKind,
-    ) -> TrackSource {
-        self.participants
-            .get(&publisher)
-            .and_then(|p| p.declared.get(publisher_mid))
-            .copied()
-            .unwrap_or(default_source(k))
-    }
-
-    /// Removes a participant for good: SFU peer, participation row, the others are told.
     async fn remove(&mut self, id: ParticipantId, reason: LeaveReason) {
         let Some(p) = self.participants.remove(&id) else {
             return;
@@ -815,20 +654,6 @@ fn err(code: ErrorCode, message: &str) -> ErrorBody {
     ErrorBody {
         code,
         message: message.into(),
-    }
-}
-
-fn kind(k: mm_sfu::MediaKind) -> MediaKind {
-    match k {
-        mm_sfu::MediaKind::Audio => MediaKind::Audio,
-        mm_sfu::MediaKind::Video => MediaKind::Video,
-    }
-}
-
-fn default_source(k: mm_sfu::MediaKind) -> TrackSource {
-    match k {
-        mm_sfu::MediaKind::Audio => TrackSource::Microphone,
-        mm_sfu::MediaKind::Video => TrackSource::Camera,
     }
 }
 
