@@ -196,7 +196,7 @@ impl ForwardHarness {
     }
 
     fn sfu_input(&mut self, now: Instant, src: SocketAddr, data: &[u8]) {
-        let Some(key) = self.demux.route(src, data) else {
+        let Some(route) = self.demux.route(src, data) else {
             return;
         };
         let Ok(contents) = data.try_into() else {
@@ -209,7 +209,7 @@ impl ForwardHarness {
             contents,
         };
         with_ctx(self, now, |room, ctx| {
-            room.handle_datagram(key.peer, key.pc, recv, ctx)
+            room.handle_datagram(route, recv, ctx);
         });
     }
 

@@ -27,11 +27,12 @@
 //! | `router` | `Router`: pure UpTrack → subscribers table and its diffs |
 //! | `negotiation` | `SubscriberNegotiation`: one offer outstanding, changes batched |
 //! | `keyframe_throttle` | `KeyframeThrottle`: ≤ 1 keyframe request per interval per UpTrack |
-//! | `demux` | `Demux`: datagram → connection by STUN ufrag, then remote address |
+//! | `demux` | `Demux`: datagram → connection by STUN ufrag (learnt once verified), then address |
 //! | `udp_batch` | socket setup and batched `recvmmsg` / `sendmmsg` |
 //! | `outbox` | `Outbox`: transmits waiting for the next `sendmmsg` |
 //! | `ip_net` | `IpNet`: CIDR parsing and matching for `allowed_networks` |
 //! | `sdp_text` | small textual SDP helpers |
+//! | `sdp_harness` | hidden: in-memory room with one peer, for fuzz targets and corpus replay |
 //! | `bench_support` | hidden: in-memory one-publisher / N-subscriber harness for the bench |
 //! | `config`, `error`, `event`, `ids`, `stats` | public types |
 //!
@@ -82,6 +83,8 @@ mod peer;
 mod room;
 mod room_handle;
 mod router;
+#[doc(hidden)]
+pub mod sdp_harness;
 mod sdp_text;
 mod sfu;
 mod stats;

@@ -33,7 +33,7 @@ use str0m::{Candidate, Event, Input, Rtc};
 use tokio::sync::mpsc;
 
 use crate::connection::Connection;
-use crate::demux::{ConnKey, Demux, RoomKey};
+use crate::demux::{ConnKey, Demux, RoomKey, Route};
 use crate::error::SfuError;
 use crate::event::{ConnState, PeerEvent, UpTrackInfo};
 use crate::ids::{MediaKind, PcKind, PeerId, RoomId, TrackId};
@@ -424,19 +424,35 @@ impl Room {
 
     // ----- network and time -----------------------------------------------------------------
 
-    /// One datagram routed to `peer`'s `pc` connection.
+    /// One datagram routed to a connection of this room. A STUN request routed by its ufrag
+    /// is first checked by that connection's `Rtc` (`Rtc::accepts`: our ufrag, the remote
+    /// ufrag once known, MESSAGE-INTEGRITY under our ICE password); only a request that passes
+    /// gets its source address recorded. Returns false when the datagram was dropped.
     pub fn handle_datagram(
         &mut self,
-        peer: PeerId,
-        pc: PcKind,
+        route: Route,
         recv: Receive<'_>,
         ctx: &mut RoomCtx<'_>,
-    ) {
+    ) -> bool {
+        let key = route.key();
+        let (peer, pc) = (key.peer, key.pc);
         let Some(p) = self.peers.get_mut(&peer) else {
-            return;
+            return false;
         };
         let now = ctx.now;
+        let input = Input::Receive(now, recv);
         let conn = p.conn_mut(pc);
+        if let Route::Stun(_) = route {
+            let Input::Receive(_, r) = &input else {
+                return false;
+            };
+            let source = r.source;
+            if !matches!(conn.call(|rtc| rtc.accepts(&input)), Ok(true)) {
+                ctx.stats.stun_rejected += 1;
+                return false;
+            }
+            ctx.demux.learn(source, key);
+        }
         let r = run_on(
             conn,
             peer,
@@ -444,7 +460,7 @@ impl Room {
             &mut self.effects,
             &mut self.failed,
             |rtc| {
-                let r = rtc.handle_input(Input::Receive(now, recv));
+                let r = rtc.handle_input(input);
                 (r, rtc.is_alive())
             },
         );
@@ -460,6 +476,7 @@ impl Room {
             }
         }
         self.settle(ctx);
+        true
     }
 
     /// Drives every due timer: `Rtc` timeouts and deferred keyframe requests. Also reports

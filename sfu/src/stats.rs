@@ -3,7 +3,7 @@
 use std::ops::AddAssign;
 
 /// Snapshot of the engine, summed over workers. Gauges: `rooms`, `peers`, `up_tracks`,
-/// `down_tracks`; the rest are counters since start.
+/// `down_tracks`, `routes`; the rest are counters since start.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SfuStats {
     /// Live rooms.
@@ -32,6 +32,11 @@ pub struct SfuStats {
     pub keyframe_requests: u64,
     /// Frames released late by the publisher's jitter buffer and not forwarded.
     pub late_frames: u64,
+    /// STUN requests naming one of our ufrags that failed the connection's check (integrity,
+    /// remote ufrag); their source was not recorded. Also counted in `packets_dropped`.
+    pub stun_rejected: u64,
+    /// Gauge: remote addresses in the workers' routing tables.
+    pub routes: u64,
 }
 
 impl AddAssign for SfuStats {
@@ -49,5 +54,7 @@ impl AddAssign for SfuStats {
         self.plis += o.plis;
         self.keyframe_requests += o.keyframe_requests;
         self.late_frames += o.late_frames;
+        self.stun_rejected += o.stun_rejected;
+        self.routes += o.routes;
     }
 }

@@ -211,7 +211,7 @@ impl Worker {
             self.stats.packets_dropped += 1;
             return;
         }
-        let Some(key) = self.demux.route(src, data) else {
+        let Some(route) = self.demux.route(src, data) else {
             self.stats.packets_dropped += 1;
             return;
         };
@@ -219,8 +219,6 @@ impl Worker {
             self.stats.packets_dropped += 1;
             return;
         };
-        self.stats.packets_in += 1;
-        self.stats.bytes_in += data.len() as u64;
         let destination = self
             .candidates
             .iter()
@@ -234,13 +232,20 @@ impl Worker {
             destination,
             contents,
         };
+        let key = route.key();
         let (rooms, mut ctx) = self.ctx_parts();
         ctx.now = now;
-        if let Some(room) = rooms.get_mut(&key.room) {
-            let ok = guard(|| room.handle_datagram(key.peer, key.pc, recv, &mut ctx));
-            if ok.is_none() {
-                self.fail_room(key.room);
+        let Some(room) = rooms.get_mut(&key.room) else {
+            self.stats.packets_dropped += 1;
+            return;
+        };
+        match guard(|| room.handle_datagram(route, recv, &mut ctx)) {
+            Some(true) => {
+                self.stats.packets_in += 1;
+                self.stats.bytes_in += data.len() as u64;
             }
+            Some(false) => self.stats.packets_dropped += 1,
+            None => self.fail_room(key.room),
         }
         self.drop_if_empty(key.room);
     }
@@ -414,6 +419,7 @@ impl Worker {
             }
             Command::Stats { reply } => {
                 let mut s = self.stats;
+                s.routes = self.demux.addr_count() as u64;
                 for r in self.rooms.values() {
                     r.add_gauges(&mut s);
                 }
