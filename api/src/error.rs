@@ -55,7 +55,8 @@ pub enum Error {
     /// The route exists but not with this method (405 `method_not_allowed`).
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// The email is already registered (409 `email_taken`).
+    /// The email is already registered. Internal to the store: registration answers the same
+    /// for a taken address, so this never reaches a client (no account enumeration).
     #[error("this email is already registered")]
     EmailTaken,
     /// The meeting has ended and cannot change any more (409 `meeting_ended`).

@@ -38,7 +38,7 @@ macro_rules! api_tests {
 
 api_tests!(
     register_login_me,
-    duplicate_email_is_409_in_any_case,
+    taken_email_answers_like_a_new_one,
     registration_validation_is_422,
     malformed_bodies_are_400,
     unknown_email_and_wrong_password_look_the_same,
@@ -95,7 +95,14 @@ async fn register(app: &TestApp, name: &str) -> Account {
             .json(&json!({"email": email, "password": password, "name": name})),
     )
     .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let (status, body) = send(
+        app.client
+            .post(app.url("/api/auth/login"))
+            .json(&json!({"email": email, "password": password})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     Account {
         email,
         password,
@@ -136,13 +143,8 @@ async fn register_login_me(backend: Backend) {
         &json!({"email": email.to_uppercase(), "password": "s3cret-pass", "name": "  Alice  "}),
     ))
     .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(body["user"]["email"], email, "stored lower-cased");
-    assert_eq!(body["user"]["name"], "Alice", "trimmed");
-    assert_eq!(body["token_type"], "Bearer");
-    assert_eq!(body["expires_in"], 900);
-    assert!(body["refresh_token"].as_str().unwrap().len() >= 43);
-    assert_no_secrets(&body);
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body, json!({"status": "accepted"}), "no tokens, no user");
 
     let (status, login) = send(
         app.client
@@ -151,7 +153,11 @@ async fn register_login_me(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{login}");
-    assert_eq!(login["user"], body["user"]);
+    assert_eq!(login["user"]["email"], email, "stored lower-cased");
+    assert_eq!(login["user"]["name"], "Alice", "trimmed");
+    assert_eq!(login["token_type"], "Bearer");
+    assert_eq!(login["expires_in"], 900);
+    assert!(login["refresh_token"].as_str().unwrap().len() >= 43);
     assert_no_secrets(&login);
 
     let (status, user) = me(&app, login["access_token"].as_str().unwrap()).await;
@@ -163,24 +169,43 @@ async fn register_login_me(backend: Backend) {
         .map(String::as_str)
         .collect();
     assert_eq!(keys, HashSet::from(["id", "email", "name", "created_at"]));
-    assert_eq!(user, body["user"]);
+    assert_eq!(user, login["user"]);
 }
 
-async fn duplicate_email_is_409_in_any_case(backend: Backend) {
+/// Registration must not reveal whether an address has an account: a new and a taken address
+/// (in any case) get the same status and body, and the taken one keeps its account.
+async fn taken_email_answers_like_a_new_one(backend: Backend) {
     let Some(app) = app(backend).await else {
         return;
     };
     let account = register(&app, "Alice").await;
-    for email in [account.email.clone(), account.email.to_uppercase()] {
-        let (status, body) = send(
+    let attempt = |email: String| {
+        send(
             app.client
                 .post(app.url("/api/auth/register"))
                 .json(&json!({"email": email, "password": "another-pass", "name": "Eve"})),
         )
-        .await;
-        assert_eq!(status, StatusCode::CONFLICT);
-        assert_eq!(error_code(&body), "email_taken");
+    };
+    let fresh = attempt(common::email()).await;
+    assert_eq!(fresh.0, StatusCode::ACCEPTED, "{}", fresh.1);
+    for email in [account.email.clone(), account.email.to_uppercase()] {
+        assert_eq!(attempt(email).await, fresh, "taken looks like new");
     }
+
+    let login = |password: &str| {
+        send(
+            app.client
+                .post(app.url("/api/auth/login"))
+                .json(&json!({"email": account.email, "password": password})),
+        )
+    };
+    let (status, body) = login("another-pass").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "password not replaced");
+    assert_eq!(error_code(&body), "invalid_credentials");
+    let (status, body) = login(&account.password).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["user"]["id"], account.id);
+    assert_eq!(body["user"]["name"], "Alice", "account unchanged");
 }
 
 async fn registration_validation_is_422(backend: Backend) {
@@ -907,7 +932,7 @@ async fn probes_and_metrics(backend: Backend) {
         "{text}"
     );
     assert!(text.contains(
-        r#"http_requests_total{route="/api/auth/register",method="POST",status="201"} 1"#
+        r#"http_requests_total{route="/api/auth/register",method="POST",status="202"} 1"#
     ));
     assert!(text.contains("http_request_duration_seconds_bucket{route=\"/api/auth/register\""));
     assert!(
@@ -955,9 +980,15 @@ async fn openapi_and_docs(backend: Backend) {
     ] {
         assert!(paths.contains_key(path), "{path} missing");
     }
+    let register = paths["/api/auth/register"]["post"]["responses"]
+        .as_object()
+        .unwrap();
+    assert!(register.contains_key("202"), "{register:?}");
+    assert!(!register.contains_key("409"), "no email_taken answer");
     let schemas = spec["components"]["schemas"].as_object().unwrap();
     for schema in [
         "RegisterRequest",
+        "RegisterAccepted",
         "LoginRequest",
         "RefreshRequest",
         "LogoutRequest",

@@ -70,16 +70,19 @@ impl ApiClient {
         &self.base_url
     }
 
-    /// `POST /api/auth/register` (201).
+    /// `POST /api/auth/register` (202, the same for a new and a taken address), then
+    /// [`login`](Self::login) with the same credentials, as the web client does. A taken
+    /// address with another password therefore fails here with `invalid_credentials`.
     pub async fn register(&self, email: &str, password: &str, name: &str) -> Result<Session> {
         let body = json!({"email": email, "password": password, "name": name});
-        let auth: AuthBody = self
-            .send(
-                self.request(Method::POST, "/api/auth/register", None)
-                    .json(&body),
-            )
-            .await?;
-        Ok(auth.into())
+        check(
+            self.request(Method::POST, "/api/auth/register", None)
+                .json(&body)
+                .send()
+                .await?,
+        )
+        .await?;
+        self.login(email, password).await
     }
 
     /// `POST /api/auth/login`.

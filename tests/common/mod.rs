@@ -179,17 +179,29 @@ impl TestServer {
         (account.access_token, account.user_id)
     }
 
-    /// Registers a user; returns both tokens.
+    /// Registers a user and signs it in (register answers 202 without tokens); returns both
+    /// tokens.
     pub async fn account(&self, name: &str) -> Account {
         let email = format!("{}-{}@example.org", name.to_lowercase(), rand_suffix());
+        let credentials = json!({"email": email, "password": "correct horse battery"});
+        let mut registration = credentials.clone();
+        registration["name"] = json!(name);
         let res = self
             .http
             .post(format!("{}/api/auth/register", self.base))
-            .json(&json!({"email": email, "password": "correct horse battery", "name": name}))
+            .json(&registration)
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 201);
+        assert_eq!(res.status(), 202);
+        let res = self
+            .http
+            .post(format!("{}/api/auth/login", self.base))
+            .json(&credentials)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
         let body: Value = res.json().await.unwrap();
         Account {
             access_token: body["access_token"].as_str().unwrap().to_string(),

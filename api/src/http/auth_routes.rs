@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{AppState, AuthUser, ClientIp, Json};
@@ -36,24 +36,38 @@ pub struct LogoutRequest {
     pub refresh_token: String,
 }
 
-/// Creates an account and signs it in.
+/// The answer to every accepted registration, new address or taken.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisterAccepted {
+    #[schema(example = "accepted")]
+    pub status: &'static str,
+}
+
+/// Creates an account if the address is free. The answer is the same whether or not the
+/// address is already registered (no account enumeration); sign in with
+/// `/api/auth/login` next. A taken address keeps its account and password unchanged.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth",
     request_body = RegisterRequest,
     responses(
-        (status = 201, description = "Registered and signed in", body = AuthTokens),
+        (status = 202, description = "Accepted, new or taken address alike; sign in next",
+            body = RegisterAccepted, example = json!({"status": "accepted"})),
         (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 409, description = "`email_taken`", body = ErrorBody),
         (status = 422, description = "`validation_failed`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`, see `Retry-After`", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 pub async fn register(
     State(state): State<AppState>,
     Json(body): Json<RegisterRequest>,
-) -> Result<(StatusCode, Json<AuthTokens>)> {
-    let tokens = state
+) -> Result<(StatusCode, Json<RegisterAccepted>)> {
+    state
         .auth()
         .register(&body.email, &body.password, &body.name)
         .await?;
-    Ok((StatusCode::CREATED, Json(tokens)))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(RegisterAccepted { status: "accepted" }),
+    ))
 }
 
 /// Signs in with email and password. Throttled per account and per client IP.

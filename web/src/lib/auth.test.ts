@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { ApiError, AuthSession, type LockFn } from "./auth";
+import { ApiError, AuthSession, REGISTER_SIGN_IN_FAILED, type LockFn } from "./auth";
 import { TokenStore, jwtExpiry, type KeyValueStorage } from "./tokens";
 
 class MemStorage implements KeyValueStorage {
@@ -54,6 +54,44 @@ describe("AuthSession", () => {
     const [url, init] = fetchMock.mock.calls[0];
     expect(url).toBe("/api/auth/login");
     expect(JSON.parse(String(init?.body))).toEqual({ email: "a@example.com", password: "pw" });
+  });
+
+  it("registers, then signs in with the same credentials", async () => {
+    const { session, fetchMock, store } = setup();
+    fetchMock.mockResolvedValueOnce(json(202, { status: "accepted" }));
+    fetchMock.mockResolvedValueOnce(json(200, { user, access_token: "a1", refresh_token: "r1" }));
+    await expect(session.register("a@example.com", "pw-long-enough", "Ada")).resolves.toEqual(user);
+    expect(session.user).toEqual(user);
+    expect(store.load()?.access_token).toBe("a1");
+    const calls = fetchMock.mock.calls.map(([url, init]) => [url, JSON.parse(String(init?.body))]);
+    expect(calls).toEqual([
+      ["/api/auth/register", { email: "a@example.com", password: "pw-long-enough", name: "Ada" }],
+      ["/api/auth/login", { email: "a@example.com", password: "pw-long-enough" }],
+    ]);
+  });
+
+  it("explains a failed sign-in after registering (the address may be taken)", async () => {
+    const { session, fetchMock, store } = setup();
+    fetchMock.mockResolvedValueOnce(json(202, { status: "accepted" }));
+    fetchMock.mockResolvedValueOnce(json(401, { error: { code: "invalid_credentials", message: "Wrong email or password" } }));
+    await expect(session.register("a@example.com", "pw-long-enough", "Ada")).rejects.toMatchObject({
+      status: 401,
+      code: "invalid_credentials",
+      message: REGISTER_SIGN_IN_FAILED,
+    });
+    expect(session.user).toBeNull();
+    expect(store.load()).toBeNull();
+  });
+
+  it("passes registration errors through without signing in", async () => {
+    const { session, fetchMock } = setup();
+    fetchMock.mockResolvedValueOnce(json(422, { error: { code: "validation_failed", message: "password is too common" } }));
+    await expect(session.register("a@example.com", "password", "Ada")).rejects.toMatchObject({
+      status: 422,
+      code: "validation_failed",
+      message: "password is too common",
+    });
+    expect(fetchMock).toHaveBeenCalledTimes(1);
   });
 
   it("turns error bodies into ApiError with the server's code", async () => {

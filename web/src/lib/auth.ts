@@ -13,6 +13,10 @@ export class ApiError extends Error {
   }
 }
 
+/** Shown when the sign-in right after registering fails: most likely the address was taken. */
+export const REGISTER_SIGN_IN_FAILED =
+  "Could not sign you in. If this address already has an account, sign in with its password.";
+
 export interface AuthState {
   user: User | null;
 }
@@ -106,14 +110,25 @@ export class AuthSession {
     this.state.set({ user: this.session?.user ?? null });
   }
 
+  /**
+   * Registers, then signs in with the same credentials. The server answers registration the same
+   * way whether or not the address is taken (no account enumeration), so a taken address shows up
+   * only here, as a failed sign-in: reported with {@link REGISTER_SIGN_IN_FAILED}.
+   */
   async register(email: string, password: string, name: string): Promise<User> {
-    const res = await this.request<TokenResponse & { user: User }>("/api/auth/register", {
+    await this.request<unknown>("/api/auth/register", {
       method: "POST",
       body: { email, password, name },
       auth: false,
     });
-    this.adopt(res, res.user);
-    return res.user;
+    try {
+      return await this.login(email, password);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === "invalid_credentials") {
+        throw new ApiError(e.status, e.code, REGISTER_SIGN_IN_FAILED);
+      }
+      throw e;
+    }
   }
 
   async login(email: string, password: string): Promise<User> {

@@ -9,8 +9,8 @@ type Mode = "login" | "register";
 
 function explain(e: unknown, mode: Mode): string {
   if (e instanceof ApiError) {
-    if (e.status === 401) return "Wrong email or password.";
-    if (e.status === 409) return "An account with this email already exists. Log in instead.";
+    // After registering, a 401 comes from the sign-in step and carries its own explanation.
+    if (e.status === 401) return mode === "register" ? e.message : "Wrong email or password.";
     if (e.status === 429) return "Too many attempts. Please wait a minute and try again.";
     if (e.status === 0) return e.message;
     return e.message || (mode === "login" ? "Could not log in." : "Could not create the account.");
