@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz smoke and dependency audit (docs/security-sfu.md). Installs cargo-fuzz and cargo-deny
+# Fuzz smoke and dependency audit (docs/security.md). Installs cargo-fuzz and cargo-deny
 # from crates.io when missing, checks the dependency policy in deny.toml, then runs every fuzz
 # target of signaling/fuzz for FUZZ_SECS seconds (default 20) on top of its committed corpus.
 # Fails on a policy violation or on any crash; a crash input is kept in

@@ -18,7 +18,7 @@ use str0m::ice::{StunMessage, TransId};
 use str0m::media::{Direction, MediaKind};
 use tokio::sync::mpsc;
 
-/// The per-connection address cap documented in docs/security-sfu.md.
+/// The per-connection address cap documented in docs/security.md.
 const MAX_ADDRS_PER_CONN: u64 = 8;
 const FORGED: usize = 3000;
 
