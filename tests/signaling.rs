@@ -45,6 +45,10 @@ async fn join_is_refused_for_unknown_codes_and_messages_need_a_join() {
         let mut c = s.ws(&token).await;
         c.send(json!({"type": "chat", "text": "early"})).await;
         c.expect_error("not_joined").await;
+        // A second hello is refused as the protocol document says, and changes nothing.
+        c.send(json!({"type": "hello", "version": 1, "token": token}))
+            .await;
+        c.expect_error("already_joined").await;
         c.send(json!({"type": "join", "meeting_code": "zzz-zzzz-zzz"}))
             .await;
         c.expect_error("meeting_not_found").await;
@@ -155,6 +159,11 @@ async fn bad_input_gets_errors_and_disturbs_nobody_else() {
         let big = json!({"type": "chat", "text": "y".repeat(70_000)}).to_string();
         m.try_send_text(big).await;
         assert_eq!(m.expect_close().await, 1009);
+        assert!(
+            m.seen.iter().any(|x| x["code"] == "message_too_large"),
+            "the close is preceded by the documented error: {:?}",
+            m.seen
+        );
         a.send(json!({"type": "chat", "text": "after the big one"}))
             .await;
         a.expect_where("chat", |c| c["text"] == "after the big one")

@@ -363,11 +363,11 @@ impl Session {
             media,
         } = msg
         else {
-            let code = match msg {
-                ClientMessage::Hello { .. } => ErrorCode::BadMessage,
-                _ => ErrorCode::NotJoined,
+            let (code, message) = match msg {
+                ClientMessage::Hello { .. } => (ErrorCode::AlreadyJoined, "already authenticated"),
+                _ => (ErrorCode::NotJoined, "join a meeting first"),
             };
-            return self.reply(socket, code, "join a meeting first").await;
+            return self.reply(socket, code, message).await;
         };
         if meeting_code.len() > 64 || resume_token.as_ref().is_some_and(|t| t.len() > 128) {
             return self
