@@ -139,8 +139,8 @@ impl<T: PartialEq + Clone> SubscriberNegotiation<T> {
     }
 
     /// Supersede the outstanding offer (a reconnecting client lost it): everything in flight
-    /// and queued goes into one new outstanding offer with an ICE restart. The caller merges
-    /// the old pending offer into the new one.
+    /// and queued goes into one new outstanding offer with an ICE restart. The caller offers
+    /// the in-flight changes again (str0m discards an unanswered offer).
     pub fn supersede_with_restart(&mut self) -> Batch<T> {
         let mut b = self.in_flight.take().unwrap_or_default();
         let q = std::mem::take(&mut self.queued);

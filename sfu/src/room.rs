@@ -843,11 +843,23 @@ impl Room {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        let old = if supersede {
-            p.pending_offer.take()
-        } else {
-            None
-        };
+        if supersede {
+            // The client never answered the outstanding offer: str0m forgets it when the new
+            // one is made, so everything it carried is offered again.
+            p.pending_offer = None;
+            for t in &batch.adds {
+                if let Some(dt) = p.down.get_mut(t)
+                    && !dt.negotiated
+                {
+                    dt.mid = None;
+                }
+            }
+            for t in &batch.removes {
+                if let Some(dt) = p.down.get_mut(t) {
+                    dt.stop_offered = false;
+                }
+            }
+        }
         let Peer {
             subscribe,
             down,
@@ -863,9 +875,6 @@ impl Room {
             &mut self.failed,
             |rtc| {
                 let mut api = rtc.sdp_api();
-                if let Some(old) = old {
-                    api.merge(old);
-                }
                 if first {
                     // A data channel keeps the BUNDLE group non-empty when every DownTrack is
                     // later stopped (an offer whose m-lines are all port 0 is refused by str0m
