@@ -81,13 +81,15 @@ impl ForwardHarness {
     pub fn new(subscribers: usize, frame_bytes: usize) -> Self {
         let sfu_addr = addr(1);
         let settings = RoomSettings {
-            factory: RtcFactory {
-                candidates: vec![sfu_addr],
-                crypto: Arc::new(str0m::crypto::from_feature_flags()),
-            },
+            factory: RtcFactory::new(
+                vec![sfu_addr],
+                Arc::new(str0m::crypto::from_feature_flags()),
+            )
+            .expect("DTLS certificate"),
             allowed_networks: Vec::new(),
             keyframe_min_interval: Duration::from_millis(500),
             max_tracks_per_peer: 8,
+            keyframe_cache_max_age: Duration::from_secs(3),
         };
         let mut payload = vec![0u8; frame_bytes.max(8)];
         payload[0] = 0x00; // VP8 keyframe bit: every frame is forwardable to everyone

@@ -26,6 +26,9 @@ pub struct SfuConfig {
     pub keyframe_min_interval: Duration,
     /// Most tracks one peer may publish at once.
     pub max_tracks_per_peer: usize,
+    /// How old a video UpTrack's cached keyframe may be and still start a new DownTrack
+    /// (instead of a keyframe request to the publisher). Zero: no cache.
+    pub keyframe_cache_max_age: Duration,
 }
 
 impl Default for SfuConfig {
@@ -38,6 +41,7 @@ impl Default for SfuConfig {
             socket_buffer_bytes: 4 * 1024 * 1024,
             keyframe_min_interval: Duration::from_millis(500),
             max_tracks_per_peer: 8,
+            keyframe_cache_max_age: Duration::from_secs(3),
         }
     }
 }

@@ -21,8 +21,12 @@
 //! | `sfu` | [`Sfu`]: starts workers, pins rooms to workers, stats, shutdown |
 //! | `room_handle` | [`RoomHandle`]: the async API signaling calls |
 //! | `worker` | `Worker`: thread + runtime owning a socket and its rooms; `Command` |
-//! | `room` | `Room`: peers, Router, UpTracks, the forwarding hot path, renegotiation |
-//! | `peer` | `Peer`: two connections, UpTracks by mid, DownTracks; `RtcFactory` |
+//! | `room` | `Room`: peers, Router, UpTracks; `room::forwarding` (the RTP hot path, keyframe cache and requests), `room::offers` (subscriber renegotiation) |
+//! | `peer` | `Peer`: two connections, UpTracks by mid and SSRC, DownTracks; `RtcFactory` |
+//! | `up_track` | `UpTrack`: one published track, its keyframe cache and keyframe throttle |
+//! | `down_track` | `DownTrack`: one UpTrack forwarded to one subscriber, with its rewriter |
+//! | `rtp_rewriter` | `RtpRewriter`: pure per-DownTrack sequence / timestamp / VP8 picture id mapping |
+//! | `packet_store` | `PacketStore`: pure keyframe cache (the packets since the last keyframe) |
 //! | `connection` | `Connection`: one `Rtc` behind `catch_unwind`, drained to `Timeout` |
 //! | `router` | `Router`: pure UpTrack → subscribers table and its diffs |
 //! | `negotiation` | `SubscriberNegotiation`: one offer outstanding, changes batched |
@@ -38,17 +42,18 @@
 //!
 //! ## How str0m is driven
 //!
-//! * Server `Rtc`s are ICE-lite with Opus + VP8 (RTX on, so str0m NACKs lost packets upstream
-//!   and answers subscribers' NACKs from its send buffer; it also produces SR/RR).
-//! * Every mutation (`handle_input`, `writer().write`, `request_keyframe`, `sdp_api`,
+//! * Server `Rtc`s are ICE-lite with Opus + VP8 in RTP mode (RTX on, so str0m NACKs lost
+//!   packets upstream and answers subscribers' NACKs from each DownTrack's send buffer of
+//!   nackable writes; it also produces SR/RR). One DTLS certificate per worker.
+//! * Every mutation (`handle_input`, `write_rtp`, `request_keyframe`, `sdp_api`,
 //!   candidates) runs under `catch_unwind` and is followed by draining `poll_output` until
 //!   `Output::Timeout` (`connection` module). When the drain reports a timeout that is already
-//!   due (str0m packetizes written media on `Input::Timeout`), it is fed at once, so a forwarded
-//!   frame leaves in the same pass. Events are queued and handled after the drain.
-//! * Forwarding uses the frame-level API (`Event::MediaData` → `Writer::write`), sharing the
-//!   frame's `Arc<[u8]>` among subscribers; see the `room` module docs for why. A video
-//!   DownTrack starts (and restarts after an ICE reconnect) at a keyframe; frames str0m releases
-//!   late (older than one already forwarded) are dropped.
+//!   due (str0m sends written packets on `Input::Timeout`), it is fed at once, so a forwarded
+//!   packet leaves in the same pass. Events are queued and handled after the drain.
+//! * Forwarding is packet by packet (`Event::RtpPacket` → `StreamTx::write_rtp`), sharing the
+//!   packet's `Arc<[u8]>` among the keyframe cache and every subscriber; VP8 picture ids are
+//!   patched during serialization (`room::forwarding` docs). A video DownTrack starts (and
+//!   restarts after an ICE reconnect) at a keyframe, from the UpTrack's cache when it has one.
 //! * The subscribe connection carries a data channel (`mm-sfu`, unused for now) so its BUNDLE
 //!   group never becomes empty when every DownTrack is stopped.
 //! * One timer per worker: the earliest `Output::Timeout` of all its connections (and of
@@ -72,6 +77,7 @@ pub mod bench_support;
 mod config;
 mod connection;
 mod demux;
+mod down_track;
 mod error;
 mod event;
 mod ids;
@@ -79,16 +85,19 @@ mod ip_net;
 mod keyframe_throttle;
 mod negotiation;
 mod outbox;
+mod packet_store;
 mod peer;
 mod room;
 mod room_handle;
 mod router;
+mod rtp_rewriter;
 #[doc(hidden)]
 pub mod sdp_harness;
 mod sdp_text;
 mod sfu;
 mod stats;
 mod udp_batch;
+mod up_track;
 mod worker;
 
 pub use config::SfuConfig;

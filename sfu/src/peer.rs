@@ -7,65 +7,51 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use str0m::change::SdpPendingOffer;
-use str0m::config::CryptoProvider;
+use str0m::config::{CryptoProvider, DtlsCert};
 use str0m::media::Mid;
+use str0m::rtp::Ssrc;
 use str0m::{Candidate, IceCreds, Rtc};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
 use crate::connection::Connection;
+use crate::down_track::DownTrack;
 use crate::event::{DownTrackInfo, PeerEvent};
-use crate::ids::{MediaKind, PcKind, PeerId, TrackId};
+use crate::ids::{MediaKind, PcKind, TrackId};
 use crate::negotiation::SubscriberNegotiation;
-
-/// One UpTrack forwarded to this peer.
-#[derive(Debug, Clone)]
-pub(crate) struct DownTrack {
-    pub publisher: PeerId,
-    /// The UpTrack's mid in the publisher's publish connection (how signaling knows what the
-    /// publisher declared it to be, without waiting for any other event).
-    pub publisher_mid: Mid,
-    pub kind: MediaKind,
-    /// Mid in the subscribe connection, allocated when first offered.
-    pub mid: Option<Mid>,
-    /// The client accepted an offer containing it.
-    pub negotiated: bool,
-    /// Removal queued or offered; no media is forwarded any more.
-    pub removing: bool,
-    /// `stop_media` is in the outstanding offer.
-    pub stop_offered: bool,
-    /// Video: hold back delta frames until a keyframe (new subscriber, reconnect).
-    pub needs_keyframe: bool,
-    /// Last cumulative NACK count seen in egress stats.
-    pub nacks_seen: u64,
-}
-
-impl DownTrack {
-    pub fn new(publisher: PeerId, publisher_mid: Mid, kind: MediaKind) -> Self {
-        DownTrack {
-            publisher,
-            publisher_mid,
-            kind,
-            mid: None,
-            negotiated: false,
-            removing: false,
-            stop_offered: false,
-            needs_keyframe: kind == MediaKind::Video,
-            nacks_seen: 0,
-        }
-    }
-}
 
 /// What a worker gives each new `Rtc`.
 pub(crate) struct RtcFactory {
     pub candidates: Vec<SocketAddr>,
     pub crypto: Arc<CryptoProvider>,
+    /// One certificate per worker: generating one per connection cost about 10 M
+    /// instructions per peer. The fingerprint is per worker, which reveals nothing the
+    /// shared UDP port does not already.
+    pub dtls_cert: DtlsCert,
 }
 
+/// Packets each video DownTrack keeps to answer NACKs. The payloads are shared with the
+/// UpTrack (`Arc`), so this bounds headers only: about 1 s of 720p video.
+const SEND_BUFFER_VIDEO: usize = 256;
+
+/// Source streams remembered per publish connection (str0m bounds its own streams too).
+const MAX_KNOWN_SSRCS: usize = 32;
+
 impl RtcFactory {
+    /// A factory with a fresh certificate; `None` when the crypto provider cannot make one.
+    pub fn new(candidates: Vec<SocketAddr>, crypto: Arc<CryptoProvider>) -> Option<Self> {
+        let dtls_cert = crypto.dtls_provider.generate_certificate()?;
+        Some(RtcFactory {
+            candidates,
+            crypto,
+            dtls_cert,
+        })
+    }
+
     /// A server-side `Rtc`: ICE-lite (the client is always the controlling agent, so the SFU
     /// never sends connectivity checks and every STUN message it gets names our ufrag), Opus
-    /// and VP8 only (with RTX for NACK repair), stats every second.
+    /// and VP8 only (with RTX for NACK repair), stats every second, RTP mode (packets are
+    /// forwarded as they arrive, never held back for the rest of a frame).
     pub fn build(&self, now: Instant) -> (Rtc, String) {
         let creds = IceCreds::new();
         let ufrag = creds.ufrag.clone();
@@ -73,6 +59,9 @@ impl RtcFactory {
             .set_ice_lite(true)
             .set_local_ice_credentials(creds)
             .set_crypto_provider(self.crypto.clone())
+            .set_dtls_cert(self.dtls_cert.clone())
+            .set_rtp_mode(true)
+            .set_send_buffer_video(SEND_BUFFER_VIDEO)
             .clear_codecs()
             .enable_opus(true, false)
             .enable_vp8(true)
@@ -99,6 +88,8 @@ pub(crate) struct Peer {
     pub offered_up: Vec<(Mid, MediaKind)>,
     /// Current UpTracks (at most `max_tracks_per_peer`, so a Vec is the fastest map).
     pub up: Vec<(Mid, TrackId)>,
+    /// Incoming SSRC → the mid it belongs to (`None`: not forwarded, e.g. a simulcast layer).
+    known_ssrcs: Vec<(Ssrc, Option<Mid>)>,
     pub down: HashMap<TrackId, DownTrack>,
     pub down_by_mid: HashMap<Mid, TrackId>,
     pub negotiation: SubscriberNegotiation<TrackId>,
@@ -124,6 +115,7 @@ impl Peer {
             subscribe: Connection::new(s, PcKind::Subscribe, now),
             offered_up: Vec::new(),
             up: Vec::new(),
+            known_ssrcs: Vec::new(),
             down: HashMap::new(),
             down_by_mid: HashMap::new(),
             negotiation: SubscriberNegotiation::default(),
@@ -144,6 +136,31 @@ impl Peer {
     /// The UpTrack published on `mid`.
     pub fn up_track(&self, mid: Mid) -> Option<TrackId> {
         self.up.iter().find(|(m, _)| *m == mid).map(|(_, t)| *t)
+    }
+
+    /// The UpTrack an incoming RTP packet of `ssrc` belongs to. The first packet of a stream
+    /// asks str0m which m-line it was bound to; simulcast layers (a RID) are not forwarded yet.
+    pub fn up_track_for_ssrc(&mut self, ssrc: Ssrc) -> Option<TrackId> {
+        let mid = match self.known_ssrcs.iter().find(|(s, _)| *s == ssrc) {
+            Some((_, mid)) => *mid,
+            None => {
+                let mid = self
+                    .publish
+                    .call(|rtc| {
+                        rtc.direct_api()
+                            .stream_rx(&ssrc)
+                            .and_then(|s| s.rid().is_none().then(|| s.mid()))
+                    })
+                    .ok()
+                    .flatten();
+                if self.known_ssrcs.len() >= MAX_KNOWN_SSRCS {
+                    self.known_ssrcs.clear();
+                }
+                self.known_ssrcs.push((ssrc, mid));
+                mid
+            }
+        };
+        self.up_track(mid?)
     }
 
     /// DownTracks to list in a subscriber offer.

@@ -1,20 +1,9 @@
 //! [`Room`]: the live media session of one meeting inside a worker: its peers, its Router,
 //! its UpTracks, and the forwarding of media between them.
 //!
-//! # Forwarding: why str0m's frame-level API
-//!
-//! The SFU receives depacketized frames (`Event::MediaData`) from a publisher's `Rtc` and
-//! writes them to each subscriber with `Rtc::writer(mid).write(pt, network_time, time,
-//! data.data.clone())`. The payload is an `Arc<[u8]>`: every subscriber shares the one buffer
-//! str0m filled at reception, our code copies nothing (str0m packetizes and encrypts per
-//! subscriber, which SRTP makes unavoidable anyway). Each subscriber's outgoing stream is
-//! str0m's own: it assigns the SSRC and the contiguous egress sequence numbers, keeps the
-//! send buffer that answers NACKs with RTX, and writes the RTP timestamp from the publisher's
-//! media time, so a DownTrack's numbering is never affected by losses or gaps upstream and a
-//! separate `SeqRewriter` is unnecessary. The cost is that a frame is forwarded once complete
-//! (lost packets are first repaired by NACK/RTX upstream, or the frame is dropped and a
-//! keyframe requested). The RTP-level mode (`set_rtp_mode`) would forward packet by packet
-//! but would make us rewrite sequence numbers and answer NACKs ourselves.
+//! The room's work lives in three files: this one (commands, network input, timers, the
+//! order of work), `forwarding` (the RTP hot path, keyframe cache and requests) and `offers`
+//! (subscriber renegotiation).
 //!
 //! # Order of work
 //!
@@ -27,10 +16,13 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use str0m::change::{SdpAnswer, SdpOffer};
-use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaTime, Mid};
+use str0m::media::Mid;
 use str0m::net::Receive;
 use str0m::{Candidate, Event, Input, Rtc};
 use tokio::sync::mpsc;
+
+mod forwarding;
+mod offers;
 
 use crate::connection::Connection;
 use crate::demux::{ConnKey, Demux, RoomKey, Route};
@@ -38,13 +30,12 @@ use crate::error::SfuError;
 use crate::event::{ConnState, PeerEvent, UpTrackInfo};
 use crate::ids::{MediaKind, PcKind, PeerId, RoomId, TrackId};
 use crate::ip_net::{IpNet, allowed};
-use crate::keyframe_throttle::KeyframeThrottle;
-use crate::negotiation::{Batch, RemoveOutcome};
 use crate::outbox::Outbox;
-use crate::peer::{DownTrack, Peer, RtcFactory};
-use crate::router::{DownChange, Router};
+use crate::peer::{Peer, RtcFactory};
+use crate::router::Router;
 use crate::sdp_text;
 use crate::stats::SfuStats;
+use crate::up_track::UpTrack;
 
 /// Worker-level settings every room reads.
 pub(crate) struct RoomSettings {
@@ -52,6 +43,7 @@ pub(crate) struct RoomSettings {
     pub allowed_networks: Vec<IpNet>,
     pub keyframe_min_interval: std::time::Duration,
     pub max_tracks_per_peer: usize,
+    pub keyframe_cache_max_age: std::time::Duration,
 }
 
 /// The worker state a room may touch while handling one input.
@@ -71,15 +63,6 @@ impl RoomCtx<'_> {
             *self.earliest = t;
         }
     }
-}
-
-struct UpTrack {
-    publisher: PeerId,
-    mid: Mid,
-    kind: MediaKind,
-    throttle: KeyframeThrottle,
-    /// Media time of the newest frame forwarded.
-    last_time: Option<MediaTime>,
 }
 
 struct Effect {
@@ -540,7 +523,7 @@ impl Room {
     fn handle_event(&mut self, e: Effect, ctx: &mut RoomCtx<'_>) {
         let Effect { peer, pc, event } = e;
         match (pc, event) {
-            (PcKind::Publish, Event::MediaData(data)) => self.forward(peer, data, ctx),
+            (PcKind::Publish, Event::RtpPacket(pkt)) => self.forward(peer, pkt, ctx),
             (PcKind::Subscribe, Event::KeyframeRequest(req)) => {
                 ctx.stats.plis += 1;
                 let track = self
@@ -575,148 +558,17 @@ impl Room {
                 p.emit(PeerEvent::ConnectionState { pc, state });
                 if pc == PcKind::Subscribe && state == ConnState::Connected {
                     // (Re)connected subscriber: every video DownTrack restarts at a keyframe.
-                    let mut want = Vec::new();
-                    for (t, dt) in p.down.iter_mut() {
-                        if dt.kind == MediaKind::Video && dt.negotiated && !dt.removing {
-                            dt.needs_keyframe = true;
-                            want.push(*t);
-                        }
-                    }
-                    for t in want {
-                        self.request_keyframe(t, ctx);
+                    let start: Vec<TrackId> = p
+                        .down
+                        .iter()
+                        .filter(|(_, dt)| dt.kind == MediaKind::Video && dt.open_mid().is_some())
+                        .map(|(t, _)| *t)
+                        .collect();
+                    for t in start {
+                        self.start_video(peer, t, ctx);
                     }
                 }
             }
-            _ => {}
-        }
-    }
-
-    /// The hot path: one frame from a publisher to every subscriber of its UpTrack.
-    fn forward(&mut self, publisher: PeerId, data: MediaData, ctx: &mut RoomCtx<'_>) {
-        let Some(track) = self
-            .peers
-            .get(&publisher)
-            .and_then(|p| p.up_track(data.mid))
-        else {
-            return;
-        };
-        if data.rid.is_some() {
-            return; // simulcast layers are not forwarded (not supported yet)
-        }
-        let Some(up) = self.up_tracks.get_mut(&track) else {
-            return;
-        };
-        // str0m may release a frame late (repaired by RTX after a newer frame moved past the
-        // gap). Subscribers would get it after the newer one with higher sequence numbers:
-        // drop it instead; the gap already triggered a keyframe request.
-        // A jump back of seconds is a new source (SSRC change), not a late frame.
-        let late = up
-            .last_time
-            .is_some_and(|t| data.time <= t && t.as_seconds() - data.time.as_seconds() < 3.0);
-        if late {
-            tracing::debug!(%track, "dropping late frame");
-            ctx.stats.late_frames += 1;
-            return;
-        }
-        up.last_time = Some(data.time);
-        let video = up.kind == MediaKind::Video;
-        if video && !data.contiguous {
-            self.request_keyframe(track, ctx);
-        }
-        let keyframe = video && data.is_keyframe();
-        let mut waiting_for_keyframe = false;
-        let Room {
-            router,
-            peers,
-            effects,
-            failed,
-            ..
-        } = self;
-        for sub in router.subscribers(track) {
-            let Some(mid) = sub.mid else { continue };
-            let Some(sp) = peers.get_mut(&sub.peer) else {
-                continue;
-            };
-            if !sp.subscribe.connected {
-                continue; // str0m would drop it; the keyframe comes on connect
-            }
-            let Some(dt) = sp.down.get_mut(&track) else {
-                continue;
-            };
-            if dt.needs_keyframe {
-                if !keyframe {
-                    waiting_for_keyframe = true;
-                    continue;
-                }
-                dt.needs_keyframe = false;
-            }
-            let r = run_on(&mut sp.subscribe, sub.peer, ctx, effects, failed, |rtc| {
-                let Some(w) = rtc.writer(mid) else {
-                    return Ok(());
-                };
-                let Some(pt) = w.match_params(data.params) else {
-                    return Ok(());
-                };
-                // Keep the audio level (browsers' active-speaker detection reads it).
-                let w = match data.ext_vals.audio_level {
-                    Some(level) => {
-                        w.audio_level(level, data.ext_vals.voice_activity.unwrap_or(false))
-                    }
-                    None => w,
-                };
-                w.write(pt, data.network_time, data.time, data.data.clone())
-            });
-            if let Some(Err(e)) = r {
-                tracing::debug!(subscriber = %sub.peer, %track, "write failed: {e}");
-            }
-        }
-        if waiting_for_keyframe {
-            // Keeps asking (throttled) until the keyframe comes, should a request be lost.
-            self.request_keyframe(track, ctx);
-        }
-    }
-
-    /// Someone wants a keyframe of `track`: throttled request to its publisher.
-    fn request_keyframe(&mut self, track: TrackId, ctx: &mut RoomCtx<'_>) {
-        let Some(up) = self.up_tracks.get_mut(&track) else {
-            return;
-        };
-        if up.kind != MediaKind::Video {
-            return;
-        }
-        if up.throttle.request(ctx.now) {
-            let (publisher, mid) = (up.publisher, up.mid);
-            self.send_keyframe_request(publisher, mid, ctx);
-        } else if let Some(d) = up.throttle.deadline() {
-            ctx.note(d);
-        }
-    }
-
-    fn send_keyframe_request(&mut self, publisher: PeerId, mid: Mid, ctx: &mut RoomCtx<'_>) {
-        let Some(p) = self.peers.get_mut(&publisher) else {
-            return;
-        };
-        let r = run_on(
-            &mut p.publish,
-            publisher,
-            ctx,
-            &mut self.effects,
-            &mut self.failed,
-            |rtc| {
-                let Some(mut w) = rtc.writer(mid) else {
-                    return Ok(false);
-                };
-                let kind = if w.is_request_keyframe_possible(KeyframeRequestKind::Pli) {
-                    KeyframeRequestKind::Pli
-                } else {
-                    KeyframeRequestKind::Fir
-                };
-                w.request_keyframe(None, kind).map(|_| true)
-            },
-        );
-        match r {
-            Some(Ok(true)) => ctx.stats.keyframe_requests += 1,
-            Some(Err(e)) => tracing::debug!(%publisher, "keyframe request failed: {e}"),
             _ => {}
         }
     }
@@ -752,13 +604,9 @@ impl Room {
             }
         }
         for &(mid, track, kind) in &list {
-            self.up_tracks.entry(track).or_insert_with(|| UpTrack {
-                publisher: peer,
-                mid,
-                kind,
-                throttle: KeyframeThrottle::new(ctx.settings.keyframe_min_interval),
-                last_time: None,
-            });
+            self.up_tracks
+                .entry(track)
+                .or_insert_with(|| UpTrack::new(peer, mid, kind, ctx.settings));
         }
         p.up = new_up;
         p.emit(PeerEvent::Published {
@@ -774,219 +622,6 @@ impl Room {
         let tracks: Vec<(TrackId, MediaKind)> = list.iter().map(|(_, t, k)| (*t, *k)).collect();
         let changes = self.router.set_published(peer, &tracks);
         self.apply_down_changes(changes, ctx);
-    }
-
-    fn apply_down_changes(&mut self, changes: Vec<DownChange>, ctx: &mut RoomCtx<'_>) {
-        let mut touched: Vec<PeerId> = Vec::new();
-        for c in changes {
-            match c {
-                DownChange::Add {
-                    subscriber,
-                    track,
-                    publisher,
-                    kind,
-                } => {
-                    let Some(up_mid) = self.up_tracks.get(&track).map(|u| u.mid) else {
-                        continue;
-                    };
-                    if let Some(sp) = self.peers.get_mut(&subscriber) {
-                        sp.down
-                            .insert(track, DownTrack::new(publisher, up_mid, kind));
-                        sp.negotiation.add(track);
-                        touched.push(subscriber);
-                    }
-                }
-                DownChange::Remove { subscriber, track } => {
-                    if let Some(sp) = self.peers.get_mut(&subscriber) {
-                        match sp.negotiation.remove(track) {
-                            RemoveOutcome::Cancelled => {
-                                sp.down.remove(&track);
-                            }
-                            RemoveOutcome::Queued => {
-                                if let Some(dt) = sp.down.get_mut(&track) {
-                                    dt.removing = true;
-                                }
-                            }
-                        }
-                        touched.push(subscriber);
-                    }
-                }
-            }
-        }
-        touched.sort();
-        touched.dedup();
-        for s in touched {
-            self.maybe_offer(s, ctx);
-        }
-    }
-
-    fn maybe_offer(&mut self, peer: PeerId, ctx: &mut RoomCtx<'_>) {
-        let Some(batch) = self
-            .peers
-            .get_mut(&peer)
-            .and_then(|p| p.negotiation.next_offer())
-        else {
-            return;
-        };
-        self.send_offer(peer, batch, false, ctx);
-    }
-
-    /// Turns a batch into an SDP offer on the subscribe connection and emits it.
-    fn send_offer(
-        &mut self,
-        peer: PeerId,
-        batch: Batch<TrackId>,
-        supersede: bool,
-        ctx: &mut RoomCtx<'_>,
-    ) {
-        let key = self.key(peer, PcKind::Subscribe);
-        let Some(p) = self.peers.get_mut(&peer) else {
-            return;
-        };
-        if supersede {
-            // The client never answered the outstanding offer: str0m forgets it when the new
-            // one is made, so everything it carried is offered again.
-            p.pending_offer = None;
-            for t in &batch.adds {
-                if let Some(dt) = p.down.get_mut(t)
-                    && !dt.negotiated
-                {
-                    dt.mid = None;
-                }
-            }
-            for t in &batch.removes {
-                if let Some(dt) = p.down.get_mut(t) {
-                    dt.stop_offered = false;
-                }
-            }
-        }
-        let Peer {
-            subscribe,
-            down,
-            sub_offered,
-            ..
-        } = p;
-        let first = !*sub_offered;
-        let r = run_on(
-            subscribe,
-            peer,
-            ctx,
-            &mut self.effects,
-            &mut self.failed,
-            |rtc| {
-                let mut api = rtc.sdp_api();
-                if first {
-                    // A data channel keeps the BUNDLE group non-empty when every DownTrack is
-                    // later stopped (an offer whose m-lines are all port 0 is refused by str0m
-                    // clients, and its handling varies across browsers).
-                    api.add_channel("mm-sfu".into());
-                }
-                if batch.ice_restart {
-                    api.ice_restart(true);
-                }
-                for t in &batch.adds {
-                    if let Some(dt) = down.get_mut(t)
-                        && dt.mid.is_none()
-                        && !dt.removing
-                    {
-                        dt.mid = Some(api.add_media(
-                            dt.kind.into(),
-                            Direction::SendOnly,
-                            Some(format!("peer-{}", dt.publisher)),
-                            Some(t.to_string()),
-                            None,
-                        ));
-                    }
-                }
-                for t in &batch.removes {
-                    if let Some(dt) = down.get_mut(t)
-                        && let (Some(mid), false) = (dt.mid, dt.stop_offered)
-                    {
-                        api.stop_media(mid);
-                        dt.stop_offered = true;
-                    }
-                }
-                api.apply()
-            },
-        );
-        let Some(applied) = r else {
-            return;
-        };
-        let Some(p) = self.peers.get_mut(&peer) else {
-            return;
-        };
-        match applied {
-            Some((offer, pending)) => {
-                p.pending_offer = Some(pending);
-                p.sub_offered = true;
-                let sdp = offer.to_sdp_string();
-                for u in sdp_text::ice_ufrags(&sdp) {
-                    ctx.demux.add_ufrag(u, key);
-                }
-                let tracks = p.down_infos();
-                p.emit(PeerEvent::SubscriberOffer { sdp, tracks });
-            }
-            None => {
-                // Nothing needed negotiation (e.g. everything cancelled): batch done.
-                if let Some(b) = p.negotiation.answered() {
-                    self.complete_batch(peer, b, ctx);
-                }
-                self.maybe_offer(peer, ctx);
-            }
-        }
-    }
-
-    /// The client accepted the offer carrying `batch`.
-    fn complete_batch(&mut self, peer: PeerId, batch: Batch<TrackId>, ctx: &mut RoomCtx<'_>) {
-        let Some(p) = self.peers.get_mut(&peer) else {
-            return;
-        };
-        let mut want_keyframe = Vec::new();
-        for t in &batch.adds {
-            if let Some(dt) = p.down.get_mut(t)
-                && let Some(mid) = dt.mid
-            {
-                dt.negotiated = true;
-                p.down_by_mid.insert(mid, *t);
-                if !dt.removing {
-                    self.router.set_open(*t, peer, mid);
-                    if dt.kind == MediaKind::Video && p.subscribe.connected {
-                        dt.needs_keyframe = true;
-                        want_keyframe.push(*t);
-                    }
-                }
-            }
-        }
-        for t in &batch.removes {
-            if let Some(dt) = p.down.get(t)
-                && dt.removing
-            {
-                if let Some(mid) = dt.mid {
-                    p.down_by_mid.remove(&mid);
-                }
-                p.down.remove(t);
-            }
-        }
-        for t in want_keyframe {
-            self.request_keyframe(t, ctx);
-        }
-    }
-
-    /// The outstanding offer's answer was refused: the offer's changes never happened.
-    fn rollback_negotiation(&mut self, peer: PeerId) {
-        let Some(p) = self.peers.get_mut(&peer) else {
-            return;
-        };
-        p.negotiation.rollback();
-        // If the very first offer failed, the next one must add the data channel again.
-        p.sub_offered = p.sub_answered;
-        p.down.retain(|_, dt| !dt.removing || dt.negotiated);
-        for dt in p.down.values_mut() {
-            if !dt.negotiated {
-                dt.mid = None;
-            }
-            dt.stop_offered = false;
-        }
     }
 
     /// Removes a peer; `closed`: the reason sent in a `Closed` event (`None`: no event).

@@ -46,13 +46,15 @@ impl SdpHarness {
         let sfu_addr = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 1);
         let allowed: IpNet = "127.0.0.0/8".parse().expect("literal network");
         let settings = RoomSettings {
-            factory: RtcFactory {
-                candidates: vec![sfu_addr],
-                crypto: Arc::new(str0m::crypto::from_feature_flags()),
-            },
+            factory: RtcFactory::new(
+                vec![sfu_addr],
+                Arc::new(str0m::crypto::from_feature_flags()),
+            )
+            .expect("DTLS certificate"),
             allowed_networks: vec![allowed],
             keyframe_min_interval: Duration::from_millis(500),
             max_tracks_per_peer: 8,
+            keyframe_cache_max_age: Duration::from_secs(3),
         };
         let (tx, events) = mpsc::channel(1024);
         let mut h = SdpHarness {

@@ -39,16 +39,19 @@ impl Sfu {
             let std_sock = udp_batch::bind(bind, cfg.socket_buffer_bytes)?;
             let local = std_sock.local_addr()?;
             let settings = RoomSettings {
-                factory: RtcFactory {
-                    candidates: ips
-                        .iter()
+                factory: RtcFactory::new(
+                    ips.iter()
                         .map(|ip| SocketAddr::new(*ip, local.port()))
                         .collect(),
-                    crypto: crypto.clone(),
-                },
+                    crypto.clone(),
+                )
+                .ok_or_else(|| {
+                    SfuError::Io(std::io::Error::other("cannot generate a DTLS certificate"))
+                })?,
                 allowed_networks: cfg.allowed_networks.clone(),
                 keyframe_min_interval: cfg.keyframe_min_interval,
                 max_tracks_per_peer: cfg.max_tracks_per_peer,
+                keyframe_cache_max_age: cfg.keyframe_cache_max_age,
             };
             let (tx, rx) = mpsc::unbounded_channel();
             let (ready_tx, ready_rx) = oneshot::channel::<Result<(), SfuError>>();

@@ -30,8 +30,9 @@ pub struct SfuStats {
     pub plis: u64,
     /// Keyframe requests sent to publishers (after throttling).
     pub keyframe_requests: u64,
-    /// Frames released late by the publisher's jitter buffer and not forwarded.
-    pub late_frames: u64,
+    /// Video DownTracks started from their UpTrack's keyframe cache, with no new keyframe
+    /// request to the publisher.
+    pub cache_starts: u64,
     /// STUN requests naming one of our ufrags that failed the connection's check (integrity,
     /// remote ufrag); their source was not recorded. Also counted in `packets_dropped`.
     pub stun_rejected: u64,
@@ -53,7 +54,7 @@ impl AddAssign for SfuStats {
         self.nacks += o.nacks;
         self.plis += o.plis;
         self.keyframe_requests += o.keyframe_requests;
-        self.late_frames += o.late_frames;
+        self.cache_starts += o.cache_starts;
         self.stun_rejected += o.stun_rejected;
         self.routes += o.routes;
     }

@@ -85,10 +85,6 @@ async fn forwards_between_peers_late_joiner_and_leave() {
         );
     }
     assert!(
-        a.keyframe_requests >= 1,
-        "B's subscription asked A for a keyframe"
-    );
-    assert!(
         a.sfu_events
             .iter()
             .any(|e| matches!(e, PeerEvent::Published { tracks } if tracks.len() == 2)),
@@ -96,7 +92,6 @@ async fn forwards_between_peers_late_joiner_and_leave() {
     );
 
     // C joins late (publishes nothing) and gets A's and B's tracks.
-    let kf_before = a.keyframe_requests;
     let mut c = Participant::join(&room, 3).await;
     run_until(
         &mut [&mut a, &mut b, &mut c],
@@ -114,10 +109,8 @@ async fn forwards_between_peers_late_joiner_and_leave() {
         c_video[0].keyframe,
         "C's first video frame from A is a keyframe"
     );
-    assert!(
-        a.keyframe_requests > kf_before,
-        "C's subscription reached A as a keyframe request"
-    );
+    // Whether C's start came from A's keyframe cache or from a new request depends on how
+    // old A's last keyframe is: `keyframe_cache.rs` tests both paths.
     let first_offer = &c.offers[0];
     assert_eq!(
         first_offer.len(),

@@ -33,13 +33,35 @@ pub struct PcClient {
     local: SocketAddr,
     pub connected: bool,
     pub events: Vec<Event>,
-    /// Drop every n-th incoming RTP datagram (0: none).
-    pub drop_in_every: usize,
-    /// Drop every n-th outgoing RTP datagram (0: none).
-    pub drop_out_every: usize,
-    rtp_in: usize,
-    rtp_out: usize,
+    /// Random loss of incoming RTP datagrams (the link towards this client).
+    pub loss_in: Option<Loss>,
+    /// Random loss of outgoing RTP datagrams (the link away from this client).
+    pub loss_out: Option<Loss>,
+    /// RTP datagrams the two lossy links dropped.
     pub dropped: usize,
+}
+
+/// A lossy link: drops each RTP datagram with a fixed probability, from a seeded generator
+/// (xorshift64*) so a run is repeatable.
+pub struct Loss {
+    per_mille: u64,
+    state: u64,
+}
+
+impl Loss {
+    pub fn new(percent: f64, seed: u64) -> Loss {
+        Loss {
+            per_mille: (percent * 10.0) as u64,
+            state: seed.max(1),
+        }
+    }
+
+    fn drop_next(&mut self) -> bool {
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        self.state.wrapping_mul(0x2545_f491_4f6c_dd1d) % 1000 < self.per_mille
+    }
 }
 
 /// RTP, not RTCP (RFC 5761: RTCP packet types 192..=223 in the second byte).
@@ -49,6 +71,16 @@ fn is_rtp(d: &[u8]) -> bool {
 
 impl PcClient {
     pub fn new() -> Self {
+        Self::build(false)
+    }
+
+    /// A client that also reports every decrypted RTP packet it receives (`Event::RawPacket`),
+    /// before its own jitter buffer: what the SFU sent, as it arrived.
+    pub fn with_raw_packets() -> Self {
+        Self::build(true)
+    }
+
+    fn build(raw: bool) -> Self {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
         sock.set_nonblocking(true).unwrap();
         let local = sock.local_addr().unwrap();
@@ -58,6 +90,7 @@ impl PcClient {
             .enable_opus(true, false)
             .enable_vp8(true)
             .set_stats_interval(Some(Duration::from_millis(500)))
+            .enable_raw_packets(raw)
             .build(Instant::now());
         rtc.add_local_candidate(Candidate::host(local, "udp").unwrap());
         let mut c = PcClient {
@@ -66,10 +99,8 @@ impl PcClient {
             local,
             connected: false,
             events: Vec::new(),
-            drop_in_every: 0,
-            drop_out_every: 0,
-            rtp_in: 0,
-            rtp_out: 0,
+            loss_in: None,
+            loss_out: None,
             dropped: 0,
         };
         c.drain();
@@ -85,12 +116,9 @@ impl PcClient {
                         t.destination.ip().is_loopback(),
                         "test traffic stays on loopback"
                     );
-                    if self.drop_out_every > 0 && is_rtp(&t.contents) {
-                        self.rtp_out += 1;
-                        if self.rtp_out.is_multiple_of(self.drop_out_every) {
-                            self.dropped += 1;
-                            continue;
-                        }
+                    if is_rtp(&t.contents) && self.loss_out.as_mut().is_some_and(Loss::drop_next) {
+                        self.dropped += 1;
+                        continue;
                     }
                     let _ = self.sock.send_to(&t.contents, t.destination);
                 }
@@ -116,12 +144,9 @@ impl PcClient {
         loop {
             match self.sock.recv_from(&mut buf) {
                 Ok((n, source)) => {
-                    if self.drop_in_every > 0 && is_rtp(&buf[..n]) {
-                        self.rtp_in += 1;
-                        if self.rtp_in.is_multiple_of(self.drop_in_every) {
-                            self.dropped += 1;
-                            continue;
-                        }
+                    if is_rtp(&buf[..n]) && self.loss_in.as_mut().is_some_and(Loss::drop_next) {
+                        self.dropped += 1;
+                        continue;
                     }
                     let Ok(contents) = buf[..n].try_into() else {
                         continue;
@@ -188,6 +213,11 @@ pub struct Participant {
     pub receiver_reports: usize,
     /// The SFU's sender reports on what we receive (str0m's ingress stats carry them).
     pub sender_reports: usize,
+    /// Counters of the audio RTP packets the subscribe connection received, in arrival order
+    /// (only with `PcClient::with_raw_packets`).
+    pub raw_audio: Vec<u32>,
+    /// Counter of the last audio packet sent.
+    pub last_audio_sent: Option<u32>,
 }
 
 /// Deterministic payload: byte 0 is the VP8 P bit (0 = keyframe), bytes 1..5 the counter,
@@ -238,26 +268,43 @@ impl Participant {
             sub_paused: false,
             receiver_reports: 0,
             sender_reports: 0,
+            raw_audio: Vec::new(),
+            last_audio_sent: None,
         }
+    }
+
+    /// Offers audio only on the publish connection and applies the SFU's answer.
+    pub async fn publish_audio(&mut self) {
+        let a = self.publish_media(&[str0m::media::MediaKind::Audio]).await;
+        self.audio_mid = Some(a[0]);
     }
 
     /// Offers audio + video on the publish connection and applies the SFU's answer.
     pub async fn publish_av(&mut self) {
+        let mids = self
+            .publish_media(&[
+                str0m::media::MediaKind::Audio,
+                str0m::media::MediaKind::Video,
+            ])
+            .await;
+        self.audio_mid = Some(mids[0]);
+        self.video_mid = Some(mids[1]);
+    }
+
+    async fn publish_media(&mut self, kinds: &[str0m::media::MediaKind]) -> Vec<Mid> {
         let mut api = self.publ.rtc.sdp_api();
-        let a = api.add_media(
-            str0m::media::MediaKind::Audio,
-            Direction::SendOnly,
-            Some(format!("s{}", self.id)),
-            None,
-            None,
-        );
-        let v = api.add_media(
-            str0m::media::MediaKind::Video,
-            Direction::SendOnly,
-            Some(format!("s{}", self.id)),
-            None,
-            None,
-        );
+        let mids: Vec<Mid> = kinds
+            .iter()
+            .map(|k| {
+                api.add_media(
+                    *k,
+                    Direction::SendOnly,
+                    Some(format!("s{}", self.id)),
+                    None,
+                    None,
+                )
+            })
+            .collect();
         let (offer, pending) = api.apply().unwrap();
         self.publ.drain();
         let answer = self
@@ -272,8 +319,7 @@ impl Participant {
             .accept_answer(pending, answer)
             .unwrap();
         self.publ.drain();
-        self.audio_mid = Some(a);
-        self.video_mid = Some(v);
+        mids
     }
 
     /// Renegotiates the publish connection with the changes `f` makes; returns the result of
@@ -359,6 +405,13 @@ impl Participant {
             {
                 self.sender_reports += 1;
             }
+            if let Event::RawPacket(raw) = &e
+                && let str0m::rtp::RawPacket::RtpRx(header, data) = &**raw
+                && self.is_audio_pt(header.payload_type)
+                && data.len() >= 5
+            {
+                self.raw_audio.push(counter_of(data));
+            }
             if let Event::MediaData(d) = e {
                 let info = self
                     .down
@@ -377,24 +430,40 @@ impl Participant {
         }
     }
 
+    fn is_audio_pt(&self, pt: str0m::media::Pt) -> bool {
+        self.sub
+            .rtc
+            .codec_config()
+            .find(|p| p.pt() == pt)
+            .is_some_and(|p| p.spec().codec == str0m::format::Codec::Opus)
+    }
+
+    /// Sends the next audio packet now (tests that pace audio themselves step with
+    /// `send_media: false`). Returns its counter.
+    pub fn send_audio(&mut self) -> u32 {
+        let mid = self.audio_mid.expect("audio published");
+        let now = Instant::now();
+        let c = self.counter_audio;
+        self.counter_audio += 1;
+        let w = self.publ.rtc.writer(mid).unwrap();
+        let pt = w.payload_params().next().unwrap().pt();
+        w.write(
+            pt,
+            now,
+            MediaTime::new(u64::from(c) * 960, Frequency::FORTY_EIGHT_KHZ),
+            payload(MediaKind::Audio, c, false),
+        )
+        .unwrap();
+        self.publ.drain();
+        self.last_audio_sent = Some(c);
+        c
+    }
+
     fn send_due(&mut self) {
         let now = Instant::now();
-        if let Some(mid) = self.audio_mid
-            && now >= self.next_audio
-        {
+        if self.audio_mid.is_some() && now >= self.next_audio {
             self.next_audio = now + Duration::from_millis(20);
-            let c = self.counter_audio;
-            self.counter_audio += 1;
-            let w = self.publ.rtc.writer(mid).unwrap();
-            let pt = w.payload_params().next().unwrap().pt();
-            w.write(
-                pt,
-                now,
-                MediaTime::new(u64::from(c) * 960, Frequency::FORTY_EIGHT_KHZ),
-                payload(MediaKind::Audio, c, false),
-            )
-            .unwrap();
-            self.publ.drain();
+            self.send_audio();
         }
         if let Some(mid) = self.video_mid
             && now >= self.next_video
@@ -440,12 +509,24 @@ pub async fn run_until(
     ps: &mut [&mut Participant],
     timeout: Duration,
     what: &str,
+    done: impl FnMut(&[&mut Participant]) -> bool,
+) {
+    run_steps(ps, true, timeout, what, done).await
+}
+
+/// Like [`run_until`], sending media only when `send_media` (tests that pace media
+/// themselves pass false). `timeout` only detects a hang: it fails the test.
+pub async fn run_steps(
+    ps: &mut [&mut Participant],
+    send_media: bool,
+    timeout: Duration,
+    what: &str,
     mut done: impl FnMut(&[&mut Participant]) -> bool,
 ) {
     let end = Instant::now() + timeout;
     loop {
         for p in ps.iter_mut() {
-            p.step(true).await;
+            p.step(send_media).await;
         }
         if done(ps) {
             return;

@@ -1,0 +1,333 @@
+//! The hot path: one RTP packet from a publisher to every subscriber of its UpTrack, and how
+//! a video DownTrack starts: from the UpTrack's keyframe cache when it holds a recent
+//! keyframe, otherwise with a throttled keyframe request to the publisher.
+//!
+//! A packet leaves as it arrives (str0m's RTP mode): nothing waits for the rest of a frame
+//! or for a lost packet's repair. Each DownTrack rewrites sequence number, timestamp and VP8
+//! picture id / TL0PICIDX ([`RtpRewriter`](crate::rtp_rewriter::RtpRewriter)); the payload
+//! is the one `Arc<[u8]>` str0m filled at reception, shared by the keyframe cache and by
+//! every subscriber's send buffer (which answers that subscriber's NACKs). The VP8 fields are
+//! patched while str0m serializes the packet, so no subscriber gets a copy of its own.
+
+use std::sync::Arc;
+
+use str0m::Rtc;
+use str0m::media::{KeyframeRequestKind, Mid, Pt};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, Vp8Descriptor};
+
+use super::{Room, RoomCtx, run_on};
+use crate::down_track::DownTrack;
+use crate::ids::{MediaKind, PeerId, TrackId};
+use crate::packet_store::StoredPacket;
+use crate::rtp_rewriter::{Rewritten, SourceId, SourcePacket, Vp8Ids};
+
+/// What every subscriber's copy of one packet shares.
+struct Outgoing<'a> {
+    source: SourcePacket,
+    pt: Pt,
+    marker: bool,
+    payload: &'a Arc<[u8]>,
+    vp8: Option<Vp8Descriptor>,
+    audio_level: Option<(i8, bool)>,
+    video: bool,
+}
+
+impl Outgoing<'_> {
+    /// Writes the packet, rewritten by `dt`, to the subscriber's stream on `mid`. False when
+    /// the DownTrack does not forward it (waiting for a keyframe, from before its start).
+    fn write(&self, rtc: &mut Rtc, mid: Mid, dt: &mut DownTrack, up_params: PtParams) -> bool {
+        let Some(out_pt) = out_pt(rtc, dt, self.pt, up_params) else {
+            return false;
+        };
+        let Some(rw) = dt.rewriter.rewrite(&self.source) else {
+            return false;
+        };
+        let mut api = rtc.direct_api();
+        let Some(tx) = api.stream_tx_by_mid(mid, None) else {
+            return false;
+        };
+        let mut ext = ExtensionValues::default();
+        if let Some((level, active)) = self.audio_level {
+            // Browsers' active-speaker detection reads it.
+            ext.audio_level = Some(level);
+            ext.voice_activity = Some(active);
+        }
+        let mut w = RtpWrite::new(
+            out_pt,
+            rw.seq.into(),
+            rw.timestamp,
+            self.source.arrival,
+            self.payload.clone(),
+        )
+        .marker(self.marker)
+        .ext_vals(ext)
+        .nackable(self.video);
+        if let Some(patch) = self.vp8.as_ref().and_then(|d| vp8_patch(d, &rw)) {
+            w = w.vp8_patch(patch);
+        }
+        tx.write_rtp(w);
+        true
+    }
+}
+
+/// The UpTrack's payload parameters, to match against the subscriber's.
+type PtParams = Option<str0m::format::PayloadParams>;
+
+/// The subscriber's payload type for the publisher's `pt`, cached on the DownTrack.
+fn out_pt(rtc: &Rtc, dt: &mut DownTrack, pt: Pt, params: PtParams) -> Option<Pt> {
+    if let Some((from, to)) = dt.pt
+        && from == pt
+    {
+        return Some(to);
+    }
+    let to = rtc.codec_config().match_params(params?)?.pt();
+    dt.pt = Some((pt, to));
+    Some(to)
+}
+
+fn vp8_patch(d: &Vp8Descriptor, rw: &Rewritten) -> Option<str0m::rtp::Vp8Patch> {
+    let mut b = d.patch();
+    if let (Some(_), Some(id)) = (d.picture_id(), rw.picture_id) {
+        b = b.picture_id(id);
+    }
+    if let (Some(_), Some(idx)) = (d.tl0_pic_idx(), rw.tl0_pic_idx) {
+        b = b.tl0_pic_idx(idx);
+    }
+    b.build().ok()
+}
+
+fn vp8_ids(d: &Vp8Descriptor, payload: &[u8]) -> Option<Vp8Ids> {
+    if d.picture_id().is_none() && d.tl0_pic_idx().is_none() {
+        return None;
+    }
+    Some(Vp8Ids {
+        picture_id: d.picture_id(),
+        picture_id_15bit: d.picture_id().is_some_and(|_| payload_15bit(payload)),
+        tl0_pic_idx: d.tl0_pic_idx(),
+    })
+}
+
+/// Whether the descriptor's PictureID uses the 15-bit form (RFC 7741 §4.2: the M bit).
+fn payload_15bit(payload: &[u8]) -> bool {
+    // X bit set, then the extension octet with I set, then the PictureID's first octet.
+    payload.first().is_some_and(|b| b & 0x80 != 0)
+        && payload.get(1).is_some_and(|b| b & 0x80 != 0)
+        && payload.get(2).is_some_and(|b| b & 0x80 != 0)
+}
+
+impl Room {
+    /// One RTP packet from a publisher, forwarded to every subscriber of its UpTrack.
+    pub(super) fn forward(&mut self, publisher: PeerId, pkt: RtpPacket, ctx: &mut RoomCtx<'_>) {
+        let Some(p) = self.peers.get_mut(&publisher) else {
+            return;
+        };
+        let Some(track) = p.up_track_for_ssrc(pkt.header.ssrc) else {
+            return;
+        };
+        let pt = pkt.header.payload_type;
+        let Some(up) = self.up_tracks.get_mut(&track) else {
+            return;
+        };
+        if up.params.is_none_or(|(known, _)| known != pt) {
+            up.params = p
+                .publish
+                .rtc()
+                .codec_config()
+                .find(|c| c.pt() == pt)
+                .map(|c| (pt, *c));
+        }
+        let params = up.params.map(|(_, c)| c);
+        let video = up.kind == MediaKind::Video;
+        let vp8 = if video {
+            Vp8Descriptor::parse(&pkt.payload).ok()
+        } else {
+            None
+        };
+        let source = SourcePacket {
+            source: SourceId(*pkt.header.ssrc),
+            seq: *pkt.seq_no,
+            timestamp: pkt.header.timestamp,
+            arrival: pkt.timestamp,
+            keyframe_start: vp8.is_some_and(|d| d.starts_keyframe(&pkt.payload)),
+            vp8: vp8.and_then(|d| vp8_ids(&d, &pkt.payload)),
+        };
+        if up.source != Some(source.source) {
+            up.source = Some(source.source);
+        }
+        if let Some(store) = up.store.as_mut() {
+            store.push(StoredPacket {
+                source: source.source,
+                seq: source.seq,
+                timestamp: source.timestamp,
+                marker: pkt.header.marker,
+                arrival: source.arrival,
+                keyframe_start: source.keyframe_start,
+                payload: pkt.payload.clone(),
+                vp8: source.vp8,
+                pt: *pt,
+            });
+        }
+        let out = Outgoing {
+            source,
+            pt,
+            marker: pkt.header.marker,
+            payload: &pkt.payload,
+            vp8,
+            audio_level: pkt
+                .header
+                .ext_vals
+                .audio_level
+                .map(|l| (l, pkt.header.ext_vals.voice_activity.unwrap_or(false))),
+            video,
+        };
+        let mut waiting_for_keyframe = false;
+        let Room {
+            router,
+            peers,
+            effects,
+            failed,
+            ..
+        } = self;
+        for sub in router.subscribers(track) {
+            let Some(mid) = sub.mid else { continue };
+            let Some(sp) = peers.get_mut(&sub.peer) else {
+                continue;
+            };
+            if !sp.subscribe.connected {
+                continue; // str0m would drop it; the DownTrack starts on connect
+            }
+            let Some(dt) = sp.down.get_mut(&track) else {
+                continue;
+            };
+            let sent = run_on(&mut sp.subscribe, sub.peer, ctx, effects, failed, |rtc| {
+                out.write(rtc, mid, dt, params)
+            });
+            if sent == Some(false) && dt.rewriter.waiting_for_keyframe() {
+                waiting_for_keyframe = true;
+            }
+        }
+        if waiting_for_keyframe {
+            // Keeps asking (throttled) until the keyframe comes, should a request be lost.
+            self.request_keyframe(track, ctx);
+        }
+    }
+
+    /// A video DownTrack (re)starts at the source's next keyframe. A new one starts from the
+    /// UpTrack's cache when it holds a recent keyframe: the cached packets are written at
+    /// once. One that already sent media (a reconnect) must not show those older frames
+    /// again: it waits for a new keyframe, as does any start with nothing cached.
+    pub(super) fn start_video(
+        &mut self,
+        subscriber: PeerId,
+        track: TrackId,
+        ctx: &mut RoomCtx<'_>,
+    ) {
+        let Some(up) = self.up_tracks.get(&track) else {
+            return;
+        };
+        let params = up.params.map(|(_, c)| c);
+        let cached: Option<Vec<StoredPacket>> = up
+            .store
+            .as_ref()
+            .and_then(|s| s.keyframe_run(ctx.now).map(|run| run.cloned().collect()));
+        let source = up.source;
+        let Some(sp) = self.peers.get_mut(&subscriber) else {
+            return;
+        };
+        let Some(dt) = sp.down.get_mut(&track) else {
+            return;
+        };
+        let Some(mid) = dt.open_mid() else {
+            return;
+        };
+        if let Some(s) = source {
+            dt.rewriter.switch_to(s);
+        }
+        let fresh = !dt.rewriter.has_sent();
+        let Some(cached) = cached.filter(|c| fresh && !c.is_empty()) else {
+            self.request_keyframe(track, ctx);
+            return;
+        };
+        let (effects, failed) = (&mut self.effects, &mut self.failed);
+        let sent = run_on(&mut sp.subscribe, subscriber, ctx, effects, failed, |rtc| {
+            let mut sent = 0usize;
+            for c in &cached {
+                if replay(c).write(rtc, mid, dt, params) {
+                    sent += 1;
+                }
+            }
+            sent
+        });
+        match sent {
+            Some(n) if n > 0 => ctx.stats.cache_starts += 1,
+            Some(_) => self.request_keyframe(track, ctx),
+            None => {}
+        }
+    }
+
+    /// Someone wants a keyframe of `track`: throttled request to its publisher.
+    pub(super) fn request_keyframe(&mut self, track: TrackId, ctx: &mut RoomCtx<'_>) {
+        let Some(up) = self.up_tracks.get_mut(&track) else {
+            return;
+        };
+        if up.kind != MediaKind::Video {
+            return;
+        }
+        if up.throttle.request(ctx.now) {
+            let (publisher, mid) = (up.publisher, up.mid);
+            self.send_keyframe_request(publisher, mid, ctx);
+        } else if let Some(d) = up.throttle.deadline() {
+            ctx.note(d);
+        }
+    }
+
+    pub(super) fn send_keyframe_request(
+        &mut self,
+        publisher: PeerId,
+        mid: Mid,
+        ctx: &mut RoomCtx<'_>,
+    ) {
+        let Some(p) = self.peers.get_mut(&publisher) else {
+            return;
+        };
+        let r = run_on(
+            &mut p.publish,
+            publisher,
+            ctx,
+            &mut self.effects,
+            &mut self.failed,
+            |rtc| {
+                let mut api = rtc.direct_api();
+                let Some(rx) = api.stream_rx_by_mid(mid, None) else {
+                    return false;
+                };
+                rx.request_keyframe(KeyframeRequestKind::Pli);
+                true
+            },
+        );
+        if r == Some(true) {
+            ctx.stats.keyframe_requests += 1;
+        }
+    }
+}
+
+/// A cached packet as if it had just arrived (its original arrival time is kept: the
+/// sender reports map RTP time to that wallclock).
+fn replay(c: &StoredPacket) -> Outgoing<'_> {
+    Outgoing {
+        source: SourcePacket {
+            source: c.source,
+            seq: c.seq,
+            timestamp: c.timestamp,
+            arrival: c.arrival,
+            keyframe_start: c.keyframe_start,
+            vp8: c.vp8,
+        },
+        pt: c.pt.into(),
+        marker: c.marker,
+        payload: &c.payload,
+        vp8: Vp8Descriptor::parse(&c.payload).ok(),
+        audio_level: None,
+        video: true,
+    }
+}
