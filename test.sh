@@ -46,5 +46,7 @@ server_bin="${CARGO_TARGET_DIR:-$PWD/target}/debug/mini-meeting"
 
 step "bench: smoke run"
 cargo run --quiet -p mm-bench --bin bench -- smoke
+step "bench: smoke run through a 5% lossy link"
+cargo run --quiet -p mm-bench --bin bench -- smoke --loss 5
 echo
 echo "test.sh: all passed"

@@ -82,6 +82,10 @@ pub struct Settings {
     /// SO_RCVBUF/SO_SNDBUF of the media sockets in bytes [default: 4194304]
     #[arg(long, env = "SFU_SOCKET_BUFFER_BYTES")]
     pub sfu_socket_buffer_bytes: Option<usize>,
+    /// Milliseconds a cached keyframe may serve new subscribers before one is requested
+    /// from the publisher; 0 disables the cache [default: 3000]
+    #[arg(long, env = "SFU_KEYFRAME_CACHE_MS")]
+    pub sfu_keyframe_cache_ms: Option<u64>,
     /// STUN/TURN servers for clients: comma-separated URLs, or a JSON array of
     /// {"urls":[...],"username":..,"credential":..} [default: none]
     #[arg(long, env = "ICE_SERVERS")]
@@ -148,6 +152,7 @@ impl Settings {
             sfu_allowed_networks,
             sfu_workers,
             sfu_socket_buffer_bytes,
+            sfu_keyframe_cache_ms,
             ice_servers,
             heartbeat_interval_secs,
             reconnect_grace_secs,
@@ -182,6 +187,7 @@ impl Settings {
             sfu_allowed_networks: sfu_allowed_networks.or(base.sfu_allowed_networks),
             sfu_workers: sfu_workers.or(base.sfu_workers),
             sfu_socket_buffer_bytes: sfu_socket_buffer_bytes.or(base.sfu_socket_buffer_bytes),
+            sfu_keyframe_cache_ms: sfu_keyframe_cache_ms.or(base.sfu_keyframe_cache_ms),
             ice_servers: ice_servers.or(base.ice_servers),
             heartbeat_interval_secs: heartbeat_interval_secs.or(base.heartbeat_interval_secs),
             reconnect_grace_secs: reconnect_grace_secs.or(base.reconnect_grace_secs),
@@ -306,6 +312,10 @@ impl Config {
                 socket_buffer_bytes: s
                     .sfu_socket_buffer_bytes
                     .unwrap_or(sfu_defaults.socket_buffer_bytes),
+                keyframe_cache_max_age: s
+                    .sfu_keyframe_cache_ms
+                    .map(Duration::from_millis)
+                    .unwrap_or(sfu_defaults.keyframe_cache_max_age),
                 ..sfu_defaults
             },
             ice_servers: parse_ice_servers(s.ice_servers.as_deref().unwrap_or(""))?,

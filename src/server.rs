@@ -251,6 +251,40 @@ fn register_gauges(state: &AppState, hub: &Hub, sfu: &mm_sfu::Sfu) {
                 "Forwarded track subscriptions on the SFU",
                 s.down_tracks as f64,
             );
+            for (name, help, value) in [
+                (
+                    "mm_sfu_packets_in_total",
+                    "Datagrams the SFU received",
+                    s.packets_in,
+                ),
+                (
+                    "mm_sfu_packets_out_total",
+                    "Datagrams the SFU sent",
+                    s.packets_out,
+                ),
+                (
+                    "mm_sfu_nacks_total",
+                    "NACKs received from subscribers",
+                    s.nacks,
+                ),
+                (
+                    "mm_sfu_plis_total",
+                    "Keyframe requests received from subscribers",
+                    s.plis,
+                ),
+                (
+                    "mm_sfu_keyframe_requests_total",
+                    "Keyframe requests sent to publishers",
+                    s.keyframe_requests,
+                ),
+                (
+                    "mm_sfu_cache_starts_total",
+                    "Video subscriptions started from the keyframe cache",
+                    s.cache_starts,
+                ),
+            ] {
+                metrics.set_counter(name, help, value);
+            }
         }
     });
 }

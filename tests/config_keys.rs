@@ -166,6 +166,13 @@ fn keys() -> Vec<Key> {
             "65536"
         ),
         key!(
+            "sfu_keyframe_cache_ms",
+            "1500",
+            "1500",
+            |c| c.sfu.keyframe_cache_max_age.as_millis().to_string(),
+            "1500"
+        ),
+        key!(
             "ice_servers",
             "stun:stun.example:3478",
             "\"stun:stun.example:3478\"",

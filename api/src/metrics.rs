@@ -26,6 +26,8 @@ struct Inner {
     requests: BTreeMap<(String, String, u16), u64>,
     durations: BTreeMap<(String, String), Histogram>,
     gauges: BTreeMap<String, (String, f64)>,
+    /// Counters kept elsewhere (the SFU's), copied in at each refresh.
+    counters: BTreeMap<String, (String, u64)>,
     gauge_fns: BTreeMap<String, (String, GaugeFn)>,
 }
 
@@ -76,6 +78,17 @@ impl Metrics {
         if valid_name(name) {
             self.lock()
                 .gauges
+                .insert(name.to_owned(), (help.to_owned(), value));
+        } else {
+            tracing::warn!(name, "invalid metric name ignored");
+        }
+    }
+
+    /// Sets a counter owned elsewhere (it only grows there) to its current `value`.
+    pub fn set_counter(&self, name: &str, help: &str, value: u64) {
+        if valid_name(name) {
+            self.lock()
+                .counters
                 .insert(name.to_owned(), (help.to_owned(), value));
         } else {
             tracing::warn!(name, "invalid metric name ignored");
@@ -157,6 +170,13 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
             );
         }
+        for (name, (help, value)) in &inner.counters {
+            let help = help.replace('\\', "\\\\").replace('\n', "\\n");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
+        }
         out
     }
 }
@@ -188,6 +208,8 @@ mod tests {
         metrics.set_gauge("mm_rooms", "Live rooms.", 3.0);
         metrics.register_gauge_fn("mm_participants", "Connected participants.", || 7.0);
         metrics.set_gauge("bad name", "ignored", 1.0);
+        metrics.set_counter("mm_sfu_nacks_total", "NACKs.", 5);
+        metrics.set_counter("mm_sfu_nacks_total", "NACKs.", 9);
         let text = metrics.render();
         assert!(text.contains(
             "http_requests_total{route=\"/api/meetings/{code}\",method=\"GET\",status=\"200\"} 2"
@@ -201,6 +223,7 @@ mod tests {
         assert!(text.contains("# TYPE mm_rooms gauge\nmm_rooms 3\n"));
         assert!(text.contains("mm_participants 7\n"));
         assert!(!text.contains("bad name"));
+        assert!(text.contains("# TYPE mm_sfu_nacks_total counter\nmm_sfu_nacks_total 9\n"));
     }
 
     #[test]

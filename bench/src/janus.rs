@@ -3,10 +3,12 @@
 //!
 //! Janus never offers loopback candidates, so it runs in a network namespace joined to ours by
 //! a veth pair (see `docs/benchmarks.md` and the `bench janus-up` subcommand); clients gather
-//! only on our end of the pair and keep only Janus's candidates on its end.
+//! only on our end of the pair and keep only Janus's candidates on its end. With `--loss` the
+//! candidates of both sides are pointed at a [`LossyRelay`] instead
+//! ([`JanusSession::relay_through`]).
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,7 +22,10 @@ use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
 use crate::error::{BenchError, Result};
-use crate::loopback::{keep_candidates, new_peer_connection, set_local_and_gather, wait_connected};
+use crate::loopback::{
+    keep_candidates, new_peer_connection, redirect_candidates, set_local_and_gather, wait_connected,
+};
+use crate::lossy_relay::LossyRelay;
 use crate::media_profile::MediaProfile;
 use crate::publisher::{Publisher, PublisherStats, SendTracks};
 use crate::track_receiver::TrackReceiver;
@@ -53,6 +58,8 @@ pub struct JanusSession {
     /// Addresses of Janus's candidates we accept (its end of the veth pair).
     pub janus_ip: IpAddr,
     pub timeout: Duration,
+    /// `--loss`: every PeerConnection's media goes through this relay.
+    relay: Option<Arc<LossyRelay>>,
 }
 
 impl JanusSession {
@@ -86,7 +93,15 @@ impl JanusSession {
             poll,
             janus_ip,
             timeout,
+            relay: None,
         })
+    }
+
+    /// Sends the media of every PeerConnection set up from now on through `relay`: Janus is
+    /// told the relay's back address as our client's candidate, our client the relay's front
+    /// address as Janus's, and each pair is registered with the relay.
+    pub fn relay_through(&mut self, relay: Arc<LossyRelay>) {
+        self.relay = Some(relay);
     }
 
     fn transaction(&self) -> String {
@@ -173,9 +188,47 @@ impl JanusSession {
         self.poll.abort();
     }
 
-    fn filter_sdp(&self, sdp: &str) -> String {
+    /// Janus's SDP for our client: only Janus's candidates on its end of the veth pair, pointed
+    /// at the relay's front when media is relayed. Also returns Janus's address (relayed only).
+    fn sdp_from_janus(&self, sdp: &str) -> Result<(String, Option<SocketAddrV4>)> {
         let ip = self.janus_ip;
-        keep_candidates(sdp, move |a| a == ip)
+        match &self.relay {
+            None => Ok((keep_candidates(sdp, move |a| a == ip), None)),
+            Some(r) => {
+                let (out, found) =
+                    redirect_candidates(sdp, move |a| a == ip, r.front_addr().into());
+                Ok((out, Some(single_candidate(found, "Janus's")?)))
+            }
+        }
+    }
+
+    /// Our client's SDP for Janus: when media is relayed, its candidate is replaced by the
+    /// relay's back address. Also returns the client's own address (relayed only).
+    fn sdp_for_janus(&self, sdp: &str) -> Result<(String, Option<SocketAddrV4>)> {
+        match &self.relay {
+            None => Ok((sdp.to_owned(), None)),
+            Some(r) => {
+                let (out, found) = redirect_candidates(sdp, |_| true, r.back_addr().into());
+                Ok((out, Some(single_candidate(found, "our client's")?)))
+            }
+        }
+    }
+
+    /// Registers a relayed pair (a no-op without a relay).
+    fn route(&self, client: Option<SocketAddrV4>, janus: Option<SocketAddrV4>) {
+        if let (Some(r), Some(c), Some(j)) = (&self.relay, client, janus) {
+            r.add_route(c, j);
+        }
+    }
+}
+
+/// The one IPv4 UDP address a relayed PeerConnection uses on one side.
+fn single_candidate(found: Vec<SocketAddr>, whose: &str) -> Result<SocketAddrV4> {
+    match found.as_slice() {
+        [SocketAddr::V4(a)] => Ok(*a),
+        _ => Err(err(format!(
+            "{whose} SDP has UDP candidates {found:?}; the lossy relay needs exactly one IPv4 one"
+        ))),
     }
 }
 
@@ -279,6 +332,7 @@ impl JanusPeer {
         let tracks = SendTracks::add_to(&pc, profile, "mm-bench").await?;
         let offer = pc.create_offer(None).await?;
         let sdp = set_local_and_gather(&pc, offer, s.timeout).await?;
+        let (sdp, client) = s.sdp_for_janus(&sdp)?;
         let ev = s
             .message(
                 handle,
@@ -287,7 +341,8 @@ impl JanusPeer {
                 Some(json!({"type": "offer", "sdp": sdp})),
             )
             .await?;
-        let answer = s.filter_sdp(&jsep_sdp(&ev)?);
+        let (answer, janus) = s.sdp_from_janus(&jsep_sdp(&ev)?)?;
+        s.route(client, janus);
         pc.set_remote_description(RTCSessionDescription::answer(answer)?)
             .await?;
         s.trickle_completed(handle).await?;
@@ -356,11 +411,14 @@ impl JanusPeer {
             receivers.lock().expect("lock").push(rx);
             Box::pin(async {})
         }));
-        let offer = s.filter_sdp(&jsep_sdp(&ev)?);
+        let (offer, janus) = s.sdp_from_janus(&jsep_sdp(&ev)?)?;
         pc.set_remote_description(RTCSessionDescription::offer(offer)?)
             .await?;
         let answer = pc.create_answer(None).await?;
         let sdp = set_local_and_gather(&pc, answer, s.timeout).await?;
+        let (sdp, client) = s.sdp_for_janus(&sdp)?;
+        // Before Janus learns the address: its first checks must find the route.
+        s.route(client, janus);
         s.message(
             handle,
             json!({"request": "start", "room": room}),

@@ -16,17 +16,25 @@
 //!   verification), [`sequence`] (loss, duplicates, reordering), [`latency`] (HDR histogram).
 //! - [`probe`]: the sequence number, send time and checksum inside every unit.
 //! - The load generator (`bench` binary): [`scenario`] (one run against one target),
-//!   [`load_report`] (pure accounting), [`process_stats`] (`/proc` CPU and RSS), [`output`]
-//!   (table, CSV), [`plot`] (sweep SVG), [`server_process`] (spawned server), [`janus`] and
-//!   [`janus_setup`] (Janus VideoRoom side by side).
+//!   [`load_report`] (pure accounting), [`process_stats`] (`/proc` CPU and RSS, per thread),
+//!   [`output`] (table, CSV), [`plot`] (sweep SVG), [`server_process`] (spawned server),
+//!   [`janus`] and [`janus_setup`] (Janus VideoRoom side by side).
+//! - `--loss`: [`lossy_link`] (the relays of one target, on their own thread), [`lossy_relay`]
+//!   (one relay, two batched tasks), [`drop_decider`] (seeded drops), [`batch_socket`]
+//!   (`recvmmsg`/`sendmmsg` with per-datagram addresses), [`link_report`] (their figures).
 
 pub mod api_client;
+pub mod batch_socket;
+pub mod drop_decider;
 pub mod error;
 pub mod janus;
 pub mod janus_setup;
 pub mod latency;
+pub mod link_report;
 pub mod load_report;
 pub mod loopback;
+pub mod lossy_link;
+pub mod lossy_relay;
 pub mod media_profile;
 pub mod output;
 pub mod participant;

@@ -1,13 +1,16 @@
 //! The load generator's accounting, pure: counters of every receiving track at the start and
 //! the end of the measured window, what the publishers sent, and the processes' CPU and memory
-//! in; the figures of one run out. Unit-tested with crafted [`TrackStats`].
+//! in (and, with `--loss`, the relays' counters); the figures of one run out. Unit-tested with
+//! crafted [`TrackStats`].
 
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::latency::{LatencyHistogram, LatencySummary};
-use crate::process_stats::ProcUsage;
+pub use crate::link_report::{LinkReport, LinkWindow};
+use crate::lossy_link::RELAY_THREAD;
+use crate::process_stats::{ProcUsage, ThreadUsage};
 use crate::publisher::PublisherStats;
 use crate::track_stats::TrackStats;
 use crate::wire::MediaKind;
@@ -99,6 +102,9 @@ pub struct JoinRecord {
     pub expects_media: bool,
 }
 
+/// Our SFU names its media worker threads `mm-sfu-0`, `mm-sfu-1`, ... (`sfu/src/sfu.rs`).
+pub const SFU_WORKER_PREFIX: &str = "mm-sfu-";
+
 /// Everything a run measured.
 #[derive(Clone, Debug, Default)]
 pub struct LoadInputs {
@@ -116,6 +122,8 @@ pub struct LoadInputs {
     pub generator: ProcUsage,
     pub generator_threads: usize,
     pub cpus: usize,
+    /// `--loss`: the relays over the window.
+    pub link: Option<LinkWindow>,
 }
 
 /// Distribution of a per-participant duration, ms.
@@ -184,12 +192,20 @@ pub struct LoadReport {
     pub server_cores: Option<f64>,
     /// The server's busiest thread (e.g. the SFU worker) and its share of one core.
     pub server_busiest_thread: Option<(String, f64)>,
+    /// The same thread with its CPU time over the window.
+    pub server_busiest: Option<ThreadUsage>,
+    /// Our SFU's media workers (`mm-sfu-N`, by N): CPU time over the window and % of a core.
+    pub server_workers: Vec<ThreadUsage>,
     pub server_cpu_us_per_packet: Option<f64>,
     pub server_rss_mb: Option<f64>,
     pub server_rss_kb_per_participant: Option<f64>,
     pub server_rss_kb_per_subscription: Option<f64>,
     pub generator_cores: f64,
     pub generator_busiest_thread: Option<(String, f64)>,
+    /// `--loss`: the relays' thread inside the generator (included in `generator_cores`).
+    pub relay_thread: Option<ThreadUsage>,
+    /// `--loss`: what the link was set to and what the relays did.
+    pub link: Option<LinkReport>,
     pub generator_threads: usize,
     pub cpus: usize,
     /// The load generator, not the server, may be what limits this run.
@@ -290,6 +306,8 @@ pub fn summarize(i: &LoadInputs) -> LoadReport {
     if let Some(s) = &i.server {
         r.server_cores = Some(s.cores);
         r.server_busiest_thread = s.busiest_thread.clone();
+        r.server_busiest = s.per_thread.first().cloned();
+        r.server_workers = s.numbered_threads(SFU_WORKER_PREFIX);
         r.server_cpu_us_per_packet = cpu_us_per_packet(s.cpu_secs, r.packets_forwarded);
         r.server_rss_mb = Some(s.rss_end_bytes as f64 / 1048576.0);
         if let Some(base) = i.server_rss_baseline {
@@ -326,6 +344,13 @@ pub fn summarize(i: &LoadInputs) -> LoadReport {
         r.warnings.push(format!(
             "server thread '{name}' used {c:.2} of a core: that thread is saturated"
         ));
+    }
+    if let Some(w) = &i.link {
+        let link = LinkReport::of(w);
+        r.relay_thread = i.generator.thread(RELAY_THREAD).cloned();
+        r.warnings
+            .extend(link.warnings(r.packets_received, r.relay_thread.as_ref()));
+        r.link = Some(link);
     }
     if r.corrupted > 0 || r.malformed > 0 {
         r.warnings.push(format!(
@@ -377,6 +402,8 @@ impl ExactCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lossy_link::LossSpec;
+    use crate::lossy_relay::RelayCounts;
     use crate::sequence::SequenceTracker;
     use crate::track_stats::TrackLabel;
 
@@ -427,6 +454,7 @@ mod tests {
             rss_end_bytes: 60 << 20,
             threads: 4,
             busiest_thread: None,
+            per_thread: vec![],
         }
     }
 
@@ -479,6 +507,7 @@ mod tests {
             generator: usage(2.5, 5.0),
             generator_threads: 2,
             cpus: 2,
+            link: None,
         }
     }
 
@@ -553,6 +582,73 @@ mod tests {
         // The last unit never arrived.
         let s = stats(MediaKind::Video, 0..19, 2);
         assert!(!ExactCheck::of(20, &s).holds());
+    }
+
+    fn thread(tid: u32, name: &str, secs: f64, wall: f64) -> ThreadUsage {
+        ThreadUsage {
+            tid,
+            name: name.into(),
+            cpu_secs: secs,
+            core_pct: secs * 100.0 / wall,
+        }
+    }
+
+    #[test]
+    fn server_workers_and_busiest_thread_come_with_their_cpu_time() {
+        let mut i = lossless_inputs();
+        let mut s = usage(0.5, 5.0);
+        s.per_thread = vec![
+            thread(9, "mm-sfu-1", 0.3, 5.0),
+            thread(8, "mm-sfu-0", 0.15, 5.0),
+            thread(7, "tokio-runtime-w", 0.05, 5.0),
+        ];
+        i.server = Some(s);
+        let r = summarize(&i);
+        let names: Vec<&str> = r.server_workers.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["mm-sfu-0", "mm-sfu-1"]);
+        assert!((r.server_workers[0].core_pct - 3.0).abs() < 1e-9);
+        assert!((r.server_workers[1].cpu_secs - 0.3).abs() < 1e-9);
+        let busiest = r.server_busiest.unwrap();
+        assert_eq!((busiest.tid, busiest.name.as_str()), (9, "mm-sfu-1"));
+        // Whole-process CPU and CPU per packet stay as they were.
+        assert_eq!(r.server_cores, Some(0.1));
+        assert!((r.server_cpu_us_per_packet.unwrap() - 0.5e6 / 1350.0).abs() < 1e-6);
+    }
+
+    fn link(percent: f64, fwd: u64, dropped: u64) -> LinkWindow {
+        LinkWindow {
+            spec: LossSpec { percent, seed: 3 },
+            counts: RelayCounts {
+                to_server_forwarded: fwd / 10,
+                to_server_dropped: dropped / 10,
+                to_client_forwarded: fwd - fwd / 10,
+                to_client_dropped: dropped - dropped / 10,
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn the_link_report_shows_set_and_measured_loss() {
+        let mut i = lossless_inputs();
+        i.link = Some(link(5.0, 19_000, 1_000));
+        i.generator.per_thread = vec![thread(4, RELAY_THREAD, 0.5, 5.0)];
+        let r = summarize(&i);
+        let l = r.link.unwrap();
+        assert_eq!((l.set_pct, l.seed), (5.0, 3));
+        assert!((l.measured_pct.unwrap() - 5.0).abs() < 1e-9);
+        assert!((l.to_server_pct.unwrap() - 5.0).abs() < 1e-9);
+        assert!(!l.off_target());
+        assert!((r.relay_thread.unwrap().core_pct - 10.0).abs() < 1e-9);
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        // Media arrived, the relays saw none of it.
+        i.link = Some(link(5.0, 0, 0));
+        let r = summarize(&i);
+        assert!(
+            r.warnings.iter().any(|w| w.contains("bypassed")),
+            "{:?}",
+            r.warnings
+        );
     }
 
     #[test]

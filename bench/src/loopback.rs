@@ -2,7 +2,7 @@
 //! `/work/shared/notes/webrtc-testing-on-this-machine.md`): host candidates on `lo` only, UDP4,
 //! no mDNS, no STUN/TURN, and remote candidates outside 127.0.0.0/8 stripped from remote SDP.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -129,6 +129,47 @@ pub fn keep_candidates(sdp: &str, allowed: impl Fn(IpAddr) -> bool) -> String {
     out
 }
 
+/// Keeps the UDP `a=candidate` lines whose address satisfies `allowed` and points each of them
+/// at `to` instead (address and port), for a relay in the middle; returns the SDP and the
+/// distinct addresses the kept candidates had.
+pub fn redirect_candidates(
+    sdp: &str,
+    allowed: impl Fn(IpAddr) -> bool,
+    to: SocketAddr,
+) -> (String, Vec<SocketAddr>) {
+    let mut out = String::with_capacity(sdp.len());
+    let mut originals = vec![];
+    for line in sdp.split_inclusive('\n') {
+        let body = line.trim_end();
+        let Some(rest) = body.strip_prefix("a=candidate:") else {
+            out.push_str(line);
+            continue;
+        };
+        // foundation component transport priority address port typ ...
+        let mut f: Vec<&str> = rest.split_whitespace().collect();
+        let addr = f
+            .get(4)
+            .and_then(|a| a.parse::<IpAddr>().ok())
+            .filter(|a| allowed(*a));
+        let port = f.get(5).and_then(|p| p.parse::<u16>().ok());
+        let udp = f.get(2).is_some_and(|t| t.eq_ignore_ascii_case("udp"));
+        let (Some(addr), Some(port), true) = (addr, port, udp) else {
+            continue;
+        };
+        let original = SocketAddr::new(addr, port);
+        if !originals.contains(&original) {
+            originals.push(original);
+        }
+        let (ip, port) = (to.ip().to_string(), to.port().to_string());
+        f[4] = &ip;
+        f[5] = &port;
+        out.push_str("a=candidate:");
+        out.push_str(&f.join(" "));
+        out.push_str(&line[body.len()..]);
+    }
+    (out, originals)
+}
+
 /// Whether a trickled remote candidate (`candidate:...`) points at loopback.
 pub fn is_loopback_candidate(candidate: &str) -> bool {
     let rest = candidate
@@ -168,5 +209,33 @@ mod tests {
         assert!(!is_loopback_candidate(
             "candidate:1 1 udp 1 192.0.2.2 9 typ host"
         ));
+    }
+
+    #[test]
+    fn redirects_the_kept_udp_candidates_to_the_relay() {
+        let sdp = "v=0\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 96\r\n\
+            a=candidate:1 1 udp 2015363327 10.99.0.2 20123 typ host\r\n\
+            a=candidate:2 1 udp 2015363327 fe80::1 20123 typ host\r\n\
+            a=candidate:3 1 tcp 1015363327 10.99.0.2 9 typ host tcptype active\r\n\
+            a=candidate:4 2 udp 2015363326 10.99.0.2 20123 typ host generation 0\r\n\
+            a=end-of-candidates\r\n";
+        let janus: IpAddr = "10.99.0.2".parse().unwrap();
+        let relay: SocketAddr = "10.99.0.1:40001".parse().unwrap();
+        let (out, originals) = redirect_candidates(sdp, |a| a == janus, relay);
+        assert_eq!(
+            out,
+            "v=0\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 96\r\n\
+            a=candidate:1 1 udp 2015363327 10.99.0.1 40001 typ host\r\n\
+            a=candidate:4 2 udp 2015363326 10.99.0.1 40001 typ host generation 0\r\n\
+            a=end-of-candidates\r\n"
+        );
+        assert_eq!(
+            originals,
+            vec!["10.99.0.2:20123".parse::<SocketAddr>().unwrap()]
+        );
+        let (_, none) = redirect_candidates("v=0\r\n", |_| true, relay);
+        assert!(none.is_empty());
     }
 }

@@ -16,10 +16,11 @@ use serde::Serialize;
 use crate::api_client::ApiClient;
 use crate::janus::{JanusPeer, JanusSession};
 use crate::load_report::{
-    ExactCheck, JoinRecord, LoadInputs, LoadReport, PublisherWindow, TrackCounters, TrackWindow,
-    summarize,
+    ExactCheck, JoinRecord, LinkWindow, LoadInputs, LoadReport, PublisherWindow, TrackCounters,
+    TrackWindow, summarize,
 };
 use crate::loopback::api_on_ip;
+use crate::lossy_link::LossyLink;
 use crate::media_profile::MediaProfile;
 use crate::participant::{JoinOptions, Participant};
 use crate::process_stats::{ProcSample, ProcTarget, ProcUsage, cpu_count, scrape_server};
@@ -56,6 +57,9 @@ pub struct Target {
     pub client_ip: Ipv4Addr,
     /// Janus: the only remote candidate address accepted.
     pub janus_ip: Ipv4Addr,
+    /// `--loss`: the relays every media datagram of this target goes through. For ours the
+    /// server must have been spawned with the link's environment ([`LossyLink::for_ours`]).
+    pub link: Option<Arc<LossyLink>>,
 }
 
 /// The server's counters: from `/proc` when we know its pid, else (ours) from its `/metrics`.
@@ -301,13 +305,17 @@ pub async fn run(target: &Target, cfg: &RunConfig) -> anyhow::Result<RunOutcome>
         match target.kind {
             TargetKind::Ours => join_ours(target, cfg, &profile, &live).await?,
             TargetKind::Janus => {
-                let s = JanusSession::connect(
+                let mut s = JanusSession::connect(
                     &target.base_url,
                     IpAddr::V4(target.janus_ip),
                     cfg.timeout,
                 )
                 .await
                 .context("connecting to Janus (is it up? `bench janus-up`)")?;
+                if let Some(link) = &target.link {
+                    let relay = link.relays().first().context("the link has no relay")?;
+                    s.relay_through(relay.clone());
+                }
                 let r = join_janus(target, cfg, &profile, &live, &s).await;
                 janus = Some(s);
                 r?
@@ -340,6 +348,7 @@ pub async fn run(target: &Target, cfg: &RunConfig) -> anyhow::Result<RunOutcome>
     let mut pub_start: Vec<Option<PublisherStats>> = vec![];
     let srv_a = server_sample(target, server_proc).await;
     let gen_a = ProcTarget::SelfProcess.sample();
+    let link_a = target.link.as_ref().map(|l| l.counts());
     let t0 = Instant::now();
     for p in &peers {
         pub_start.push(p.publisher_stats());
@@ -355,6 +364,13 @@ pub async fn run(target: &Target, cfg: &RunConfig) -> anyhow::Result<RunOutcome>
     tokio::time::sleep(cfg.duration).await;
     let srv_b = server_sample(target, server_proc).await;
     let gen_b = ProcTarget::SelfProcess.sample();
+    let link_window = match (&target.link, link_a) {
+        (Some(l), Some(a)) => Some(LinkWindow {
+            spec: l.spec(),
+            counts: l.counts().since(&a),
+        }),
+        _ => None,
+    };
     let window = t0.elapsed();
     let mut tracks = vec![];
     let mut publishers = vec![];
@@ -468,6 +484,7 @@ pub async fn run(target: &Target, cfg: &RunConfig) -> anyhow::Result<RunOutcome>
         },
         generator_threads: cfg.generator_threads,
         cpus: cpu_count(),
+        link: link_window,
     };
     let mut report = summarize(&inputs);
     if let Err(e) = result {

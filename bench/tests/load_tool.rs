@@ -1,7 +1,9 @@
-//! The load generator's accounting: pure arithmetic on crafted stats, and a short run against
-//! the real server binary (spawned; skipped with a note when it is not built).
+//! The load generator's accounting: pure arithmetic on crafted stats, and short runs against
+//! the real server binary (spawned; skipped with a note when it is not built), one of them
+//! through a lossy relay.
 
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use mm_bench::janus::JANUS_IP;
@@ -9,6 +11,7 @@ use mm_bench::latency::LatencyHistogram;
 use mm_bench::load_report::{
     JoinRecord, LoadInputs, PublisherWindow, TrackCounters, TrackWindow, summarize,
 };
+use mm_bench::lossy_link::{LossSpec, LossyLink};
 use mm_bench::process_stats::{ProcUsage, parse_stat_ticks, parse_status};
 use mm_bench::publisher::PublisherStats;
 use mm_bench::scenario::{ProfileName, RunConfig, Target, TargetKind, run};
@@ -55,6 +58,7 @@ fn fanout_accounting_adds_up() {
         rss_end_bytes: 100 << 20,
         threads: 3,
         busiest_thread: Some(("worker".into(), 0.3)),
+        per_thread: vec![],
     };
     let inputs = LoadInputs {
         window: Duration::from_secs(10),
@@ -80,6 +84,7 @@ fn fanout_accounting_adds_up() {
         generator: usage(5.0),
         generator_threads: 2,
         cpus: 2,
+        link: None,
     };
     let r = summarize(&inputs);
     assert_eq!(r.units_sent, 800);
@@ -123,6 +128,7 @@ async fn a_short_fanout_against_the_real_server_accounts_for_every_unit() {
         server_pid: Some(server.pid),
         client_ip: Ipv4Addr::LOCALHOST,
         janus_ip: JANUS_IP,
+        link: None,
     };
     let cfg = RunConfig {
         scenario: "test".into(),
@@ -149,4 +155,71 @@ async fn a_short_fanout_against_the_real_server_accounts_for_every_unit() {
     assert!(p.accounting_gap.unsigned_abs() <= 8, "{p:?}");
     assert_eq!(p.corrupted + p.malformed, 0);
     assert!(p.server_cpu_us_per_packet.is_some());
+    // The one media worker, by name, with its CPU time over the window.
+    assert_eq!(p.server_workers.len(), 1, "{:?}", p.server_workers);
+    assert_eq!(p.server_workers[0].name, "mm-sfu-0");
+    assert!(p.server_workers[0].core_pct <= 100.0 * p.server_cores.unwrap() + 1e-6);
+}
+
+/// 1 publisher -> 2 subscribers through the real server with every media datagram passing a
+/// relay that drops 5 % in each direction: the relay carries the media both ways and drops
+/// about that share, and the receivers see loss (audio is not retransmitted) without
+/// corruption.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_fanout_through_a_lossy_link_loses_what_the_relay_drops() {
+    let Some(bin) = default_server_bin() else {
+        eprintln!("SKIPPED: target/debug/mini-meeting not built (cargo build --bin mini-meeting)");
+        return;
+    };
+    let spec = LossSpec {
+        percent: 5.0,
+        seed: 11,
+    };
+    let (link, env) = LossyLink::for_ours(spec, 1).expect("relay");
+    let server = ServerProcess::spawn(&bin, &env).expect("server starts");
+    let target = Target {
+        kind: TargetKind::Ours,
+        base_url: server.base_url.clone(),
+        server_pid: Some(server.pid),
+        client_ip: Ipv4Addr::LOCALHOST,
+        janus_ip: JANUS_IP,
+        link: Some(Arc::new(link)),
+    };
+    let cfg = RunConfig {
+        scenario: "test".into(),
+        meetings: 1,
+        publishers: 1,
+        subscribers: 2,
+        profile: ProfileName::P360,
+        warmup: Duration::from_millis(500),
+        duration: Duration::from_secs(3),
+        join_concurrency: 2,
+        timeout: Duration::from_secs(30),
+        generator_threads: 2,
+        progress: false,
+    };
+    let r = run(&target, &cfg).await.expect("run");
+    let p = &r.report;
+    let l = p.link.expect("link figures");
+    let c = l.counts;
+    // Both directions carried media (about 2 × 110 packets/s down, 110 up, plus RTCP).
+    assert!(
+        c.to_server_forwarded > 200 && c.to_client_forwarded > 400,
+        "{c:?}"
+    );
+    assert_eq!(c.kernel_drops, 0, "{c:?}");
+    assert!(!l.off_target(), "{l:?}");
+    let m = l.measured_pct.unwrap();
+    assert!((2.0..=8.0).contains(&m), "{m} % dropped");
+    assert_eq!((p.failed_joins, p.without_media), (0, 0));
+    assert!(p.units_received > 0);
+    assert!(p.units_lost > 0, "a 5 % link and nothing lost: {p:?}");
+    assert_eq!(p.corrupted + p.malformed, 0);
+    assert!(p.audio_latency.count > 0 && p.video_latency.count > 0);
+    assert!(p.relay_thread.is_some(), "relay thread CPU");
+    assert!(
+        !p.warnings.iter().any(|w| w.contains("relay")),
+        "{:?}",
+        p.warnings
+    );
 }
