@@ -48,6 +48,9 @@ impl ServerProcess {
             .env("LOG_LEVEL", "warn")
             // Every participant of a load run signs up from 127.0.0.1.
             .env("API_RATE_LIMIT_PER_MINUTE", "100000000")
+            // Every simulated participant connects from the generator's one address; a join
+            // storm opens far more WebSockets at once than a real client's address would.
+            .env("WS_MAX_UNAUTHENTICATED_PER_IP", "100000")
             .env_remove("REDIS_URL")
             .env_remove("RUST_LOG")
             .env_remove("CONFIG_FILE")
