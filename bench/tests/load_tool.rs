@@ -158,7 +158,14 @@ async fn a_short_fanout_against_the_real_server_accounts_for_every_unit() {
     // The one media worker, by name, with its CPU time over the window.
     assert_eq!(p.server_workers.len(), 1, "{:?}", p.server_workers);
     assert_eq!(p.server_workers[0].name, "mm-sfu-0");
-    assert!(p.server_workers[0].core_pct <= 100.0 * p.server_cores.unwrap() + 1e-6);
+    // The thread and the process are read from /proc one after the other, in 10 ms ticks:
+    // over a 2 s window the thread may show up to a couple of ticks (1 % of a core) more.
+    assert!(
+        p.server_workers[0].core_pct <= 100.0 * p.server_cores.unwrap() + 2.0,
+        "{:?} vs {:?} cores",
+        p.server_workers,
+        p.server_cores
+    );
 }
 
 /// 1 publisher -> 2 subscribers through the real server with every media datagram passing a
