@@ -281,7 +281,7 @@ impl Config {
                     .map_err(|e| anyhow::anyhow!("SFU_ALLOWED_NETWORKS: {n}: {e}"))
             })
             .collect::<Result<Vec<_>>>()?;
-        let workers = s.sfu_workers.unwrap_or(1);
+        let workers = s.sfu_workers.unwrap_or_else(default_workers);
         if workers == 0 {
             bail!("SFU_WORKERS must be at least 1");
         }
@@ -388,6 +388,12 @@ fn parse_ice_servers(text: &str) -> Result<Vec<mm_signaling::protocol::IceServer
         .collect())
 }
 
+/// One media worker per core: one meeting's peers spread over all of them (the HTTP side's
+/// work is small beside media forwarding).
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,7 +404,8 @@ mod tests {
         assert_eq!(c.http_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(c.database_url, "sqlite:data/mini-meeting.db");
         assert!(c.redis_url.is_none());
-        assert_eq!(c.sfu.workers, 1);
+        assert_eq!(c.sfu.workers, default_workers());
+        assert!(c.sfu.workers >= 1);
         assert_eq!(c.access_token_ttl, Duration::from_secs(900));
     }
 

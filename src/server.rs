@@ -285,6 +285,60 @@ fn register_gauges(state: &AppState, hub: &Hub, sfu: &mm_sfu::Sfu) {
             ] {
                 metrics.set_counter(name, help, value);
             }
+            set_worker_series(&metrics, &sfu.worker_stats().await);
         }
     });
+}
+
+/// Placement and load of each media worker, labelled `worker="<n>"` (its thread is
+/// `mm-sfu-<n>`).
+fn set_worker_series(metrics: &mm_api::metrics::Metrics, workers: &[mm_sfu::SfuStats]) {
+    use mm_api::metrics::MetricKind::{Counter, Gauge};
+    type Read = fn(&mm_sfu::SfuStats) -> u64;
+    let series: [(&str, &str, _, Read); 6] = [
+        (
+            "mm_sfu_worker_placed_peers",
+            "Peers placed on the worker by their rooms' homes",
+            Gauge,
+            |s| s.placed_peers,
+        ),
+        (
+            "mm_sfu_worker_peers",
+            "Peers running on the worker",
+            Gauge,
+            |s| s.peers,
+        ),
+        (
+            "mm_sfu_worker_down_tracks",
+            "Track subscriptions the worker forwards",
+            Gauge,
+            |s| s.down_tracks,
+        ),
+        (
+            "mm_sfu_worker_packets_out_total",
+            "Datagrams the worker sent",
+            Counter,
+            |s| s.packets_out,
+        ),
+        (
+            "mm_sfu_worker_relayed_out_total",
+            "Packets the worker relayed to other workers",
+            Counter,
+            |s| s.relayed_out,
+        ),
+        (
+            "mm_sfu_worker_relayed_in_total",
+            "Packets the worker received from other workers",
+            Counter,
+            |s| s.relayed_in,
+        ),
+    ];
+    for (name, help, kind, read) in series {
+        let values = workers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i.to_string(), read(s) as f64))
+            .collect();
+        metrics.set_series(name, help, kind, "worker", values);
+    }
 }

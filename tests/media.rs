@@ -233,8 +233,10 @@ async fn a_participant_whose_media_drops_is_shown_reconnecting_until_it_recovers
     use common::udp_relay::UdpRelay;
     use mm_bench::wire::ConnectionState;
     // The SFU announces 127.0.0.2, where a relay forwards everything to it until told not to.
+    // One media worker: the relay fronts one port (placement over workers has its own tests).
     let timers = Timers {
         sfu_public_ip: "127.0.0.2",
+        sfu_workers: Some(1),
         ..Timers::default()
     };
     let s = TestServer::start_with(common::Backend::Sqlite, timers).await;

@@ -29,6 +29,25 @@ struct Inner {
     /// Counters kept elsewhere (the SFU's), copied in at each refresh.
     counters: BTreeMap<String, (String, u64)>,
     gauge_fns: BTreeMap<String, (String, GaugeFn)>,
+    /// Labelled series set as a whole (e.g. one value per media worker).
+    series: BTreeMap<String, Series>,
+}
+
+/// One metric with a value per label value.
+struct Series {
+    help: String,
+    kind: MetricKind,
+    label: String,
+    values: Vec<(String, f64)>,
+}
+
+/// The Prometheus type of a [`Metrics::set_series`] metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricKind {
+    /// A value that goes up and down.
+    Gauge,
+    /// A count that only grows where it is kept.
+    Counter,
 }
 
 #[derive(Default)]
@@ -92,6 +111,31 @@ impl Metrics {
                 .insert(name.to_owned(), (help.to_owned(), value));
         } else {
             tracing::warn!(name, "invalid metric name ignored");
+        }
+    }
+
+    /// Sets every value of a labelled metric at once (`values`: label value, value), e.g.
+    /// `mm_sfu_worker_peers{worker="0"}`. Invalid metric or label names are ignored (logged).
+    pub fn set_series(
+        &self,
+        name: &str,
+        help: &str,
+        kind: MetricKind,
+        label: &str,
+        values: Vec<(String, f64)>,
+    ) {
+        if valid_name(name) && valid_name(label) && !label.contains(':') {
+            self.lock().series.insert(
+                name.to_owned(),
+                Series {
+                    help: help.to_owned(),
+                    kind,
+                    label: label.to_owned(),
+                    values,
+                },
+            );
+        } else {
+            tracing::warn!(name, label, "invalid metric or label name ignored");
         }
     }
 
@@ -177,6 +221,17 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
             );
         }
+        for (name, s) in &inner.series {
+            let help = s.help.replace('\\', "\\\\").replace('\n', "\\n");
+            let kind = match s.kind {
+                MetricKind::Gauge => "gauge",
+                MetricKind::Counter => "counter",
+            };
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for (label, value) in &s.values {
+                let _ = writeln!(out, "{name}{{{}=\"{}\"}} {value}", s.label, escape(label));
+            }
+        }
         out
     }
 }
@@ -224,6 +279,46 @@ mod tests {
         assert!(text.contains("mm_participants 7\n"));
         assert!(!text.contains("bad name"));
         assert!(text.contains("# TYPE mm_sfu_nacks_total counter\nmm_sfu_nacks_total 9\n"));
+    }
+
+    #[test]
+    fn renders_labelled_series() {
+        let metrics = Metrics::new();
+        let per_worker = |a: f64, b: f64| vec![("0".to_owned(), a), ("1".to_owned(), b)];
+        metrics.set_series(
+            "mm_w",
+            "Per worker.",
+            MetricKind::Gauge,
+            "worker",
+            per_worker(1.0, 2.0),
+        );
+        metrics.set_series(
+            "mm_w",
+            "Per worker.",
+            MetricKind::Gauge,
+            "worker",
+            per_worker(3.0, 4.0),
+        );
+        metrics.set_series(
+            "mm_c_total",
+            "C.",
+            MetricKind::Counter,
+            "worker",
+            per_worker(5.0, 6.0),
+        );
+        metrics.set_series(
+            "mm_bad",
+            "x",
+            MetricKind::Gauge,
+            "bad label",
+            per_worker(0.0, 0.0),
+        );
+        let text = metrics.render();
+        assert!(text.contains("# TYPE mm_w gauge\nmm_w{worker=\"0\"} 3\nmm_w{worker=\"1\"} 4\n"));
+        assert!(text.contains(
+            "# TYPE mm_c_total counter\nmm_c_total{worker=\"0\"} 5\nmm_c_total{worker=\"1\"} 6\n"
+        ));
+        assert!(!text.contains("mm_bad"));
     }
 
     #[test]

@@ -14,9 +14,10 @@ use tokio::sync::mpsc;
 
 use crate::demux::{Demux, RoomKey};
 use crate::event::PeerEvent;
-use crate::ids::{PeerId, RoomId};
+use crate::ids::{PeerId, RoomId, WorkerId};
 use crate::outbox::Outbox;
 use crate::peer::RtcFactory;
+use crate::relay::Relay;
 use crate::room::{Room, RoomCtx, RoomSettings};
 use crate::stats::SfuStats;
 
@@ -37,6 +38,7 @@ pub struct ForwardHarness {
     stats: SfuStats,
     settings: RoomSettings,
     earliest: Instant,
+    relay: Relay,
     sfu_addr: SocketAddr,
     publisher: Client,
     subscribers: Vec<Client>,
@@ -110,12 +112,13 @@ impl ForwardHarness {
         };
         let (ptx, publisher) = mk(0);
         let mut h = ForwardHarness {
-            room: Room::new(RoomId::from("bench"), RoomKey(0)),
+            room: Room::new(RoomId::from("bench"), RoomKey(0), WorkerId(0)),
             demux: Demux::default(),
             outbox: Outbox::new(Arc::from(Vec::new())),
             stats: SfuStats::default(),
             settings,
             earliest: Instant::now(),
+            relay: Relay::alone(),
             sfu_addr,
             publisher,
             subscribers: Vec::new(),
@@ -125,12 +128,12 @@ impl ForwardHarness {
             egress_packets: 0,
         };
         let now = Instant::now();
-        with_ctx(&mut h, now, |room, ctx| room.join(PeerId(1), ptx, ctx)).expect("join");
+        with_ctx(&mut h, now, |room, ctx| room.join(PeerId(1), ptx, 0, ctx)).expect("join");
         for i in 1..=subscribers {
             let (tx, c) = mk(i);
             let id = c.peer;
             h.subscribers.push(c);
-            with_ctx(&mut h, now, |room, ctx| room.join(id, tx, ctx)).expect("join");
+            with_ctx(&mut h, now, |room, ctx| room.join(id, tx, 0, ctx)).expect("join");
         }
         // The publisher offers one video track.
         let mut api = h.publisher.rtc.sdp_api();
@@ -308,6 +311,7 @@ fn with_ctx<R>(
         settings: &h.settings,
         now,
         earliest: &mut h.earliest,
+        relay: &mut h.relay,
     };
     f(&mut h.room, &mut ctx)
 }

@@ -18,7 +18,7 @@ pub struct SfuConfig {
     /// Traffic from addresses outside these networks is dropped before WebRTC sees it, and
     /// client candidates outside them are ignored. Empty: allow all.
     pub allowed_networks: Vec<IpNet>,
-    /// Number of media workers; each owns one socket and the rooms pinned to it.
+    /// Number of media workers; each owns one socket and the peers placed on it.
     pub workers: usize,
     /// `SO_RCVBUF` / `SO_SNDBUF` of each worker socket.
     pub socket_buffer_bytes: usize,

@@ -100,6 +100,16 @@ impl fmt::Display for PcKind {
     }
 }
 
+/// A media worker: its index in [`Sfu`](crate::Sfu)'s list (and `mm-sfu-<n>`, its thread).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct WorkerId(pub usize);
+
+impl fmt::Display for WorkerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 /// Kind of a track.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MediaKind {

@@ -8,11 +8,19 @@
 //! UpTrack feeds.
 //!
 //! ```text
-//! signaling ──RoomHandle (Command + oneshot)──► Worker thread (current-thread tokio)
+//! signaling ──RoomHandle (Command + oneshot)──► the room's home worker ──► the peer's worker
+//!                                               Worker thread (current-thread tokio)
 //!                                               ├─ UDP socket (recvmmsg / sendmmsg)
 //!                                               ├─ Demux: ufrag / address → connection
-//!                                               └─ Rooms ─ Peers (2 × str0m Rtc) + Router
+//!                                               ├─ Placement: where its rooms' peers run
+//!                                               └─ Room shards ─ Peers (2 × str0m Rtc) + Router
+//!                                                    ▲ RelayMsg (tracks, media, keyframe requests)
+//!                                                    ▼ to / from the same room's other shards
 //! ```
+//!
+//! A meeting's peers spread over all workers: its home (a hash of its id) places each joining
+//! peer on the least-loaded worker, and each worker with peers of the room holds a shard of it
+//! that forwards the other shards' tracks to its own subscribers (`relay`, `placement`).
 //!
 //! ## Module map
 //!
@@ -21,7 +29,7 @@
 //! | `sfu` | [`Sfu`]: starts workers, pins rooms to workers, stats, shutdown |
 //! | `room_handle` | [`RoomHandle`]: the async API signaling calls |
 //! | `worker` | `Worker`: thread + runtime owning a socket and its rooms; `Command` |
-//! | `room` | `Room`: peers, Router, UpTracks; `room::forwarding` (the RTP hot path, keyframe cache and requests), `room::offers` (subscriber renegotiation) |
+//! | `room` | `Room`: one worker's shard of a meeting: peers, Router, UpTracks; `room::forwarding` (the RTP hot path, keyframe cache and requests), `room::offers` (subscriber renegotiation), `room::network` (datagrams, timers), `room::shards` (remote UpTracks) |
 //! | `peer` | `Peer`: two connections, UpTracks by mid and SSRC, DownTracks; `RtcFactory` |
 //! | `up_track` | `UpTrack`: one published track, its keyframe cache and keyframe throttle |
 //! | `down_track` | `DownTrack`: one UpTrack forwarded to one subscriber, with its rewriter |
@@ -66,8 +74,11 @@
 //!
 //! ## Threading
 //!
-//! No `Arc<Mutex<_>>`: each worker owns its socket, rooms, peers and routers; handles send it
-//! commands. Nothing per packet spawns a task or takes a lock.
+//! No `Arc<Mutex<_>>`: each worker owns its socket, room shards, peers and routers; handles
+//! send it commands, other workers send it batches of relay messages (one channel send per
+//! destination and loop iteration, not per packet). The only shared state is the placement
+//! load (one atomic per worker, touched on joins and leaves). Nothing per packet spawns a task
+//! or takes a lock.
 
 #![warn(missing_docs)]
 
@@ -87,6 +98,8 @@ mod negotiation;
 mod outbox;
 mod packet_store;
 mod peer;
+mod placement;
+mod relay;
 mod room;
 mod room_handle;
 mod router;

@@ -98,6 +98,8 @@ pub(crate) struct Peer {
     pub sub_offered: bool,
     /// At least one subscriber offer was answered.
     pub sub_answered: bool,
+    /// The home's placement serial (see `placement`), sent back should the SFU remove it.
+    pub placement: u64,
 }
 
 impl Peer {
@@ -122,6 +124,7 @@ impl Peer {
             pending_offer: None,
             sub_offered: false,
             sub_answered: false,
+            placement: 0,
         };
         (peer, pu, su)
     }

@@ -17,21 +17,23 @@ use std::time::Instant;
 
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::media::Mid;
-use str0m::net::Receive;
 use str0m::{Candidate, Event, Input, Rtc};
 use tokio::sync::mpsc;
 
 mod forwarding;
+mod network;
 mod offers;
+mod shards;
 
 use crate::connection::Connection;
-use crate::demux::{ConnKey, Demux, RoomKey, Route};
+use crate::demux::{ConnKey, Demux, RoomKey};
 use crate::error::SfuError;
 use crate::event::{ConnState, PeerEvent, UpTrackInfo};
-use crate::ids::{MediaKind, PcKind, PeerId, RoomId, TrackId};
+use crate::ids::{MediaKind, PcKind, PeerId, RoomId, TrackId, WorkerId};
 use crate::ip_net::{IpNet, allowed};
 use crate::outbox::Outbox;
 use crate::peer::{Peer, RtcFactory};
+use crate::relay::{Relay, RelayMsg};
 use crate::router::Router;
 use crate::sdp_text;
 use crate::stats::SfuStats;
@@ -55,6 +57,8 @@ pub(crate) struct RoomCtx<'a> {
     pub now: Instant,
     /// The worker's next wake-up; lowered by every drained timeout.
     pub earliest: &'a mut Instant,
+    /// Messages to the room's shards on other workers.
+    pub relay: &'a mut Relay,
 }
 
 impl RoomCtx<'_> {
@@ -77,10 +81,15 @@ struct Failure {
     reason: String,
 }
 
-/// The live media session of one meeting.
+/// The live media session of one meeting: on this worker, its shard (the peers placed here
+/// and remote UpTracks for what is published on other workers, see [`crate::relay`]).
 pub(crate) struct Room {
     pub id: RoomId,
     key: RoomKey,
+    /// The worker that places the room's peers.
+    home: WorkerId,
+    /// Other workers with a shard of this room: they get every local publisher's packets.
+    shards: Vec<WorkerId>,
     peers: HashMap<PeerId, Peer>,
     router: Router,
     up_tracks: HashMap<TrackId, UpTrack>,
@@ -144,10 +153,12 @@ fn run_on<R>(
 }
 
 impl Room {
-    pub fn new(id: RoomId, key: RoomKey) -> Self {
+    pub fn new(id: RoomId, key: RoomKey, home: WorkerId) -> Self {
         Room {
             id,
             key,
+            home,
+            shards: Vec::new(),
             peers: HashMap::new(),
             router: Router::default(),
             up_tracks: HashMap::new(),
@@ -162,9 +173,12 @@ impl Room {
 
     /// Adds this room's gauges to `s`.
     pub fn add_gauges(&self, s: &mut SfuStats) {
-        s.rooms += 1;
         s.peers += self.peers.len() as u64;
-        s.up_tracks += self.router.up_track_count() as u64;
+        s.up_tracks += self
+            .up_tracks
+            .values()
+            .filter(|u| u.origin.is_none())
+            .count() as u64;
         s.down_tracks += self.router.down_track_count() as u64;
     }
 
@@ -178,16 +192,19 @@ impl Room {
 
     // ----- commands -------------------------------------------------------------------------
 
+    /// Adds a peer; `serial` is its placement by the room's home (0 when none).
     pub fn join(
         &mut self,
         peer: PeerId,
         events: mpsc::Sender<PeerEvent>,
+        serial: u64,
         ctx: &mut RoomCtx<'_>,
     ) -> Result<(), SfuError> {
         if self.peers.contains_key(&peer) {
             return Err(SfuError::PeerExists);
         }
         let (mut p, pu, su) = Peer::new(events, &ctx.settings.factory, ctx.now);
+        p.placement = serial;
         ctx.demux.add_ufrag(&pu, self.key(peer, PcKind::Publish));
         ctx.demux.add_ufrag(&su, self.key(peer, PcKind::Subscribe));
         // Adding local candidates mutated both Rtcs: drain them.
@@ -398,97 +415,20 @@ impl Room {
             p.emit(PeerEvent::Closed {
                 reason: reason.to_owned(),
             });
+            ctx.relay.send(
+                self.home,
+                RelayMsg::PeerGone {
+                    room: self.id.clone(),
+                    peer: id,
+                    placement: p.placement,
+                },
+            );
         }
         self.router = Router::default();
         self.up_tracks.clear();
+        self.shards.clear();
         self.effects.clear();
         self.failed.clear();
-    }
-
-    // ----- network and time -----------------------------------------------------------------
-
-    /// One datagram routed to a connection of this room. A STUN request routed by its ufrag
-    /// is first checked by that connection's `Rtc` (`Rtc::accepts`: our ufrag, the remote
-    /// ufrag once known, MESSAGE-INTEGRITY under our ICE password); only a request that passes
-    /// gets its source address recorded. Returns false when the datagram was dropped.
-    pub fn handle_datagram(
-        &mut self,
-        route: Route,
-        recv: Receive<'_>,
-        ctx: &mut RoomCtx<'_>,
-    ) -> bool {
-        let key = route.key();
-        let (peer, pc) = (key.peer, key.pc);
-        let Some(p) = self.peers.get_mut(&peer) else {
-            return false;
-        };
-        let now = ctx.now;
-        let input = Input::Receive(now, recv);
-        let conn = p.conn_mut(pc);
-        if let Route::Stun(_) = route {
-            let Input::Receive(_, r) = &input else {
-                return false;
-            };
-            let source = r.source;
-            if !matches!(conn.call(|rtc| rtc.accepts(&input)), Ok(true)) {
-                ctx.stats.stun_rejected += 1;
-                return false;
-            }
-            ctx.demux.learn(source, key);
-        }
-        let r = run_on(
-            conn,
-            peer,
-            ctx,
-            &mut self.effects,
-            &mut self.failed,
-            |rtc| {
-                let r = rtc.handle_input(input);
-                (r, rtc.is_alive())
-            },
-        );
-        if let Some((Err(e), alive)) = r {
-            if alive {
-                tracing::debug!(%peer, %pc, "input refused: {e}");
-            } else {
-                self.failed.push(Failure {
-                    peer,
-                    pc,
-                    reason: e.to_string(),
-                });
-            }
-        }
-        self.settle(ctx);
-        true
-    }
-
-    /// Drives every due timer: `Rtc` timeouts and deferred keyframe requests. Also reports
-    /// every pending deadline to `ctx.earliest`.
-    pub fn handle_timeout(&mut self, ctx: &mut RoomCtx<'_>) {
-        let now = ctx.now;
-        for (id, p) in self.peers.iter_mut() {
-            for conn in [&mut p.publish, &mut p.subscribe] {
-                if conn.timeout <= now {
-                    run_on(conn, *id, ctx, &mut self.effects, &mut self.failed, |rtc| {
-                        rtc.handle_input(Input::Timeout(now))
-                    });
-                } else {
-                    ctx.note(conn.timeout);
-                }
-            }
-        }
-        let mut due = Vec::new();
-        for up in self.up_tracks.values_mut() {
-            if up.throttle.poll(now) {
-                due.push((up.publisher, up.mid));
-            } else if let Some(d) = up.throttle.deadline() {
-                ctx.note(d);
-            }
-        }
-        for (publisher, mid) in due {
-            self.send_keyframe_request(publisher, mid, ctx);
-        }
-        self.settle(ctx);
     }
 
     // ----- internals ------------------------------------------------------------------------
@@ -622,6 +562,7 @@ impl Room {
         let tracks: Vec<(TrackId, MediaKind)> = list.iter().map(|(_, t, k)| (*t, *k)).collect();
         let changes = self.router.set_published(peer, &tracks);
         self.apply_down_changes(changes, ctx);
+        self.announce(peer, ctx);
     }
 
     /// Removes a peer; `closed`: the reason sent in a `Closed` event (`None`: no event).
@@ -640,8 +581,20 @@ impl Room {
         self.effects.retain(|e| e.peer != peer);
         if let Some(reason) = closed {
             p.emit(PeerEvent::Closed { reason });
+            // Removed by the SFU itself: the home must forget where it placed the peer.
+            ctx.relay.send(
+                self.home,
+                RelayMsg::PeerGone {
+                    room: self.id.clone(),
+                    peer,
+                    placement: p.placement,
+                },
+            );
         }
         let changes = self.router.remove_member(peer);
         self.apply_down_changes(changes, ctx);
+        if !p.up.is_empty() {
+            self.announce(peer, ctx);
+        }
     }
 }

@@ -46,6 +46,7 @@ impl RoomHandle {
             room,
             peer,
             events,
+            placed: None,
             reply,
         })
         .await

@@ -164,6 +164,7 @@ impl Router {
         self.routes.get(&track).map(|r| r.publisher)
     }
 
+    #[cfg(test)]
     pub fn up_track_count(&self) -> usize {
         self.routes.len()
     }

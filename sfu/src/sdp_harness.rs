@@ -12,10 +12,11 @@ use tokio::sync::mpsc;
 use crate::demux::{Demux, RoomKey};
 use crate::error::SfuError;
 use crate::event::PeerEvent;
-use crate::ids::{PcKind, PeerId, RoomId};
+use crate::ids::{PcKind, PeerId, RoomId, WorkerId};
 use crate::ip_net::IpNet;
 use crate::outbox::Outbox;
 use crate::peer::RtcFactory;
+use crate::relay::Relay;
 use crate::room::{Room, RoomCtx, RoomSettings};
 use crate::stats::SfuStats;
 
@@ -30,6 +31,7 @@ pub struct SdpHarness {
     stats: SfuStats,
     settings: RoomSettings,
     earliest: Instant,
+    relay: Relay,
     sfu_addr: SocketAddr,
     events: mpsc::Receiver<PeerEvent>,
 }
@@ -58,16 +60,17 @@ impl SdpHarness {
         };
         let (tx, events) = mpsc::channel(1024);
         let mut h = SdpHarness {
-            room: Room::new(RoomId::from("fuzz"), RoomKey(0)),
+            room: Room::new(RoomId::from("fuzz"), RoomKey(0), WorkerId(0)),
             demux: Demux::default(),
             outbox: Outbox::new(Arc::from(vec![allowed])),
             stats: SfuStats::default(),
             settings,
             earliest: Instant::now(),
+            relay: Relay::alone(),
             sfu_addr,
             events,
         };
-        h.with_ctx(|room, ctx| room.join(PEER, tx, ctx))
+        h.with_ctx(|room, ctx| room.join(PEER, tx, 0, ctx))
             .expect("a fresh room accepts its first peer");
         h
     }
@@ -130,6 +133,7 @@ impl SdpHarness {
             settings: &self.settings,
             now: Instant::now(),
             earliest: &mut self.earliest,
+            relay: &mut self.relay,
         };
         f(&mut self.room, &mut ctx)
     }

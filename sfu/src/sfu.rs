@@ -1,4 +1,5 @@
-//! [`Sfu`]: starts the media workers and hands out [`RoomHandle`]s.
+//! [`Sfu`]: starts the media workers, links them to each other, and hands out
+//! [`RoomHandle`]s.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,8 +8,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::SfuConfig;
 use crate::error::SfuError;
-use crate::ids::RoomId;
+use crate::ids::{RoomId, WorkerId};
 use crate::peer::RtcFactory;
+use crate::placement::{WorkerLoad, home_of};
+use crate::relay::Relay;
 use crate::room::RoomSettings;
 use crate::room_handle::RoomHandle;
 use crate::stats::SfuStats;
@@ -34,7 +37,18 @@ impl Sfu {
         let crypto = Arc::new(str0m::crypto::from_feature_flags());
         let mut workers = Vec::with_capacity(cfg.workers);
         let mut addrs = Vec::with_capacity(cfg.workers);
-        for i in 0..cfg.workers {
+        let (txs, mut rxs): (Vec<_>, Vec<_>) =
+            (0..cfg.workers).map(|_| mpsc::unbounded_channel()).unzip();
+        let load = WorkerLoad::new(cfg.workers);
+        for (i, rx) in rxs.drain(..).enumerate() {
+            let me = WorkerId(i);
+            let links = txs
+                .iter()
+                .enumerate()
+                .map(|(j, tx)| (j != i).then(|| tx.downgrade()))
+                .collect();
+            let relay = Relay::new(me, links);
+            let load = load.clone();
             let bind = cfg.worker_bind(i)?;
             let std_sock = udp_batch::bind(bind, cfg.socket_buffer_bytes)?;
             let local = std_sock.local_addr()?;
@@ -53,7 +67,6 @@ impl Sfu {
                 max_tracks_per_peer: cfg.max_tracks_per_peer,
                 keyframe_cache_max_age: cfg.keyframe_cache_max_age,
             };
-            let (tx, rx) = mpsc::unbounded_channel();
             let (ready_tx, ready_rx) = oneshot::channel::<Result<(), SfuError>>();
             std::thread::Builder::new()
                 .name(format!("mm-sfu-{i}"))
@@ -70,7 +83,7 @@ impl Sfu {
                     };
                     rt.block_on(async move {
                         let worker = tokio::net::UdpSocket::from_std(std_sock)
-                            .and_then(|s| Worker::new(s, settings));
+                            .and_then(|s| Worker::new(s, settings, relay, load));
                         match worker {
                             Ok(w) => {
                                 let _ = ready_tx.send(Ok(()));
@@ -86,7 +99,7 @@ impl Sfu {
                 .await
                 .map_err(|_| SfuError::Config("media worker died at start".into()))??;
             tracing::info!(worker = i, %local, "media worker started");
-            workers.push(tx);
+            workers.push(txs[i].clone());
             addrs.push(local);
         }
         Ok(Sfu {
@@ -99,22 +112,33 @@ impl Sfu {
         self.inner.addrs.clone()
     }
 
-    /// The room `id`, pinned to a worker by a hash of the id; created on the first join.
+    /// The room `id`, created on the first join. Its commands go to its home worker (a hash
+    /// of the id), which places each joining peer on the least-loaded worker.
     pub fn room(&self, id: &RoomId) -> RoomHandle {
-        let i = worker_index(id, self.inner.workers.len());
-        RoomHandle::new(id.clone(), self.inner.workers[i].clone())
+        let home = home_of(id, self.inner.workers.len());
+        RoomHandle::new(id.clone(), self.inner.workers[home.0].clone())
+    }
+
+    /// Gauges and counters of each worker, in worker order.
+    pub async fn worker_stats(&self) -> Vec<SfuStats> {
+        let mut all = Vec::with_capacity(self.inner.workers.len());
+        for w in &self.inner.workers {
+            let (tx, rx) = oneshot::channel();
+            let s = if w.send(Command::Stats { reply: tx }).is_ok() {
+                rx.await.unwrap_or_default()
+            } else {
+                SfuStats::default()
+            };
+            all.push(s);
+        }
+        all
     }
 
     /// Gauges and counters summed over all workers.
     pub async fn stats(&self) -> SfuStats {
         let mut total = SfuStats::default();
-        for w in &self.inner.workers {
-            let (tx, rx) = oneshot::channel();
-            if w.send(Command::Stats { reply: tx }).is_ok()
-                && let Ok(s) = rx.await
-            {
-                total += s;
-            }
+        for s in self.worker_stats().await {
+            total += s;
         }
         total
     }
@@ -127,31 +151,5 @@ impl Sfu {
                 let _ = rx.await;
             }
         }
-    }
-}
-
-/// FNV-1a of the room id: stable across processes and runs.
-fn worker_index(id: &RoomId, n: usize) -> usize {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in id.as_str().bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    (h % n.max(1) as u64) as usize
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn room_pinning_is_stable_and_spread() {
-        let a = RoomId::from("abc-defg-hij");
-        assert_eq!(worker_index(&a, 4), worker_index(&a, 4));
-        assert_eq!(worker_index(&a, 1), 0);
-        let used: std::collections::HashSet<usize> = (0..64)
-            .map(|i| worker_index(&RoomId(format!("room-{i}")), 4))
-            .collect();
-        assert_eq!(used.len(), 4);
     }
 }

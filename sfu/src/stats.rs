@@ -2,8 +2,8 @@
 
 use std::ops::AddAssign;
 
-/// Snapshot of the engine, summed over workers. Gauges: `rooms`, `peers`, `up_tracks`,
-/// `down_tracks`, `routes`; the rest are counters since start.
+/// Snapshot of the engine (or of one worker), summed over workers. Gauges: `rooms`, `peers`,
+/// `up_tracks`, `down_tracks`, `routes`, `placed_peers`; the rest are counters since start.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SfuStats {
     /// Live rooms.
@@ -38,6 +38,12 @@ pub struct SfuStats {
     pub stun_rejected: u64,
     /// Gauge: remote addresses in the workers' routing tables.
     pub routes: u64,
+    /// Gauge: peers placed on the worker(s), by every room's home (the placement load).
+    pub placed_peers: u64,
+    /// Packets sent to other workers for their subscribers (one per packet and worker).
+    pub relayed_out: u64,
+    /// Packets received from other workers' publishers.
+    pub relayed_in: u64,
 }
 
 impl AddAssign for SfuStats {
@@ -57,5 +63,8 @@ impl AddAssign for SfuStats {
         self.cache_starts += o.cache_starts;
         self.stun_rejected += o.stun_rejected;
         self.routes += o.routes;
+        self.placed_peers += o.placed_peers;
+        self.relayed_out += o.relayed_out;
+        self.relayed_in += o.relayed_in;
     }
 }

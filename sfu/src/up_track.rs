@@ -1,10 +1,11 @@
 //! [`UpTrack`]: one track a peer publishes, with what every DownTrack of it shares: the
-//! keyframe cache and the throttled keyframe requests to the publisher.
+//! keyframe cache and the throttled keyframe requests to the publisher. A track published on
+//! another worker has a remote UpTrack here, fed by that worker's relayed packets.
 
 use str0m::format::PayloadParams;
 use str0m::media::{Mid, Pt};
 
-use crate::ids::{MediaKind, PeerId};
+use crate::ids::{MediaKind, PeerId, WorkerId};
 use crate::keyframe_throttle::KeyframeThrottle;
 use crate::packet_store::{PacketStore, StoreLimits};
 use crate::room::RoomSettings;
@@ -20,6 +21,9 @@ pub(crate) fn clock_rate(kind: MediaKind) -> u32 {
 
 pub(crate) struct UpTrack {
     pub publisher: PeerId,
+    /// `None`: published on this worker. `Some(w)`: a remote UpTrack, fed by worker `w`'s
+    /// relayed packets (its keyframe requests go there).
+    pub origin: Option<WorkerId>,
     pub mid: Mid,
     pub kind: MediaKind,
     pub throttle: KeyframeThrottle,
@@ -36,6 +40,7 @@ impl UpTrack {
         let cache = settings.keyframe_cache_max_age;
         UpTrack {
             publisher,
+            origin: None,
             mid,
             kind,
             throttle: KeyframeThrottle::new(settings.keyframe_min_interval),

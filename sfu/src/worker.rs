@@ -1,10 +1,19 @@
 //! [`Worker`]: one OS thread running a current-thread tokio runtime that owns one UDP socket,
-//! the rooms pinned to it, their peers and routers. Everyone else talks to it through
+//! its shards of rooms, their peers and routers. Everyone else talks to it through
 //! [`Command`]s carrying oneshot replies; nothing here is shared or locked.
 //!
-//! Loop: wait for a command, socket readiness, or the single worker timer (the earliest
-//! timeout of all its connections and deferred keyframe requests); handle it; flush the
-//! outbox with `sendmmsg`.
+//! Loop: wait for a command (or other workers' relayed messages), socket readiness, or the
+//! single worker timer (the earliest timeout of all its connections and deferred keyframe
+//! requests); handle it; flush the outbox with `sendmmsg` and the relay to other workers.
+//!
+//! The worker is also the home of some rooms (`placement`): commands for them arrive here
+//! first and go on to the worker each peer was placed on (`commands`). Rooms shared with
+//! other workers exchange `RelayMsg`s (`shards`).
+
+mod commands;
+mod shards;
+
+pub(crate) use commands::Command;
 
 use std::collections::HashMap;
 use std::io;
@@ -16,14 +25,14 @@ use std::time::{Duration, Instant};
 use str0m::net::{DatagramRecv, Protocol, Receive};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use crate::demux::{Demux, RoomKey};
-use crate::error::SfuError;
-use crate::event::PeerEvent;
-use crate::ids::{PcKind, PeerId, RoomId};
+use crate::ids::RoomId;
 use crate::ip_net::allowed;
 use crate::outbox::Outbox;
+use crate::placement::{Placement, WorkerLoad};
+use crate::relay::Relay;
 use crate::room::{Room, RoomCtx, RoomSettings};
 use crate::stats::SfuStats;
 use crate::udp_batch::{self, RecvBatch};
@@ -37,57 +46,6 @@ fn guard<R>(f: impl FnOnce() -> R) -> Option<R> {
 const IDLE: Duration = Duration::from_millis(500);
 /// Receive batches per wake-up before serving commands and timers again.
 const READ_BUDGET: usize = 16;
-
-pub(crate) type Reply<T> = oneshot::Sender<Result<T, SfuError>>;
-
-/// A request to a worker.
-pub(crate) enum Command {
-    Join {
-        room: RoomId,
-        peer: PeerId,
-        events: mpsc::Sender<PeerEvent>,
-        reply: Reply<()>,
-    },
-    Publish {
-        room: RoomId,
-        peer: PeerId,
-        sdp: String,
-        reply: Reply<String>,
-    },
-    SubscriberAnswer {
-        room: RoomId,
-        peer: PeerId,
-        sdp: String,
-        reply: Reply<()>,
-    },
-    AddCandidate {
-        room: RoomId,
-        peer: PeerId,
-        pc: PcKind,
-        candidate: String,
-        reply: Reply<()>,
-    },
-    RestartSubscriber {
-        room: RoomId,
-        peer: PeerId,
-        reply: Reply<()>,
-    },
-    Leave {
-        room: RoomId,
-        peer: PeerId,
-        reply: oneshot::Sender<()>,
-    },
-    Close {
-        room: RoomId,
-        reply: oneshot::Sender<()>,
-    },
-    Stats {
-        reply: oneshot::Sender<SfuStats>,
-    },
-    Shutdown {
-        reply: oneshot::Sender<()>,
-    },
-}
 
 /// The owner of one socket and its rooms.
 pub(crate) struct Worker {
@@ -104,10 +62,19 @@ pub(crate) struct Worker {
     earliest: Instant,
     last_timeouts: Instant,
     recv: RecvBatch,
+    relay: Relay,
+    /// Where the peers of the rooms whose home is this worker run.
+    placement: Placement,
+    load: Arc<WorkerLoad>,
 }
 
 impl Worker {
-    pub fn new(socket: UdpSocket, settings: RoomSettings) -> io::Result<Worker> {
+    pub fn new(
+        socket: UdpSocket,
+        settings: RoomSettings,
+        relay: Relay,
+        load: Arc<WorkerLoad>,
+    ) -> io::Result<Worker> {
         let local = socket.local_addr()?;
         let now = Instant::now();
         let allowed: Arc<[_]> = settings.allowed_networks.clone().into();
@@ -125,6 +92,9 @@ impl Worker {
             earliest: now + IDLE,
             last_timeouts: now,
             recv: RecvBatch::new(),
+            placement: Placement::new(relay.me(), load.clone()),
+            relay,
+            load,
         })
     }
 
@@ -141,6 +111,7 @@ impl Worker {
                     None => break,
                     Some(Command::Shutdown { reply }) => {
                         self.close_all("sfu shutting down");
+                        self.placement.clear();
                         self.flush();
                         let _ = reply.send(());
                         break;
@@ -172,6 +143,7 @@ impl Worker {
             settings: &self.settings,
             now: Instant::now(),
             earliest: &mut self.earliest,
+            relay: &mut self.relay,
         };
         (&mut self.rooms, ctx)
     }
@@ -265,12 +237,30 @@ impl Worker {
         for key in broken {
             self.fail_room(key);
         }
-        self.rooms.retain(|_, r| !r.is_empty());
-        let keys = &mut self.room_keys;
-        keys.retain(|_, k| self.rooms.contains_key(k));
+        let empty: Vec<RoomKey> = self
+            .rooms
+            .iter()
+            .filter(|(_, r)| r.is_empty())
+            .map(|(k, _)| *k)
+            .collect();
+        for key in empty {
+            self.drop_if_empty(key);
+        }
     }
 
+    /// Sends what is due: datagrams with `sendmmsg`, then the messages for other workers
+    /// (after handling those this worker queued for itself).
     fn flush(&mut self) {
+        loop {
+            let own = self.relay.take_own();
+            if own.is_empty() {
+                break;
+            }
+            for m in own {
+                self.relay_msg(m);
+            }
+        }
+        self.relay.flush();
         let fd = self.socket.as_raw_fd();
         let mut sent = 0;
         while sent < self.outbox.items.len() {
@@ -306,6 +296,7 @@ impl Worker {
         {
             self.room_keys.remove(&r.id);
             tracing::debug!(room = %r.id, "room ended");
+            self.announce_shard(&r.id, false);
         }
     }
 
@@ -345,90 +336,6 @@ impl Worker {
         self.room_keys.remove(&room.id);
         let (_, mut ctx) = self.ctx_parts();
         let _ = guard(|| room.close("internal error", &mut ctx));
-    }
-
-    fn command(&mut self, c: Command) {
-        match c {
-            Command::Join {
-                room,
-                peer,
-                events,
-                reply,
-            } => {
-                if !self.room_keys.contains_key(&room) {
-                    let key = RoomKey(self.next_room);
-                    self.next_room = self.next_room.wrapping_add(1);
-                    self.rooms.insert(key, Room::new(room.clone(), key));
-                    self.room_keys.insert(room.clone(), key);
-                }
-                let r = self
-                    .with_room(&room, |r, ctx| r.join(peer, events, ctx))
-                    .unwrap_or(Err(SfuError::RoomClosed));
-                let _ = reply.send(r);
-            }
-            Command::Publish {
-                room,
-                peer,
-                sdp,
-                reply,
-            } => {
-                let r = self
-                    .with_room(&room, |r, ctx| r.publish(peer, &sdp, ctx))
-                    .unwrap_or(Err(SfuError::UnknownPeer));
-                let _ = reply.send(r);
-            }
-            Command::SubscriberAnswer {
-                room,
-                peer,
-                sdp,
-                reply,
-            } => {
-                let r = self
-                    .with_room(&room, |r, ctx| r.subscriber_answer(peer, &sdp, ctx))
-                    .unwrap_or(Err(SfuError::UnknownPeer));
-                let _ = reply.send(r);
-            }
-            Command::AddCandidate {
-                room,
-                peer,
-                pc,
-                candidate,
-                reply,
-            } => {
-                let r = self
-                    .with_room(&room, |r, ctx| r.add_candidate(peer, pc, &candidate, ctx))
-                    .unwrap_or(Err(SfuError::UnknownPeer));
-                let _ = reply.send(r);
-            }
-            Command::RestartSubscriber { room, peer, reply } => {
-                let r = self
-                    .with_room(&room, |r, ctx| r.restart_subscriber(peer, ctx))
-                    .unwrap_or(Err(SfuError::UnknownPeer));
-                let _ = reply.send(r);
-            }
-            Command::Leave { room, peer, reply } => {
-                self.with_room(&room, |r, ctx| r.leave(peer, ctx));
-                let _ = reply.send(());
-            }
-            Command::Close { room, reply } => {
-                self.with_room(&room, |r, ctx| r.close("room closed", ctx));
-                if let Some(key) = self.room_keys.remove(&room) {
-                    self.rooms.remove(&key);
-                }
-                let _ = reply.send(());
-            }
-            Command::Stats { reply } => {
-                let mut s = self.stats;
-                s.routes = self.demux.addr_count() as u64;
-                for r in self.rooms.values() {
-                    r.add_gauges(&mut s);
-                }
-                let _ = reply.send(s);
-            }
-            Command::Shutdown { reply } => {
-                // Handled in `run`.
-                let _ = reply.send(());
-            }
-        }
+        self.announce_shard(&room.id, false);
     }
 }

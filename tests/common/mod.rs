@@ -67,6 +67,8 @@ pub struct Timers {
     pub join_timeout_secs: u64,
     /// A Redis of the test's own instead of the run's (`TEST_REDIS_URL`).
     pub redis_url: Option<String>,
+    /// `SFU_WORKERS` (default: the server's, one per core).
+    pub sfu_workers: Option<usize>,
 }
 
 impl Default for Timers {
@@ -79,6 +81,7 @@ impl Default for Timers {
             paused_timeout_secs: 300,
             join_timeout_secs: 30,
             redis_url: None,
+            sfu_workers: None,
         }
     }
 }
@@ -121,6 +124,7 @@ impl TestServer {
             sfu_udp_addr: Some("127.0.0.1:0".parse().unwrap()),
             sfu_public_ips: Some(vec![timers.sfu_public_ip.parse().unwrap()]),
             sfu_allowed_networks: Some(vec!["127.0.0.0/8".into()]),
+            sfu_workers: timers.sfu_workers,
             heartbeat_interval_secs: Some(timers.heartbeat_interval_secs),
             reconnect_grace_secs: Some(timers.reconnect_grace_secs),
             empty_meeting_grace_secs: Some(timers.empty_meeting_grace_secs),

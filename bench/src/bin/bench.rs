@@ -118,7 +118,8 @@ struct Common {
     /// The server binary to spawn per run on loopback with a temporary SQLite database.
     #[arg(long)]
     spawn_server: Option<PathBuf>,
-    /// SFU_WORKERS for a spawned server.
+    /// SFU_WORKERS for a spawned server (default: the number of cores, as the server's own
+    /// default).
     #[arg(long)]
     sfu_workers: Option<usize>,
     /// Janus's HTTP API.
@@ -304,10 +305,10 @@ async fn run_targets(c: &Common, cfg: &RunConfig) -> anyhow::Result<Vec<RunOutco
     });
     let mut out = vec![];
     if matches!(c.target, TargetArg::Ours | TargetArg::Both) {
-        let mut env = vec![];
-        if let Some(w) = c.sfu_workers {
-            env.push(("SFU_WORKERS".to_owned(), w.to_string()));
-        }
+        let workers = c
+            .sfu_workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let mut env = vec![("SFU_WORKERS".to_owned(), workers.to_string())];
         let (_server, base, pid, link) = match &c.server {
             Some(_) if spec.is_some() => bail!(
                 "--loss puts a relay in front of a server the bench spawns, announced by it \
@@ -317,8 +318,7 @@ async fn run_targets(c: &Common, cfg: &RunConfig) -> anyhow::Result<Vec<RunOutco
             None => {
                 let link = match spec {
                     Some(spec) => {
-                        let (link, link_env) =
-                            LossyLink::for_ours(spec, c.sfu_workers.unwrap_or(1))?;
+                        let (link, link_env) = LossyLink::for_ours(spec, workers)?;
                         env.extend(link_env);
                         Some(Arc::new(link))
                     }

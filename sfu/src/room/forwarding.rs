@@ -19,6 +19,7 @@ use super::{Room, RoomCtx, run_on};
 use crate::down_track::DownTrack;
 use crate::ids::{MediaKind, PeerId, TrackId};
 use crate::packet_store::StoredPacket;
+use crate::relay::{RelayMsg, RelayedPacket};
 use crate::rtp_rewriter::{Rewritten, SourceId, SourcePacket, Vp8Ids};
 
 /// What every subscriber's copy of one packet shares.
@@ -116,7 +117,8 @@ fn payload_15bit(payload: &[u8]) -> bool {
 }
 
 impl Room {
-    /// One RTP packet from a publisher, forwarded to every subscriber of its UpTrack.
+    /// One RTP packet from a local publisher, forwarded to every subscriber of its UpTrack
+    /// here and once to each other worker with a shard of the room.
     pub(super) fn forward(&mut self, publisher: PeerId, pkt: RtpPacket, ctx: &mut RoomCtx<'_>) {
         let Some(p) = self.peers.get_mut(&publisher) else {
             return;
@@ -136,50 +138,78 @@ impl Room {
                 .find(|c| c.pt() == pt)
                 .map(|c| (pt, *c));
         }
-        let params = up.params.map(|(_, c)| c);
         let video = up.kind == MediaKind::Video;
         let vp8 = if video {
             Vp8Descriptor::parse(&pkt.payload).ok()
         } else {
             None
         };
-        let source = SourcePacket {
-            source: SourceId(*pkt.header.ssrc),
-            seq: *pkt.seq_no,
-            timestamp: pkt.header.timestamp,
-            arrival: pkt.timestamp,
-            keyframe_start: vp8.is_some_and(|d| d.starts_keyframe(&pkt.payload)),
-            vp8: vp8.and_then(|d| vp8_ids(&d, &pkt.payload)),
-        };
-        if up.source != Some(source.source) {
-            up.source = Some(source.source);
-        }
-        if let Some(store) = up.store.as_mut() {
-            store.push(StoredPacket {
-                source: source.source,
-                seq: source.seq,
-                timestamp: source.timestamp,
+        let keyframe_start = vp8.is_some_and(|d| d.starts_keyframe(&pkt.payload));
+        let ids = vp8.and_then(|d| vp8_ids(&d, &pkt.payload));
+        let relayed = RelayedPacket {
+            track,
+            packet: StoredPacket {
+                source: SourceId(*pkt.header.ssrc),
+                seq: *pkt.seq_no,
+                timestamp: pkt.header.timestamp,
                 marker: pkt.header.marker,
-                arrival: source.arrival,
-                keyframe_start: source.keyframe_start,
-                payload: pkt.payload.clone(),
-                vp8: source.vp8,
+                arrival: pkt.timestamp,
+                keyframe_start,
+                payload: pkt.payload,
+                vp8: ids,
                 pt: *pt,
-            });
-        }
-        let out = Outgoing {
-            source,
-            pt,
-            marker: pkt.header.marker,
-            payload: &pkt.payload,
-            vp8,
+            },
             audio_level: pkt
                 .header
                 .ext_vals
                 .audio_level
                 .map(|l| (l, pkt.header.ext_vals.voice_activity.unwrap_or(false))),
-            video,
+            params: up.params.map(|(_, c)| c),
         };
+        for w in &self.shards {
+            ctx.relay.media(*w, &self.id, relayed.clone());
+        }
+        ctx.stats.relayed_out += self.shards.len() as u64;
+        self.fan_out(relayed, vp8, ctx);
+    }
+
+    /// Packets of a track published on another worker.
+    pub fn relayed(&mut self, packets: Vec<RelayedPacket>, ctx: &mut RoomCtx<'_>) {
+        for r in packets {
+            let Some(up) = self.up_tracks.get_mut(&r.track) else {
+                continue;
+            };
+            if up.origin.is_none() {
+                continue; // ours: a stale message about a track id that moved here (never)
+            }
+            if let Some(params) = r.params
+                && up.params.is_none_or(|(pt, _)| *pt != r.packet.pt)
+            {
+                up.params = Some((r.packet.pt.into(), params));
+            }
+            let vp8 = if up.kind == MediaKind::Video {
+                Vp8Descriptor::parse(&r.packet.payload).ok()
+            } else {
+                None
+            };
+            self.fan_out(r, vp8, ctx);
+        }
+        self.settle(ctx);
+    }
+
+    /// Writes `r` to every local subscriber of its UpTrack, then keeps it in the UpTrack's
+    /// keyframe cache.
+    fn fan_out(&mut self, r: RelayedPacket, vp8: Option<Vp8Descriptor>, ctx: &mut RoomCtx<'_>) {
+        let track = r.track;
+        let Some(up) = self.up_tracks.get_mut(&track) else {
+            return;
+        };
+        if up.source != Some(r.packet.source) {
+            up.source = Some(r.packet.source);
+        }
+        let params = up.params.map(|(_, c)| c);
+        let video = up.kind == MediaKind::Video;
+        let out = outgoing(&r.packet, vp8, r.audio_level, video);
         let mut waiting_for_keyframe = false;
         let Room {
             router,
@@ -205,6 +235,13 @@ impl Room {
             if sent == Some(false) && dt.rewriter.waiting_for_keyframe() {
                 waiting_for_keyframe = true;
             }
+        }
+        if let Some(store) = self
+            .up_tracks
+            .get_mut(&track)
+            .and_then(|u| u.store.as_mut())
+        {
+            store.push(r.packet);
         }
         if waiting_for_keyframe {
             // Keeps asking (throttled) until the keyframe comes, should a request be lost.
@@ -266,7 +303,7 @@ impl Room {
     }
 
     /// Someone wants a keyframe of `track`: throttled request to its publisher.
-    pub(super) fn request_keyframe(&mut self, track: TrackId, ctx: &mut RoomCtx<'_>) {
+    pub(crate) fn request_keyframe(&mut self, track: TrackId, ctx: &mut RoomCtx<'_>) {
         let Some(up) = self.up_tracks.get_mut(&track) else {
             return;
         };
@@ -274,19 +311,30 @@ impl Room {
             return;
         }
         if up.throttle.request(ctx.now) {
-            let (publisher, mid) = (up.publisher, up.mid);
-            self.send_keyframe_request(publisher, mid, ctx);
+            self.send_keyframe_request(track, ctx);
         } else if let Some(d) = up.throttle.deadline() {
             ctx.note(d);
         }
     }
 
-    pub(super) fn send_keyframe_request(
-        &mut self,
-        publisher: PeerId,
-        mid: Mid,
-        ctx: &mut RoomCtx<'_>,
-    ) {
+    /// A keyframe request for `track`, past the throttle: a PLI to a local publisher, or a
+    /// message to the worker of a remote one (which throttles it again with its other
+    /// subscribers' requests).
+    pub(super) fn send_keyframe_request(&mut self, track: TrackId, ctx: &mut RoomCtx<'_>) {
+        let Some(up) = self.up_tracks.get(&track) else {
+            return;
+        };
+        let (publisher, mid) = (up.publisher, up.mid);
+        if let Some(origin) = up.origin {
+            ctx.relay.send(
+                origin,
+                RelayMsg::KeyframeRequest {
+                    room: self.id.clone(),
+                    track,
+                },
+            );
+            return;
+        }
         let Some(p) = self.peers.get_mut(&publisher) else {
             return;
         };
@@ -311,9 +359,15 @@ impl Room {
     }
 }
 
-/// A cached packet as if it had just arrived (its original arrival time is kept: the
-/// sender reports map RTP time to that wallclock).
-fn replay(c: &StoredPacket) -> Outgoing<'_> {
+/// What every subscriber's copy of `c` shares. A cached packet is replayed as if it had just
+/// arrived, with its original arrival time (the sender reports map RTP time to that
+/// wallclock).
+fn outgoing(
+    c: &StoredPacket,
+    vp8: Option<Vp8Descriptor>,
+    audio_level: Option<(i8, bool)>,
+    video: bool,
+) -> Outgoing<'_> {
     Outgoing {
         source: SourcePacket {
             source: c.source,
@@ -326,8 +380,13 @@ fn replay(c: &StoredPacket) -> Outgoing<'_> {
         pt: c.pt.into(),
         marker: c.marker,
         payload: &c.payload,
-        vp8: Vp8Descriptor::parse(&c.payload).ok(),
-        audio_level: None,
-        video: true,
+        vp8,
+        audio_level,
+        video,
     }
+}
+
+/// A cached video packet, replayed.
+fn replay(c: &StoredPacket) -> Outgoing<'_> {
+    outgoing(c, Vp8Descriptor::parse(&c.payload).ok(), None, true)
 }

@@ -493,6 +493,21 @@ impl Participant {
             .collect()
     }
 
+    /// The SFU port of this participant's subscribe connection (which worker it runs on), from
+    /// the candidate of the first subscriber offer.
+    #[allow(dead_code)]
+    pub fn sfu_port(&self) -> Option<u16> {
+        self.sfu_events.iter().find_map(|e| match e {
+            PeerEvent::SubscriberOffer { sdp, .. } => sdp.lines().find_map(|l| {
+                let t: Vec<&str> = l.split_whitespace().collect();
+                let typ = t.iter().position(|x| *x == "typ")?;
+                l.starts_with("a=candidate:")
+                    .then(|| t.get(typ.checked_sub(1)?)?.parse().ok())?
+            }),
+            _ => None,
+        })
+    }
+
     pub fn request_keyframe_possible(&mut self) -> bool {
         let Some(mid) = self.video_mid else {
             return false;
