@@ -30,9 +30,10 @@ pub(crate) struct RtcFactory {
     pub dtls_cert: DtlsCert,
 }
 
-/// Packets each video DownTrack keeps to answer NACKs. The payloads are shared with the
-/// UpTrack (`Arc`), so this bounds headers only: about 1 s of 720p video.
-const SEND_BUFFER_VIDEO: usize = 256;
+/// Packets each video DownTrack keeps to answer NACKs: about 400 ms of 720p video (1 s of
+/// 360p), several round trips of a browser's NACK. The payloads are shared with the UpTrack
+/// (`Arc`), but each slot costs about 430 bytes of str0m's packet state, all of it kept.
+const SEND_BUFFER_VIDEO: usize = 96;
 
 /// Source streams remembered per publish connection (str0m bounds its own streams too).
 const MAX_KNOWN_SSRCS: usize = 32;

@@ -22,6 +22,9 @@ use crate::packet_store::StoredPacket;
 use crate::relay::{RelayMsg, RelayedPacket};
 use crate::rtp_rewriter::{Rewritten, SourceId, SourcePacket, Vp8Ids};
 
+/// Cached packets written to a starting DownTrack between two drains of its connection.
+const REPLAY_CHUNK: usize = 32;
+
 /// What every subscriber's copy of one packet shares.
 struct Outgoing<'a> {
     source: SourcePacket,
@@ -286,15 +289,21 @@ impl Room {
             return;
         };
         let (effects, failed) = (&mut self.effects, &mut self.failed);
-        let sent = run_on(&mut sp.subscribe, subscriber, ctx, effects, failed, |rtc| {
-            let mut sent = 0usize;
-            for c in &cached {
-                if replay(c).write(rtc, mid, dt, params) {
-                    sent += 1;
-                }
+        // In chunks, each drained before the next: str0m's send queue keeps the capacity of
+        // the largest burst written between two drains for the stream's whole life.
+        let mut sent = Some(0usize);
+        for chunk in cached.chunks(REPLAY_CHUNK) {
+            let n = run_on(&mut sp.subscribe, subscriber, ctx, effects, failed, |rtc| {
+                chunk
+                    .iter()
+                    .filter(|c| replay(c).write(rtc, mid, dt, params))
+                    .count()
+            });
+            sent = sent.zip(n).map(|(a, b)| a + b);
+            if sent.is_none() {
+                break;
             }
-            sent
-        });
+        }
         match sent {
             Some(n) if n > 0 => ctx.stats.cache_starts += 1,
             Some(_) => self.request_keyframe(track, ctx),
