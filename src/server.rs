@@ -221,6 +221,12 @@ async fn follow_meeting_events(cache: &Cache, hub: Hub) -> Result<()> {
 /// Room, participant and SFU gauges on `/metrics`, refreshed every few seconds.
 fn register_gauges(state: &AppState, hub: &Hub, sfu: &mm_sfu::Sfu) {
     crate::process_metrics::register(state.metrics());
+    let store = state.store().clone();
+    state.metrics().register_gauge_fn(
+        "mm_db_connections",
+        "Database connections the pool holds open, idle or in use",
+        move || f64::from(store.connections()),
+    );
     let metrics = state.metrics().clone();
     let hub = hub.clone();
     let sfu = sfu.clone();

@@ -93,6 +93,12 @@ impl Store {
         Ok(())
     }
 
+    /// Connections the pool holds open (idle or in use): the pool grows under load up to its
+    /// maximum and keeps idle connections for a while, each with its own descriptors.
+    pub fn connections(&self) -> u32 {
+        on_pool!(self, pool => pool.size())
+    }
+
     /// Closes every connection; waits for checked-out connections to come back.
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await);

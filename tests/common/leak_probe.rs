@@ -47,6 +47,8 @@ pub struct Resources {
     pub tasks: u64,
     /// Open descriptors of the server process (sockets included).
     pub fds: u64,
+    /// Database connections the server's pool holds open (each with descriptors of its own).
+    pub db_connections: u64,
     /// Resident memory of the server process, bytes.
     pub rss: u64,
     pub rooms: u64,
@@ -89,6 +91,7 @@ impl Resources {
         Self {
             tasks: value("mm_tokio_alive_tasks"),
             fds: value("process_open_fds"),
+            db_connections: value("mm_db_connections"),
             rss: value("process_resident_memory_bytes"),
             rooms: value("mm_rooms"),
             participants: value("mm_participants"),
@@ -110,9 +113,10 @@ impl Resources {
     /// One line for the test's log.
     pub fn line(&self) -> String {
         format!(
-            "tasks {:>4}  fds {:>4}  rss {:>6.1} MiB  rooms {}  participants {}  sfu peers {}  up {}  down {}",
+            "tasks {:>4}  fds {:>4}  db {:>2}  rss {:>6.1} MiB  rooms {}  participants {}  sfu peers {}  up {}  down {}",
             self.tasks,
             self.fds,
+            self.db_connections,
             self.rss as f64 / (1024.0 * 1024.0),
             self.rooms,
             self.participants,
