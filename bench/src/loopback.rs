@@ -17,15 +17,29 @@ use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::peer_connection::configuration::RTCConfiguration;
 use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
+use webrtc::rtp_transceiver::rtp_codec::{RTCRtpHeaderExtensionCapability, RTPCodecType};
 
 use crate::error::{BenchError, Result};
 
 /// A webrtc-rs API (default codecs and interceptors: NACK, RTCP reports, TWCC) that gathers only
 /// loopback UDP4 host candidates. Cheap to share across many peer connections.
 pub fn loopback_api() -> Result<API> {
-    build_api(Box::new(|name: &str| name == "lo"), |ip| {
-        ip.is_loopback() && ip.is_ipv4()
-    })
+    build_api(
+        Box::new(|name: &str| name == "lo"),
+        |ip| ip.is_loopback() && ip.is_ipv4(),
+        false,
+    )
+}
+
+/// Like [`loopback_api`], for a connection that publishes simulcast: it negotiates the mid
+/// and RID header extensions (RFC 8852) its layers' packets carry. Only for sending: with
+/// them on a receiving connection, webrtc-rs ended subscribed tracks under renegotiation.
+pub fn loopback_simulcast_api() -> Result<API> {
+    build_api(
+        Box::new(|name: &str| name == "lo"),
+        |ip| ip.is_loopback() && ip.is_ipv4(),
+        true,
+    )
 }
 
 /// Like [`loopback_api`], but gathering only on the interface that holds `ip` (e.g. the
@@ -34,15 +48,34 @@ pub fn api_on_ip(ip: Ipv4Addr) -> Result<API> {
     if ip.is_loopback() {
         return loopback_api();
     }
-    build_api(Box::new(|_: &str| true), move |a| a == IpAddr::V4(ip))
+    build_api(
+        Box::new(|_: &str| true),
+        move |a| a == IpAddr::V4(ip),
+        false,
+    )
 }
 
 fn build_api(
     interfaces: Box<dyn Fn(&str) -> bool + Send + Sync>,
     ips: impl Fn(IpAddr) -> bool + Send + Sync + 'static,
+    simulcast: bool,
 ) -> Result<API> {
     let mut media = MediaEngine::default();
     media.register_default_codecs()?;
+    let simulcast_extensions = [
+        "urn:ietf:params:rtp-hdrext:sdes:mid",
+        "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
+        "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id",
+    ];
+    for uri in simulcast_extensions.iter().filter(|_| simulcast) {
+        media.register_header_extension(
+            RTCRtpHeaderExtensionCapability {
+                uri: (*uri).to_owned(),
+            },
+            RTPCodecType::Video,
+            None,
+        )?;
+    }
     let registry = register_default_interceptors(Registry::new(), &mut media)?;
     let mut settings = SettingEngine::default();
     settings.set_include_loopback_candidate(true);

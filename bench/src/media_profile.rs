@@ -34,6 +34,18 @@ impl VideoProfile {
         keyframe_factor: 4,
     };
 
+    /// The profile of a simulcast layer `down` times smaller in each dimension (bitrate by
+    /// the area, as encoders do).
+    pub fn scaled_down(&self, down: u16) -> VideoProfile {
+        let d = u32::from(down.max(1));
+        VideoProfile {
+            width: self.width / down.max(1),
+            height: self.height / down.max(1),
+            bitrate_bps: self.bitrate_bps / (d * d),
+            ..*self
+        }
+    }
+
     /// Bytes of a delta frame at this bitrate and frame rate.
     pub fn frame_bytes(&self) -> usize {
         (self.bitrate_bps as usize / 8 / self.fps.max(1) as usize).max(64)
@@ -57,7 +69,13 @@ pub struct MediaProfile {
     pub video: Option<VideoProfile>,
     /// Send a keyframe at least this often (besides the first one and those asked for by PLI/FIR).
     pub keyframe_interval: Option<Duration>,
+    /// Send the video as [`SIMULCAST_LAYERS`] simulcast layers (RIDs `q`, `h`, `f`: a quarter,
+    /// half and full size, lowest first as browsers list them), each its own encoder.
+    pub simulcast: bool,
 }
+
+/// The simulcast layers a publisher sends: RID and how much smaller than the profile's size.
+pub const SIMULCAST_LAYERS: [(&str, u16); 3] = [("q", 4), ("h", 2), ("f", 1)];
 
 impl Default for MediaProfile {
     fn default() -> Self {
@@ -73,6 +91,7 @@ impl MediaProfile {
             audio_bitrate_bps: 32_000,
             video: None,
             keyframe_interval: None,
+            simulcast: false,
         }
     }
 

@@ -20,7 +20,8 @@ use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 use crate::api_client::ws_url;
 use crate::error::{BenchError, Result};
 use crate::loopback::{
-    keep_loopback_candidates, loopback_api, new_peer_connection, set_local_and_gather,
+    keep_loopback_candidates, loopback_api, loopback_simulcast_api, new_peer_connection,
+    set_local_and_gather,
 };
 use crate::media_profile::MediaProfile;
 use crate::participant_state::{CloseInfo, ParticipantSnapshot};
@@ -30,7 +31,7 @@ use crate::track_receiver::TrackReceiver;
 use crate::track_stats::{TrackLabel, TrackStats};
 use crate::wire::{
     ClientMessage, MediaKind, MediaState, PROTOCOL_VERSION, ParticipantId, ServerMessage,
-    TrackDecl, TrackSource,
+    TrackDecl, TrackSetting, TrackSource,
 };
 
 /// How to join.
@@ -104,7 +105,11 @@ impl Participant {
     /// and starts sending. Returns once `publish_answer` is applied; media follows.
     pub async fn join(opts: JoinOptions) -> Result<Participant> {
         let api = loopback_api()?;
-        let publish_pc = new_peer_connection(&api).await?;
+        let publish_pc = if opts.publish && opts.profile.simulcast {
+            new_peer_connection(&loopback_simulcast_api()?).await?
+        } else {
+            new_peer_connection(&api).await?
+        };
         let subscribe_pc = new_peer_connection(&api).await?;
         let tracks = if opts.publish {
             SendTracks::add_to(&publish_pc, &opts.profile, "mm-bench").await?
@@ -214,6 +219,11 @@ impl Participant {
         self.send(&ClientMessage::Chat {
             text: text.to_owned(),
         })
+    }
+
+    /// Says what this participant shows of remote tracks (`track_settings`).
+    pub fn track_settings(&self, tracks: Vec<TrackSetting>) -> Result<()> {
+        self.send(&ClientMessage::TrackSettings { tracks })
     }
 
     /// Announces the media state and mutes the publisher accordingly.
@@ -567,6 +577,13 @@ async fn event_loop(
                     ServerMessage::PublishAnswer { sdp } => {
                         if let Err(e) = inner.on_publish_answer(&sdp).await {
                             inner.local_error("publish answer", e);
+                        }
+                    }
+                    ServerMessage::PublishLayers { mid, active, .. } => {
+                        if let Some(v) = &inner.tracks.video
+                            && v.mid().as_deref() == Some(mid.as_str())
+                        {
+                            v.set_active_layers(&active);
                         }
                     }
                     _ => {}

@@ -8,8 +8,17 @@ use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 
 use crate::wire::{
     ChatMessage, EndReason, ErrorBody, IceServer, LeaveReason, MeetingInfo, ParticipantId,
-    ParticipantInfo, RemoteTrack, ServerMessage,
+    ParticipantInfo, RemoteTrack, ServerMessage, TrackFlow,
 };
+
+/// The latest `track_state` of one remote track.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RemoteTrackState {
+    pub state: TrackFlow,
+    pub layer: Option<u8>,
+    pub layers: Option<u8>,
+    pub size: Option<(u16, u16)>,
+}
 
 /// How the signaling WebSocket ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +53,11 @@ pub struct ParticipantSnapshot {
     pub meeting_ended: Option<EndReason>,
     /// The `tracks` of the latest `subscriber_offer`: which mid carries whose media.
     pub remote_tracks: Vec<RemoteTrack>,
+    /// The latest `track_state` per track id, and how many arrived in all.
+    pub track_states: BTreeMap<String, RemoteTrackState>,
+    pub track_state_messages: u64,
+    /// Dynacast: the latest `publish_layers` per mid of our publish connection.
+    pub publish_layers: BTreeMap<String, Vec<String>>,
     /// Counters of messages that complete a request, so callers can wait for "one more".
     pub welcomes: u64,
     pub joins: u64,
@@ -114,6 +128,27 @@ impl ParticipantSnapshot {
             ServerMessage::SubscriberOffer { tracks, .. } => {
                 self.remote_tracks = tracks.clone();
                 self.subscriber_offers += 1;
+            }
+            ServerMessage::TrackState {
+                track_id,
+                state,
+                layer,
+                layers,
+                width,
+                height,
+            } => {
+                let size = width.zip(*height);
+                let s = RemoteTrackState {
+                    state: *state,
+                    layer: *layer,
+                    layers: *layers,
+                    size,
+                };
+                self.track_states.insert(track_id.clone(), s);
+                self.track_state_messages += 1;
+            }
+            ServerMessage::PublishLayers { mid, active, .. } => {
+                self.publish_layers.insert(mid.clone(), active.clone());
             }
             ServerMessage::Chat(c) => self.chat.push(c.clone()),
             ServerMessage::MeetingEnded { reason } => self.meeting_ended = Some(*reason),

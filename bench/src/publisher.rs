@@ -26,7 +26,9 @@ use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 use webrtc::track::track_local::{TrackLocal, TrackLocalWriter};
 
 use crate::error::Result;
-use crate::media_profile::{AUDIO_PTIME, MAX_RTP_PAYLOAD, MediaProfile, VideoProfile};
+use crate::media_profile::{
+    AUDIO_PTIME, MAX_RTP_PAYLOAD, MediaProfile, SIMULCAST_LAYERS, VideoProfile,
+};
 use crate::probe::{PROBE_HEADER_LEN, Probe, now_us};
 use crate::track_stats::OPUS_TOC;
 use crate::vp8::{build_frame, packetize};
@@ -34,12 +36,30 @@ use crate::vp8::{build_frame, packetize};
 /// A local track and the transceiver sending it.
 #[derive(Clone)]
 pub struct LocalTrack {
+    /// The track, or with simulcast its first (lowest) layer.
     pub track: Arc<TrackLocalStaticRTP>,
+    /// With simulcast, every layer (the first is `track`) and how much smaller than the
+    /// profile's size it is; empty without.
+    pub layers: Vec<(Arc<TrackLocalStaticRTP>, u16)>,
+    /// Per layer, what the server's `publish_layers` (dynacast) paused, as a browser applies
+    /// it with `encodings[i].active = false`: that encoder sends nothing until resumed.
+    pub paused: Arc<[AtomicBool; SIMULCAST_LAYERS.len()]>,
     pub sender: Arc<RTCRtpSender>,
     pub transceiver: Arc<RTCRtpTransceiver>,
 }
 
 impl LocalTrack {
+    /// Applies a `publish_layers`: the layers whose RID is not in `active` pause.
+    pub fn set_active_layers(&self, active: &[String]) {
+        if self.layers.is_empty() {
+            return;
+        }
+        for (i, (rid, _)) in SIMULCAST_LAYERS.iter().enumerate() {
+            let on = active.iter().any(|a| a == rid);
+            self.paused[i].store(!on, Ordering::Relaxed);
+        }
+    }
+
     /// The transceiver's mid (known once an offer has been created).
     pub fn mid(&self) -> Option<String> {
         self.transceiver.mid().map(|m| m.to_string())
@@ -77,10 +97,59 @@ impl SendTracks {
                 clock_rate: 90_000,
                 ..Default::default()
             };
-            out.video = Some(add_sendonly(pc, codec, "video", stream_id).await?);
+            out.video = Some(if profile.simulcast {
+                add_simulcast(pc, codec, "video", stream_id).await?
+            } else {
+                add_sendonly(pc, codec, "video", stream_id).await?
+            });
         }
         Ok(out)
     }
+}
+
+/// A send-only video transceiver with one encoding per [`SIMULCAST_LAYERS`] entry, each with
+/// its RID (webrtc-rs offers `a=simulcast` and sends the RID header extension).
+async fn add_simulcast(
+    pc: &RTCPeerConnection,
+    codec: RTCRtpCodecCapability,
+    id: &str,
+    stream_id: &str,
+) -> Result<LocalTrack> {
+    let layers: Vec<(Arc<TrackLocalStaticRTP>, u16)> = SIMULCAST_LAYERS
+        .iter()
+        .map(|(rid, down)| {
+            let t = TrackLocalStaticRTP::new_with_rid(
+                codec.clone(),
+                id.to_owned(),
+                (*rid).to_owned(),
+                stream_id.to_owned(),
+            );
+            (Arc::new(t), *down)
+        })
+        .collect();
+    let base = Arc::clone(&layers[0].0);
+    let transceiver = pc
+        .add_transceiver_from_track(
+            Arc::clone(&base) as Arc<dyn TrackLocal + Send + Sync>,
+            Some(RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::Sendonly,
+                send_encodings: vec![],
+            }),
+        )
+        .await?;
+    let sender = transceiver.sender().await;
+    for (t, _) in &layers[1..] {
+        sender
+            .add_encoding(Arc::clone(t) as Arc<dyn TrackLocal + Send + Sync>)
+            .await?;
+    }
+    Ok(LocalTrack {
+        track: base,
+        layers,
+        paused: Arc::default(),
+        sender,
+        transceiver,
+    })
 }
 
 async fn add_sendonly(
@@ -106,6 +175,8 @@ async fn add_sendonly(
     let sender = transceiver.sender().await;
     Ok(LocalTrack {
         track,
+        layers: Vec::new(),
+        paused: Arc::default(),
         sender,
         transceiver,
     })
@@ -117,6 +188,8 @@ pub struct PublisherStats {
     pub audio_packets: u64,
     pub video_packets: u64,
     pub video_frames: u64,
+    /// Video frames per simulcast layer (all in the first without simulcast).
+    pub layer_frames: [u64; SIMULCAST_LAYERS.len()],
     pub keyframes: u64,
     /// PLI and FIR received from the remote side.
     pub keyframe_requests: u64,
@@ -128,10 +201,12 @@ struct Shared {
     audio_packets: AtomicU64,
     video_packets: AtomicU64,
     video_frames: AtomicU64,
+    layer_frames: [AtomicU64; SIMULCAST_LAYERS.len()],
     keyframes: AtomicU64,
     keyframe_requests: AtomicU64,
     bytes: AtomicU64,
-    keyframe_wanted: AtomicBool,
+    /// Per layer (one without simulcast): the next frame of that encoder is a keyframe.
+    keyframe_wanted: [AtomicBool; SIMULCAST_LAYERS.len()],
     audio_muted: AtomicBool,
     video_muted: AtomicBool,
 }
@@ -153,13 +228,35 @@ impl Publisher {
             tasks.push(tokio::spawn(send_audio(a, *profile, shared.clone())));
         }
         if let (Some(v), Some(vp)) = (video, profile.video) {
-            tasks.push(tokio::spawn(drain_rtcp(v.sender.clone(), shared.clone())));
-            tasks.push(tokio::spawn(send_video(
-                v,
-                vp,
-                profile.keyframe_interval,
-                shared.clone(),
-            )));
+            if v.layers.is_empty() {
+                tasks.push(tokio::spawn(drain_rtcp(v.sender.clone(), shared.clone())));
+            }
+            for (i, (rid, _)) in SIMULCAST_LAYERS.iter().enumerate().take(v.layers.len()) {
+                let (sender, shared) = (v.sender.clone(), shared.clone());
+                tasks.push(tokio::spawn(drain_layer_rtcp(sender, shared, rid, i)));
+            }
+            let encoders: Vec<(Arc<TrackLocalStaticRTP>, VideoProfile)> = if v.layers.is_empty() {
+                vec![(v.track.clone(), vp)]
+            } else {
+                v.layers
+                    .iter()
+                    .map(|(t, down)| (t.clone(), vp.scaled_down(*down)))
+                    .collect()
+            };
+            for (layer, (track, vp)) in encoders.into_iter().enumerate() {
+                let sender = v.sender.clone();
+                tasks.push(tokio::spawn(send_video(
+                    VideoEncoder {
+                        track,
+                        sender,
+                        layer,
+                        paused: v.paused.clone(),
+                    },
+                    vp,
+                    profile.keyframe_interval,
+                    shared.clone(),
+                )));
+            }
         }
         Self { shared, tasks }
     }
@@ -170,6 +267,7 @@ impl Publisher {
             audio_packets: s.audio_packets.load(Ordering::Relaxed),
             video_packets: s.video_packets.load(Ordering::Relaxed),
             video_frames: s.video_frames.load(Ordering::Relaxed),
+            layer_frames: std::array::from_fn(|i| s.layer_frames[i].load(Ordering::Relaxed)),
             keyframes: s.keyframes.load(Ordering::Relaxed),
             keyframe_requests: s.keyframe_requests.load(Ordering::Relaxed),
             bytes: s.bytes.load(Ordering::Relaxed),
@@ -182,13 +280,13 @@ impl Publisher {
         self.shared.audio_muted.store(audio, Ordering::Relaxed);
         let was = self.shared.video_muted.swap(video, Ordering::Relaxed);
         if was && !video {
-            self.shared.keyframe_wanted.store(true, Ordering::Relaxed);
+            self.shared.want_keyframes();
         }
     }
 
-    /// Asks for a keyframe as the next video frame.
+    /// Asks for a keyframe as the next video frame (of every layer).
     pub fn request_keyframe(&self) {
-        self.shared.keyframe_wanted.store(true, Ordering::Relaxed);
+        self.shared.want_keyframes();
     }
 
     pub fn stop(&mut self) {
@@ -204,13 +302,43 @@ impl Drop for Publisher {
     }
 }
 
+impl Shared {
+    fn want_keyframes(&self) {
+        for w in &self.keyframe_wanted {
+            w.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// One encoder: the track it writes, the sender whose negotiation it waits for, its layer.
+struct VideoEncoder {
+    track: Arc<TrackLocalStaticRTP>,
+    sender: Arc<RTCRtpSender>,
+    layer: usize,
+    paused: Arc<[AtomicBool; SIMULCAST_LAYERS.len()]>,
+}
+
+/// One simulcast layer's RTCP (webrtc-rs reads each encoding's apart; unread, its PLIs and
+/// NACKs would go unanswered): a PLI or FIR asks that layer's encoder for a keyframe.
+async fn drain_layer_rtcp(sender: Arc<RTCRtpSender>, shared: Arc<Shared>, rid: &str, layer: usize) {
+    while let Ok((pkts, _)) = sender.read_rtcp_simulcast(rid).await {
+        for p in pkts {
+            let any = p.as_any();
+            if any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>() {
+                shared.keyframe_requests.fetch_add(1, Ordering::Relaxed);
+                shared.keyframe_wanted[layer].store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 async fn drain_rtcp(sender: Arc<RTCRtpSender>, shared: Arc<Shared>) {
     while let Ok((pkts, _)) = sender.read_rtcp().await {
         for p in pkts {
             let any = p.as_any();
             if any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>() {
                 shared.keyframe_requests.fetch_add(1, Ordering::Relaxed);
-                shared.keyframe_wanted.store(true, Ordering::Relaxed);
+                shared.want_keyframes();
             }
         }
     }
@@ -284,7 +412,7 @@ async fn send_audio(local: LocalTrack, profile: MediaProfile, shared: Arc<Shared
 }
 
 async fn send_video(
-    local: LocalTrack,
+    local: VideoEncoder,
     profile: VideoProfile,
     keyframe_interval: Option<Duration>,
     shared: Arc<Shared>,
@@ -294,6 +422,7 @@ async fn send_video(
     let mut seq = 0u64;
     let mut picture_id: u16 = rand::random::<u16>() & 0x7fff;
     let mut last_keyframe: Option<Instant> = None;
+    let mut was_paused = false;
     let start = Instant::now();
     let start_ts = clock.timestamp;
     let mut tick = tokio::time::interval(profile.frame_interval());
@@ -307,12 +436,19 @@ async fn send_video(
         if shared.video_muted.load(Ordering::Relaxed) {
             continue;
         }
+        if local.paused[local.layer].load(Ordering::Relaxed) {
+            was_paused = true;
+            continue;
+        }
+        // A resumed encoder starts with a keyframe, as a browser's does.
+        let resumed = std::mem::take(&mut was_paused);
         let periodic = keyframe_interval
             .zip(last_keyframe)
             .is_some_and(|(i, t)| now.duration_since(t) >= i);
         let keyframe = last_keyframe.is_none()
+            || resumed
             || periodic
-            || shared.keyframe_wanted.swap(false, Ordering::Relaxed);
+            || shared.keyframe_wanted[local.layer].swap(false, Ordering::Relaxed);
         let size = if keyframe {
             profile.keyframe_bytes()
         } else {
@@ -340,6 +476,7 @@ async fn send_video(
         picture_id = (picture_id + 1) & 0x7fff;
         shared.video_packets.fetch_add(written, Ordering::Relaxed);
         shared.video_frames.fetch_add(1, Ordering::Relaxed);
+        shared.layer_frames[local.layer].fetch_add(1, Ordering::Relaxed);
         if keyframe {
             last_keyframe = Some(now);
             shared.keyframes.fetch_add(1, Ordering::Relaxed);

@@ -25,12 +25,49 @@ pub enum PeerEvent {
         /// New state.
         state: ConnState,
     },
+    /// What this subscriber now receives of one remote track: after `track_settings`, a
+    /// layer switch, or a pause. Only changes are sent.
+    TrackState {
+        /// The UpTrack.
+        track: TrackId,
+        /// What flows.
+        state: DownTrackState,
+    },
+    /// Dynacast, to a publisher: send only these simulcast layers of the track on `mid` (by
+    /// RID) and pause the others; nobody receives them. Sent when the set changes.
+    PublishLayers {
+        /// The UpTrack.
+        track: TrackId,
+        /// Its mid in the publisher's publish connection.
+        mid: String,
+        /// The RIDs to send.
+        active: Vec<String>,
+    },
     /// The SFU removed the peer (connection error or panic, client closed its connection,
     /// room closed or SFU shutdown); no more events follow. Not sent after `leave`.
     Closed {
         /// Human-readable reason.
         reason: String,
     },
+}
+
+/// What a subscriber receives of one remote track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DownTrackState {
+    /// Media flows from layer `layer` of `layers` (0 is the first the publisher sent; a track
+    /// without simulcast has one), at the size of its last keyframe when known.
+    Active {
+        /// Index of the forwarded layer.
+        layer: u8,
+        /// Layers the publisher sends.
+        layers: u8,
+        /// Width and height.
+        size: Option<(u16, u16)>,
+    },
+    /// Nothing is forwarded: the subscriber disabled the track (`track_settings`).
+    Paused,
+    /// Enabled, but nothing to forward yet (no live layer, or waiting for a keyframe).
+    Waiting,
 }
 
 /// Connection state of one PeerConnection as the SFU sees it.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use str0m::change::SdpPendingOffer;
 use str0m::config::{CryptoProvider, DtlsCert};
-use str0m::media::Mid;
+use str0m::media::{Mid, Rid};
 use str0m::rtp::Ssrc;
 use str0m::{Candidate, IceCreds, Rtc};
 use tokio::sync::mpsc;
@@ -19,6 +19,7 @@ use crate::down_track::DownTrack;
 use crate::event::{DownTrackInfo, PeerEvent};
 use crate::ids::{MediaKind, PcKind, TrackId};
 use crate::negotiation::SubscriberNegotiation;
+use crate::simulcast::TrackWant;
 
 /// What a worker gives each new `Rtc`.
 pub(crate) struct RtcFactory {
@@ -80,6 +81,9 @@ impl RtcFactory {
     }
 }
 
+/// The m-line and simulcast RID (`None`: no simulcast) an incoming stream is bound to.
+type MidRid = (Mid, Option<Rid>);
+
 /// A participant's WebRTC endpoints on the SFU side.
 pub(crate) struct Peer {
     events: mpsc::Sender<PeerEvent>,
@@ -89,9 +93,13 @@ pub(crate) struct Peer {
     pub offered_up: Vec<(Mid, MediaKind)>,
     /// Current UpTracks (at most `max_tracks_per_peer`, so a Vec is the fastest map).
     pub up: Vec<(Mid, TrackId)>,
-    /// Incoming SSRC → the mid it belongs to (`None`: not forwarded, e.g. a simulcast layer).
-    known_ssrcs: Vec<(Ssrc, Option<Mid>)>,
+    /// Incoming SSRC → the mid and simulcast RID it belongs to (`None`: not forwarded).
+    known_ssrcs: Vec<(Ssrc, Option<MidRid>)>,
     pub down: HashMap<TrackId, DownTrack>,
+    /// `track_settings` for tracks of the room this peer has no DownTrack of yet: a track
+    /// published on another worker reaches this one a moment after the roster told the
+    /// client of it. Taken when the DownTrack is made; at most one per UpTrack of the room.
+    pub early_wants: HashMap<TrackId, TrackWant>,
     pub down_by_mid: HashMap<Mid, TrackId>,
     pub negotiation: SubscriberNegotiation<TrackId>,
     pub pending_offer: Option<SdpPendingOffer>,
@@ -120,6 +128,7 @@ impl Peer {
             up: Vec::new(),
             known_ssrcs: Vec::new(),
             down: HashMap::new(),
+            early_wants: HashMap::new(),
             down_by_mid: HashMap::new(),
             negotiation: SubscriberNegotiation::default(),
             pending_offer: None,
@@ -142,29 +151,30 @@ impl Peer {
         self.up.iter().find(|(m, _)| *m == mid).map(|(_, t)| *t)
     }
 
-    /// The UpTrack an incoming RTP packet of `ssrc` belongs to. The first packet of a stream
-    /// asks str0m which m-line it was bound to; simulcast layers (a RID) are not forwarded yet.
-    pub fn up_track_for_ssrc(&mut self, ssrc: Ssrc) -> Option<TrackId> {
-        let mid = match self.known_ssrcs.iter().find(|(s, _)| *s == ssrc) {
-            Some((_, mid)) => *mid,
+    /// The UpTrack and simulcast layer (RID) an incoming RTP packet of `ssrc` belongs to.
+    /// The first packet of a stream asks str0m which m-line and RID it was bound to.
+    pub fn up_track_for_ssrc(&mut self, ssrc: Ssrc) -> Option<(TrackId, Option<Rid>)> {
+        let found = match self.known_ssrcs.iter().find(|(s, _)| *s == ssrc) {
+            Some((_, found)) => *found,
             None => {
-                let mid = self
+                let found = self
                     .publish
                     .call(|rtc| {
                         rtc.direct_api()
                             .stream_rx(&ssrc)
-                            .and_then(|s| s.rid().is_none().then(|| s.mid()))
+                            .map(|s| (s.mid(), s.rid()))
                     })
                     .ok()
                     .flatten();
                 if self.known_ssrcs.len() >= MAX_KNOWN_SSRCS {
                     self.known_ssrcs.clear();
                 }
-                self.known_ssrcs.push((ssrc, mid));
-                mid
+                self.known_ssrcs.push((ssrc, found));
+                found
             }
         };
-        self.up_track(mid?)
+        let (mid, rid) = found?;
+        Some((self.up_track(mid)?, rid))
     }
 
     /// DownTracks to list in a subscriber offer.

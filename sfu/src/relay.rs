@@ -14,13 +14,15 @@
 //!   (never per subscriber), batched per loop iteration of the sender.
 //! * `KeyframeRequest`: a remote subscriber needs a keyframe; the publisher's worker
 //!   throttles it as any local request.
+//! * `LayerDemand` / `Layers`: simulcast; which layers a shard's subscribers want, and what
+//!   the publisher's worker knows of them (size, paused by dynacast).
 //! * `PeerGone`: the SFU removed a peer by itself; its room's home forgets the placement.
 //!
 //! One channel per pair of workers keeps every message in the order it was sent, which is
 //! what makes this simple: a shard always hears `Tracks` before the `Media` of those tracks.
 
 use str0m::format::PayloadParams;
-use str0m::media::Mid;
+use str0m::media::{Mid, Rid};
 use tokio::sync::mpsc::WeakUnboundedSender;
 
 use crate::ids::{MediaKind, PeerId, RoomId, TrackId, WorkerId};
@@ -31,10 +33,20 @@ use crate::worker::Command;
 #[derive(Clone, Debug)]
 pub(crate) struct RelayedPacket {
     pub track: TrackId,
+    /// The simulcast layer's RID (`None`: no simulcast).
+    pub rid: Option<Rid>,
     pub packet: StoredPacket,
     pub audio_level: Option<(i8, bool)>,
     /// What the publisher's payload type stands for (subscribers map it to their own).
     pub params: Option<PayloadParams>,
+}
+
+/// One simulcast layer, as the publisher's worker describes it to the shards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LayerInfo {
+    pub rid: Rid,
+    pub size: Option<(u16, u16)>,
+    pub paused: bool,
 }
 
 /// A published track, as other workers learn of it.
@@ -69,6 +81,22 @@ pub(crate) enum RelayMsg {
     KeyframeRequest {
         room: RoomId,
         track: TrackId,
+        rid: Option<Rid>,
+    },
+    /// Dynacast, shard -> publisher's worker: the layers of `track` its subscribers want.
+    LayerDemand {
+        room: RoomId,
+        from: WorkerId,
+        track: TrackId,
+        rids: Vec<Rid>,
+    },
+    /// Publisher's worker -> shards: the simulcast layers of `track`, their sizes and which
+    /// dynacast paused, whenever that changes (a shard cannot learn the size of a layer it
+    /// never receives, nor tell a paused layer from a dead one).
+    Layers {
+        room: RoomId,
+        track: TrackId,
+        layers: Vec<LayerInfo>,
     },
     PeerGone {
         room: RoomId,

@@ -1,9 +1,11 @@
 //! [`Room`]: the live media session of one meeting inside a worker: its peers, its Router,
 //! its UpTracks, and the forwarding of media between them.
 //!
-//! The room's work lives in three files: this one (commands, network input, timers, the
-//! order of work), `forwarding` (the RTP hot path, keyframe cache and requests) and `offers`
-//! (subscriber renegotiation).
+//! The room's work lives in these files: this one (commands, the order of work), `network`
+//! (datagrams and timers), `forwarding` (the RTP hot path, layers, keyframe cache and
+//! requests), `track_settings` (what each subscriber shows), `dynacast` (pausing layers
+//! nobody wants), `offers` (subscriber
+//! renegotiation) and `shards` (the room on other workers).
 //!
 //! # Order of work
 //!
@@ -20,10 +22,12 @@ use str0m::media::Mid;
 use str0m::{Candidate, Event, Input, Rtc};
 use tokio::sync::mpsc;
 
+mod dynacast;
 mod forwarding;
 mod network;
 mod offers;
 mod shards;
+mod track_settings;
 
 use crate::connection::Connection;
 use crate::demux::{ConnKey, Demux, RoomKey};
@@ -95,6 +99,9 @@ pub(crate) struct Room {
     up_tracks: HashMap<TrackId, UpTrack>,
     effects: VecDeque<Effect>,
     failed: Vec<Failure>,
+    /// Dynacast: when demand is summed next, or at the next wake-up (`dynacast_soon`).
+    next_dynacast: Instant,
+    dynacast_soon: bool,
 }
 
 /// Runs `f` on one connection, then drains it: the one way our code touches an `Rtc`.
@@ -164,6 +171,8 @@ impl Room {
             up_tracks: HashMap::new(),
             effects: VecDeque::new(),
             failed: Vec::new(),
+            next_dynacast: Instant::now(),
+            dynacast_soon: false,
         }
     }
 
@@ -466,12 +475,14 @@ impl Room {
             (PcKind::Publish, Event::RtpPacket(pkt)) => self.forward(peer, pkt, ctx),
             (PcKind::Subscribe, Event::KeyframeRequest(req)) => {
                 ctx.stats.plis += 1;
-                let track = self
-                    .peers
-                    .get(&peer)
-                    .and_then(|p| p.down_by_mid.get(&req.mid).copied());
-                if let Some(track) = track {
-                    self.request_keyframe(track, ctx);
+                // For the layer the subscriber gets (or is about to).
+                let wanted = self.peers.get(&peer).and_then(|p| {
+                    let track = *p.down_by_mid.get(&req.mid)?;
+                    let dt = p.down.get(&track)?;
+                    Some((track, dt.layer.or(dt.target)?))
+                });
+                if let Some((track, layer)) = wanted {
+                    self.request_keyframe(track, layer, ctx);
                 }
             }
             (PcKind::Subscribe, Event::MediaEgressStats(s)) => {

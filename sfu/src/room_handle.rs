@@ -5,7 +5,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::SfuError;
 use crate::event::PeerEvent;
-use crate::ids::{PcKind, PeerId, RoomId};
+use crate::ids::{PcKind, PeerId, RoomId, TrackId};
+use crate::simulcast::TrackWant;
 use crate::worker::Command;
 
 /// Handle to one Room (created lazily on the first join).
@@ -107,6 +108,24 @@ impl RoomHandle {
         let room = self.room.clone();
         self.call(|reply| Command::RestartSubscriber { room, peer, reply })
             .await
+    }
+
+    /// What the peer shows of each remote track (`track_settings`): hidden tracks stop, shown
+    /// ones resume, each at the simulcast layer that covers its rendered size. Tracks the peer
+    /// does not receive are skipped.
+    pub async fn track_settings(
+        &self,
+        peer: PeerId,
+        wants: Vec<(TrackId, TrackWant)>,
+    ) -> Result<(), SfuError> {
+        let room = self.room.clone();
+        self.call(|reply| Command::TrackSettings {
+            room,
+            peer,
+            wants,
+            reply,
+        })
+        .await
     }
 
     /// Removes the peer; the others get offers without its tracks. The peer gets no `Closed`

@@ -195,9 +195,7 @@ impl RtpRewriter {
         Some(self.map(&run, p))
     }
 
-    /// Stops forwarding until [`Self::switch_to`]. Not yet called outside the tests: it waits
-    /// for subscribers to hide tracks (`track_settings`, the large-meetings issue).
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// Stops forwarding until [`Self::switch_to`] (the subscriber hid the track).
     pub fn pause(&mut self) {
         self.paused = true;
         self.run = None;

@@ -173,12 +173,19 @@ async fn forwards_between_peers_late_joiner_and_leave() {
     assert_eq!(stats.down_tracks, 2);
 
     room.close().await;
-    b.step(false).await;
-    assert!(
-        b.sfu_events
-            .iter()
-            .any(|e| matches!(e, PeerEvent::Closed { .. }))
-    );
+    // The event may queue behind others (track states): wait for it, bounded.
+    run_until(
+        &mut [&mut b],
+        Duration::from_secs(10),
+        "B told it is closed",
+        |ps| {
+            ps[0]
+                .sfu_events
+                .iter()
+                .any(|e| matches!(e, PeerEvent::Closed { .. }))
+        },
+    )
+    .await;
     assert_eq!(sfu.stats().await.rooms, 0);
     sfu.shutdown().await;
 }

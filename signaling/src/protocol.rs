@@ -93,6 +93,12 @@ pub enum ClientMessage {
     },
     /// Ask for an ICE restart of the subscribe connection (after a network change).
     RestartSubscriber,
+    /// What the client shows of remote tracks, sent when tiles appear, resize, page or hide.
+    /// Each entry replaces that track's earlier settings; tracks not listed keep theirs
+    /// (initially: enabled, at the best quality). At most `MAX_TRACK_SETTINGS` entries.
+    TrackSettings {
+        tracks: Vec<TrackSetting>,
+    },
     /// Mute, camera and screen-share state; broadcast to everyone.
     MediaState(MediaState),
     Chat {
@@ -113,6 +119,40 @@ pub enum ClientMessage {
 pub struct TrackDecl {
     pub mid: String,
     pub source: TrackSource,
+}
+
+/// Entries in one `track_settings` at most (a meeting's remote tracks fit several times).
+pub const MAX_TRACK_SETTINGS: usize = 512;
+
+/// What the client shows of one remote track (`track_id` from `participant_updated` or
+/// `subscriber_offer`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TrackSetting {
+    pub track_id: String,
+    /// False: the tile is off the page or the tab hidden; nothing is sent for the track.
+    pub enabled: bool,
+    /// The size the video is rendered at, in device pixels: the server sends the smallest
+    /// simulcast layer that covers it (the largest when none does). Absent: the best there is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub max_width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub max_height: Option<u32>,
+}
+
+/// What flows of one remote track to this client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum TrackFlow {
+    /// Media flows (`layer` of `layers`, at `width` x `height` when known).
+    Active,
+    /// Nothing is sent: the client disabled the track in `track_settings`.
+    Paused,
+    /// Enabled, waiting for media (the publisher sends nothing now, or a keyframe is due).
+    Waiting,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -167,6 +207,34 @@ pub enum ServerMessage {
     SubscriberOffer {
         sdp: String,
         tracks: Vec<RemoteTrack>,
+    },
+    /// What this client now receives of one remote track: sent when it changes (a layer
+    /// switch after `track_settings` or because the publisher stopped a layer, a pause).
+    TrackState {
+        track_id: String,
+        state: TrackFlow,
+        /// The simulcast layer forwarded (0 = the first the publisher sends) and how many it
+        /// sends; `active` only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        layer: Option<u8>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        layers: Option<u8>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        width: Option<u16>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        height: Option<u16>,
+    },
+    /// Dynacast, to a publisher: send only the simulcast layers `active` (RIDs) of the track
+    /// on `mid` and pause the others (`RTCRtpSender.setParameters`, `encodings[i].active`):
+    /// nobody receives them. Sent whenever the set changes; all layers start active.
+    PublishLayers {
+        mid: String,
+        track_id: String,
+        active: Vec<String>,
     },
     Chat(ChatMessage),
     MeetingEnded {

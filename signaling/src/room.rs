@@ -32,6 +32,7 @@ pub enum RoomRequest {
     SubscriberAnswer { sdp: String },
     IceCandidate { pc: PcKind, candidate: String },
     RestartSubscriber,
+    TrackSettings(Vec<(mm_sfu::TrackId, mm_sfu::TrackWant)>),
     MediaState(MediaState),
     Chat { text: String },
     EndMeeting,

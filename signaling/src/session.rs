@@ -444,6 +444,12 @@ impl Session {
                 RoomRequest::IceCandidate { pc, candidate }
             }
             ClientMessage::RestartSubscriber => RoomRequest::RestartSubscriber,
+            ClientMessage::TrackSettings { tracks } => match track_wants(&tracks) {
+                Ok(wants) => RoomRequest::TrackSettings(wants),
+                Err(message) => {
+                    return self.reply(socket, ErrorCode::BadMessage, &message).await;
+                }
+            },
             ClientMessage::MediaState(m) => RoomRequest::MediaState(m),
             ClientMessage::Chat { text } => {
                 let text = text.trim().to_string();
@@ -511,6 +517,36 @@ pub fn parse(text: &str) -> Result<ClientMessage, (ErrorCode, String)> {
 async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), axum::Error> {
     let text = serde_json::to_string(msg).expect("server messages serialize");
     socket.send(Message::Text(text.into())).await
+}
+
+/// The SFU's view of a `track_settings`: every entry valid, or an error naming the first bad
+/// one (nothing is applied then).
+fn track_wants(
+    tracks: &[crate::protocol::TrackSetting],
+) -> Result<Vec<(mm_sfu::TrackId, mm_sfu::TrackWant)>, String> {
+    if tracks.len() > crate::protocol::MAX_TRACK_SETTINGS {
+        return Err(format!(
+            "at most {} tracks in one track_settings",
+            crate::protocol::MAX_TRACK_SETTINGS
+        ));
+    }
+    tracks
+        .iter()
+        .map(|t| {
+            let id = t.track_id.parse().map_err(|()| {
+                let shown: String = t.track_id.chars().take(40).collect();
+                format!("unknown track id {shown:?}")
+            })?;
+            Ok((
+                id,
+                mm_sfu::TrackWant {
+                    disabled: !t.enabled,
+                    max_width: t.max_width,
+                    max_height: t.max_height,
+                },
+            ))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -16,11 +16,13 @@ use str0m::media::{KeyframeRequestKind, Mid, Pt};
 use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, Vp8Descriptor};
 
 use super::{Room, RoomCtx, run_on};
-use crate::down_track::DownTrack;
+use crate::down_track::{Admit, DownTrack};
+use crate::event::PeerEvent;
 use crate::ids::{MediaKind, PeerId, TrackId};
 use crate::packet_store::StoredPacket;
 use crate::relay::{RelayMsg, RelayedPacket};
 use crate::rtp_rewriter::{Rewritten, SourceId, SourcePacket, Vp8Ids};
+use crate::simulcast::{MAX_LAYERS, keyframe_size};
 
 /// Cached packets written to a starting DownTrack between two drains of its connection.
 const REPLAY_CHUNK: usize = 32;
@@ -126,7 +128,7 @@ impl Room {
         let Some(p) = self.peers.get_mut(&publisher) else {
             return;
         };
-        let Some(track) = p.up_track_for_ssrc(pkt.header.ssrc) else {
+        let Some((track, rid)) = p.up_track_for_ssrc(pkt.header.ssrc) else {
             return;
         };
         let pt = pkt.header.payload_type;
@@ -134,12 +136,13 @@ impl Room {
             return;
         };
         if up.params.is_none_or(|(known, _)| known != pt) {
-            up.params = p
-                .publish
-                .rtc()
-                .codec_config()
-                .find(|c| c.pt() == pt)
-                .map(|c| (pt, *c));
+            // Only a negotiated media payload type is forwarded: a repair stream str0m could
+            // not pair with its media stream (RTX under an SSRC of its own) arrives as one more
+            // stream of the mid, with the RTX payload type, and must not reach subscribers.
+            let Some(c) = p.publish.rtc().codec_config().find(|c| c.pt() == pt) else {
+                return;
+            };
+            up.params = Some((pt, *c));
         }
         let video = up.kind == MediaKind::Video;
         let vp8 = if video {
@@ -151,6 +154,7 @@ impl Room {
         let ids = vp8.and_then(|d| vp8_ids(&d, &pkt.payload));
         let relayed = RelayedPacket {
             track,
+            rid,
             packet: StoredPacket {
                 source: SourceId(*pkt.header.ssrc),
                 seq: *pkt.seq_no,
@@ -200,27 +204,42 @@ impl Room {
         self.settle(ctx);
     }
 
-    /// Writes `r` to every local subscriber of its UpTrack, then keeps it in the UpTrack's
-    /// keyframe cache.
+    /// Writes `r` to every local subscriber of its UpTrack that forwards its layer (or
+    /// switches to it at this keyframe), then keeps it in the layer's keyframe cache.
     fn fan_out(&mut self, r: RelayedPacket, vp8: Option<Vp8Descriptor>, ctx: &mut RoomCtx<'_>) {
         let track = r.track;
-        let Some(up) = self.up_tracks.get_mut(&track) else {
-            return;
-        };
-        if up.source != Some(r.packet.source) {
-            up.source = Some(r.packet.source);
-        }
-        let params = up.params.map(|(_, c)| c);
-        let video = up.kind == MediaKind::Video;
-        let out = outgoing(&r.packet, vp8, r.audio_level, video);
-        let mut waiting_for_keyframe = false;
         let Room {
             router,
             peers,
             effects,
             failed,
+            up_tracks,
             ..
         } = self;
+        let Some(up) = up_tracks.get_mut(&track) else {
+            return;
+        };
+        let Some(li) = up.layer_index(r.rid) else {
+            return; // a fourth RID: not ours to forward
+        };
+        let size = if r.packet.keyframe_start {
+            keyframe_size(&r.packet.payload)
+        } else {
+            None
+        };
+        up.saw(li, ctx.now, size);
+        up.layers[li].source = Some(r.packet.source);
+        let params = up.params.map(|(_, c)| c);
+        let video = up.kind == MediaKind::Video;
+        let start_point = !video || r.packet.keyframe_start;
+        let out = outgoing(&r.packet, vp8, r.audio_level, video);
+        // Bit `i`: layer `i` needs a keyframe for some DownTrack. A simulcast layer whose size
+        // is not known yet (its first keyframe came before its stream was bound) needs one
+        // too: without its size no subscriber can be given the layer that fits it.
+        let mut keyframes_wanted = 0u8;
+        if video && up.origin.is_none() && r.rid.is_some() && up.layers[li].size.is_none() {
+            keyframes_wanted |= 1 << li;
+        }
         for sub in router.subscribers(track) {
             let Some(mid) = sub.mid else { continue };
             let Some(sp) = peers.get_mut(&sub.peer) else {
@@ -232,30 +251,44 @@ impl Room {
             let Some(dt) = sp.down.get_mut(&track) else {
                 continue;
             };
+            dt.retarget(&up.layers, up.generation, ctx.now);
+            match dt.admit(li, start_point) {
+                Admit::Skip => continue,
+                Admit::NeedKeyframe => {
+                    keyframes_wanted |= 1 << li;
+                    continue;
+                }
+                Admit::Switched => dt.rewriter.switch_to(r.packet.source),
+                Admit::Forward => {}
+            }
             let sent = run_on(&mut sp.subscribe, sub.peer, ctx, effects, failed, |rtc| {
                 out.write(rtc, mid, dt, params)
             });
             if sent == Some(false) && dt.rewriter.waiting_for_keyframe() {
-                waiting_for_keyframe = true;
+                keyframes_wanted |= 1 << li;
+            }
+            let state = dt.state(&up.layers);
+            if dt.reported != Some(state) {
+                dt.reported = Some(state);
+                sp.emit(PeerEvent::TrackState { track, state });
             }
         }
-        if let Some(store) = self
-            .up_tracks
-            .get_mut(&track)
-            .and_then(|u| u.store.as_mut())
-        {
+        if let Some(store) = up.layers[li].store.as_mut() {
             store.push(r.packet);
         }
-        if waiting_for_keyframe {
-            // Keeps asking (throttled) until the keyframe comes, should a request be lost.
-            self.request_keyframe(track, ctx);
+        for l in 0..MAX_LAYERS {
+            if keyframes_wanted & (1 << l) != 0 {
+                // Keeps asking (throttled) until the keyframe comes, should a request be lost.
+                self.request_keyframe(track, l, ctx);
+            }
         }
     }
 
-    /// A video DownTrack (re)starts at the source's next keyframe. A new one starts from the
-    /// UpTrack's cache when it holds a recent keyframe: the cached packets are written at
-    /// once. One that already sent media (a reconnect) must not show those older frames
-    /// again: it waits for a new keyframe, as does any start with nothing cached.
+    /// A video DownTrack (re)starts at a keyframe of the layer it should forward. A new one
+    /// starts from that layer's cache when it holds a recent keyframe: the cached packets are
+    /// written at once. One that already sent media (a reconnect, a resume) must not show
+    /// those older frames again: it waits for a new keyframe, as does any start with nothing
+    /// cached.
     pub(super) fn start_video(
         &mut self,
         subscriber: PeerId,
@@ -266,11 +299,6 @@ impl Room {
             return;
         };
         let params = up.params.map(|(_, c)| c);
-        let cached: Option<Vec<StoredPacket>> = up
-            .store
-            .as_ref()
-            .and_then(|s| s.keyframe_run(ctx.now).map(|run| run.cloned().collect()));
-        let source = up.source;
         let Some(sp) = self.peers.get_mut(&subscriber) else {
             return;
         };
@@ -280,12 +308,31 @@ impl Room {
         let Some(mid) = dt.open_mid() else {
             return;
         };
-        if let Some(s) = source {
+        dt.generation = None;
+        dt.retarget(&up.layers, up.generation, ctx.now);
+        let Some(li) = dt.target else {
+            // Nothing live (or disabled): the first packet of a wanted layer starts it.
+            dt.layer = None;
+            return;
+        };
+        let layer = &up.layers[li];
+        dt.layer = Some(li);
+        if layer.paused {
+            // Dynacast paused it: the next wake-up resumes it.
+            self.dynacast_soon = true;
+            ctx.note(ctx.now);
+        }
+        if let Some(s) = layer.source {
             dt.rewriter.switch_to(s);
         }
         let fresh = !dt.rewriter.has_sent();
-        let Some(cached) = cached.filter(|c| fresh && !c.is_empty()) else {
-            self.request_keyframe(track, ctx);
+        let cached: Option<Vec<StoredPacket>> = layer
+            .store
+            .as_ref()
+            .and_then(|s| s.keyframe_run(ctx.now).map(|run| run.cloned().collect()))
+            .filter(|c: &Vec<StoredPacket>| fresh && !c.is_empty());
+        let Some(cached) = cached else {
+            self.request_keyframe(track, li, ctx);
             return;
         };
         let (effects, failed) = (&mut self.effects, &mut self.failed);
@@ -306,31 +353,60 @@ impl Room {
         }
         match sent {
             Some(n) if n > 0 => ctx.stats.cache_starts += 1,
-            Some(_) => self.request_keyframe(track, ctx),
+            Some(_) => self.request_keyframe(track, li, ctx),
             None => {}
         }
     }
 
-    /// Someone wants a keyframe of `track`: throttled request to its publisher.
-    pub(crate) fn request_keyframe(&mut self, track: TrackId, ctx: &mut RoomCtx<'_>) {
+    /// Someone wants a keyframe of layer `layer` of `track`: throttled request to its
+    /// publisher.
+    pub(crate) fn request_keyframe(&mut self, track: TrackId, layer: usize, ctx: &mut RoomCtx<'_>) {
         let Some(up) = self.up_tracks.get_mut(&track) else {
             return;
         };
         if up.kind != MediaKind::Video {
             return;
         }
-        if up.throttle.request(ctx.now) {
-            self.send_keyframe_request(track, ctx);
-        } else if let Some(d) = up.throttle.deadline() {
+        let Some(l) = up.layers.get_mut(layer) else {
+            return;
+        };
+        if l.throttle.request(ctx.now) {
+            self.send_keyframe_request(track, layer, ctx);
+        } else if let Some(d) = l.throttle.deadline() {
             ctx.note(d);
         }
     }
 
-    /// A keyframe request for `track`, past the throttle: a PLI to a local publisher, or a
-    /// message to the worker of a remote one (which throttles it again with its other
-    /// subscribers' requests).
-    pub(super) fn send_keyframe_request(&mut self, track: TrackId, ctx: &mut RoomCtx<'_>) {
+    /// A remote subscriber's keyframe request, naming the layer by its RID (each worker numbers
+    /// a track's layers in the order it saw them).
+    pub(crate) fn request_keyframe_for_rid(
+        &mut self,
+        track: TrackId,
+        rid: Option<str0m::media::Rid>,
+        ctx: &mut RoomCtx<'_>,
+    ) {
+        let layer = self
+            .up_tracks
+            .get(&track)
+            .and_then(|u| u.layers.iter().position(|l| l.rid == rid));
+        if let Some(layer) = layer {
+            self.request_keyframe(track, layer, ctx);
+        }
+    }
+
+    /// A keyframe request for one layer of `track`, past the throttle: a PLI to a local
+    /// publisher, or a message to the worker of a remote one (which throttles it again with
+    /// its other subscribers' requests).
+    pub(super) fn send_keyframe_request(
+        &mut self,
+        track: TrackId,
+        layer: usize,
+        ctx: &mut RoomCtx<'_>,
+    ) {
         let Some(up) = self.up_tracks.get(&track) else {
+            return;
+        };
+        let Some(rid) = up.layers.get(layer).map(|l| l.rid) else {
             return;
         };
         let (publisher, mid) = (up.publisher, up.mid);
@@ -340,6 +416,7 @@ impl Room {
                 RelayMsg::KeyframeRequest {
                     room: self.id.clone(),
                     track,
+                    rid,
                 },
             );
             return;
@@ -355,7 +432,7 @@ impl Room {
             &mut self.failed,
             |rtc| {
                 let mut api = rtc.direct_api();
-                let Some(rx) = api.stream_rx_by_mid(mid, None) else {
+                let Some(rx) = api.stream_rx_by_mid(mid, rid) else {
                     return false;
                 };
                 rx.request_keyframe(KeyframeRequestKind::Pli);

@@ -80,15 +80,18 @@ impl Room {
         }
         let mut due = Vec::new();
         for (track, up) in self.up_tracks.iter_mut() {
-            if up.throttle.poll(now) {
-                due.push(*track);
-            } else if let Some(d) = up.throttle.deadline() {
-                ctx.note(d);
+            for (i, l) in up.layers.iter_mut().enumerate() {
+                if l.throttle.poll(now) {
+                    due.push((*track, i));
+                } else if let Some(d) = l.throttle.deadline() {
+                    ctx.note(d);
+                }
             }
         }
-        for track in due {
-            self.send_keyframe_request(track, ctx);
+        for (track, layer) in due {
+            self.send_keyframe_request(track, layer, ctx);
         }
+        self.dynacast(ctx);
         self.settle(ctx);
     }
 }

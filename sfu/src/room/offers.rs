@@ -28,10 +28,12 @@ impl Room {
                         continue;
                     };
                     if let Some(sp) = self.peers.get_mut(&subscriber) {
-                        sp.down.insert(
-                            track,
-                            DownTrack::new(publisher, up_mid, kind, clock_rate(kind)),
-                        );
+                        let mut dt = DownTrack::new(publisher, up_mid, kind, clock_rate(kind));
+                        // Settings that came before the DownTrack (see `Peer::early_wants`).
+                        if let Some(w) = sp.early_wants.remove(&track) {
+                            dt.want = w;
+                        }
+                        sp.down.insert(track, dt);
                         sp.negotiation.add(track);
                         touched.push(subscriber);
                     }

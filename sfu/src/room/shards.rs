@@ -34,21 +34,31 @@ impl Room {
                 },
             );
         }
+        let local: Vec<TrackId> = (self.up_tracks.iter())
+            .filter(|(_, u)| u.origin.is_none())
+            .map(|(t, _)| *t)
+            .collect();
+        for track in local {
+            self.describe_layers(track, Some(w), ctx);
+        }
         for (track, up) in &self.up_tracks {
-            let (None, Some(store)) = (up.origin, up.store.as_ref()) else {
+            if up.origin.is_some() {
                 continue;
-            };
-            let Some(run) = store.keyframe_run(ctx.now) else {
-                continue;
-            };
-            for packet in run {
-                let r = RelayedPacket {
-                    track: *track,
-                    packet: packet.clone(),
-                    audio_level: None,
-                    params: up.params.map(|(_, c)| c),
+            }
+            for layer in &up.layers {
+                let Some(run) = layer.store.as_ref().and_then(|s| s.keyframe_run(ctx.now)) else {
+                    continue;
                 };
-                ctx.relay.media(w, &self.id, r);
+                for packet in run {
+                    let r = RelayedPacket {
+                        track: *track,
+                        rid: layer.rid,
+                        packet: packet.clone(),
+                        audio_level: None,
+                        params: up.params.map(|(_, c)| c),
+                    };
+                    ctx.relay.media(w, &self.id, r);
+                }
             }
         }
         true
@@ -57,6 +67,7 @@ impl Room {
     /// Worker `w` no longer has a shard of this room: what was published there is gone.
     pub fn shard_left(&mut self, w: WorkerId, ctx: &mut RoomCtx<'_>) {
         self.shards.retain(|s| *s != w);
+        self.forget_demand(w);
         let mut publishers: Vec<PeerId> = self
             .up_tracks
             .values()

@@ -7,10 +7,11 @@ use super::Worker;
 use crate::demux::RoomKey;
 use crate::error::SfuError;
 use crate::event::PeerEvent;
-use crate::ids::{PcKind, PeerId, RoomId};
+use crate::ids::{PcKind, PeerId, RoomId, TrackId};
 use crate::placement::home_of;
 use crate::relay::RelayMsg;
 use crate::room::Room;
+use crate::simulcast::TrackWant;
 use crate::stats::SfuStats;
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, SfuError>>;
@@ -49,6 +50,12 @@ pub(crate) enum Command {
         peer: PeerId,
         reply: Reply<()>,
     },
+    TrackSettings {
+        room: RoomId,
+        peer: PeerId,
+        wants: Vec<(TrackId, TrackWant)>,
+        reply: Reply<()>,
+    },
     Leave {
         room: RoomId,
         peer: PeerId,
@@ -77,6 +84,7 @@ impl Command {
             | Command::SubscriberAnswer { room, peer, .. }
             | Command::AddCandidate { room, peer, .. }
             | Command::RestartSubscriber { room, peer, .. }
+            | Command::TrackSettings { room, peer, .. }
             | Command::Leave { room, peer, .. } => Some((room, Some(*peer))),
             Command::Close { room, .. } => Some((room, None)),
             Command::Stats { .. } | Command::Shutdown { .. } | Command::Relay(_) => None,
@@ -148,6 +156,17 @@ impl Worker {
             Command::RestartSubscriber { room, peer, reply } => {
                 let r = self
                     .with_room(&room, |r, ctx| r.restart_subscriber(peer, ctx))
+                    .unwrap_or(Err(SfuError::UnknownPeer));
+                let _ = reply.send(r);
+            }
+            Command::TrackSettings {
+                room,
+                peer,
+                wants,
+                reply,
+            } => {
+                let r = self
+                    .with_room(&room, |r, ctx| r.track_settings(peer, &wants, ctx))
                     .unwrap_or(Err(SfuError::UnknownPeer));
                 let _ = reply.send(r);
             }

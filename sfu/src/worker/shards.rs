@@ -69,8 +69,23 @@ impl Worker {
                 self.stats.relayed_in += packets.len() as u64;
                 self.with_room(&room, |r, ctx| r.relayed(packets, ctx));
             }
-            RelayMsg::KeyframeRequest { room, track } => {
-                self.with_room(&room, |r, ctx| r.request_keyframe(track, ctx));
+            RelayMsg::KeyframeRequest { room, track, rid } => {
+                self.with_room(&room, |r, ctx| r.request_keyframe_for_rid(track, rid, ctx));
+            }
+            RelayMsg::LayerDemand {
+                room,
+                from,
+                track,
+                rids,
+            } => {
+                self.with_room(&room, |r, ctx| r.layer_demand(from, track, rids, ctx));
+            }
+            RelayMsg::Layers {
+                room,
+                track,
+                layers,
+            } => {
+                self.with_room(&room, |r, _| r.layer_infos(track, &layers));
             }
             RelayMsg::PeerGone {
                 room,

@@ -1,13 +1,13 @@
 //! What the SFU reports about a participant's media: offers for its subscribe connection, the
 //! tracks it publishes, its connection states, a failure.
 
-use mm_sfu::{ConnState, PeerEvent};
+use mm_sfu::{ConnState, DownTrackState, PeerEvent};
 use tracing::{debug, warn};
 
 use super::Room;
 use crate::protocol::{
     ErrorCode, LeaveReason, MediaKind, ParticipantId, PublishedTrack, RemoteTrack, ServerMessage,
-    TrackSource,
+    TrackFlow, TrackSource,
 };
 
 impl Room {
@@ -63,6 +63,39 @@ impl Room {
                 };
                 p.media_down[slot] = down;
                 self.refresh_connection(id, true).await;
+            }
+            PeerEvent::TrackState { track, state } => {
+                let (flow, layer, layers, size) = match state {
+                    DownTrackState::Active {
+                        layer,
+                        layers,
+                        size,
+                    } => (TrackFlow::Active, Some(layer), Some(layers), size),
+                    DownTrackState::Paused => (TrackFlow::Paused, None, None, None),
+                    DownTrackState::Waiting => (TrackFlow::Waiting, None, None, None),
+                };
+                self.send_to(
+                    id,
+                    ServerMessage::TrackState {
+                        track_id: track.to_string(),
+                        state: flow,
+                        layer,
+                        layers,
+                        width: size.map(|s| s.0),
+                        height: size.map(|s| s.1),
+                    },
+                );
+            }
+            PeerEvent::PublishLayers { track, mid, active } => {
+                let track_id = track.to_string();
+                self.send_to(
+                    id,
+                    ServerMessage::PublishLayers {
+                        mid,
+                        track_id,
+                        active,
+                    },
+                );
             }
             PeerEvent::Closed { reason } => {
                 warn!(participant = %id, %reason, "media peer closed by the SFU");

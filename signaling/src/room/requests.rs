@@ -62,6 +62,11 @@ impl Room {
                     self.send_error(id, ErrorCode::NegotiationFailed, e.to_string());
                 }
             }
+            RoomRequest::TrackSettings(wants) => {
+                if let Err(e) = self.sfu.track_settings(peer, wants).await {
+                    debug!(participant = %id, error = %e, "track settings refused");
+                }
+            }
             RoomRequest::MediaState(media) => {
                 let p = self.participants.get_mut(&id).expect("present");
                 p.media = media;

@@ -2,8 +2,9 @@
 import type { MediaState } from "./MediaState";
 import type { PcKind } from "./PcKind";
 import type { TrackDecl } from "./TrackDecl";
+import type { TrackSetting } from "./TrackSetting";
 
 /**
  * Client -> server.
  */
-export type ClientMessage = { "type": "hello", version: number, token: string, } | { "type": "join", meeting_code: string, resume_token?: string, media?: MediaState, } | { "type": "publish_offer", sdp: string, tracks: Array<TrackDecl>, } | { "type": "subscriber_answer", sdp: string, } | { "type": "ice_candidate", pc: PcKind, candidate: string, sdp_mid?: string, } | { "type": "restart_subscriber" } | { "type": "media_state" } & MediaState | { "type": "chat", text: string, } | { "type": "end_meeting" } | { "type": "leave" } | { "type": "ping", nonce?: number, };
+export type ClientMessage = { "type": "hello", version: number, token: string, } | { "type": "join", meeting_code: string, resume_token?: string, media?: MediaState, } | { "type": "publish_offer", sdp: string, tracks: Array<TrackDecl>, } | { "type": "subscriber_answer", sdp: string, } | { "type": "ice_candidate", pc: PcKind, candidate: string, sdp_mid?: string, } | { "type": "restart_subscriber" } | { "type": "track_settings", tracks: Array<TrackSetting>, } | { "type": "media_state" } & MediaState | { "type": "chat", text: string, } | { "type": "end_meeting" } | { "type": "leave" } | { "type": "ping", nonce?: number, };

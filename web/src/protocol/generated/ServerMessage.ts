@@ -8,6 +8,7 @@ import type { MeetingInfo } from "./MeetingInfo";
 import type { ParticipantId } from "./ParticipantId";
 import type { ParticipantInfo } from "./ParticipantInfo";
 import type { RemoteTrack } from "./RemoteTrack";
+import type { TrackFlow } from "./TrackFlow";
 
 /**
  * Server -> client.
@@ -28,4 +29,9 @@ resume_token: string,
 /**
  * True when this session took over an existing participant (resume).
  */
-resumed: boolean, } | { "type": "participant_joined", participant: ParticipantInfo, } | { "type": "participant_updated", participant: ParticipantInfo, } | { "type": "participant_left", participant_id: ParticipantId, reason: LeaveReason, } | { "type": "publish_answer", sdp: string, } | { "type": "subscriber_offer", sdp: string, tracks: Array<RemoteTrack>, } | { "type": "chat" } & ChatMessage | { "type": "meeting_ended", reason: EndReason, } | { "type": "error" } & ErrorBody | { "type": "pong", nonce?: number, };
+resumed: boolean, } | { "type": "participant_joined", participant: ParticipantInfo, } | { "type": "participant_updated", participant: ParticipantInfo, } | { "type": "participant_left", participant_id: ParticipantId, reason: LeaveReason, } | { "type": "publish_answer", sdp: string, } | { "type": "subscriber_offer", sdp: string, tracks: Array<RemoteTrack>, } | { "type": "track_state", track_id: string, state: TrackFlow, 
+/**
+ * The simulcast layer forwarded (0 = the first the publisher sends) and how many it
+ * sends; `active` only.
+ */
+layer?: number, layers?: number, width?: number, height?: number, } | { "type": "publish_layers", mid: string, track_id: string, active: Array<string>, } | { "type": "chat" } & ChatMessage | { "type": "meeting_ended", reason: EndReason, } | { "type": "error" } & ErrorBody | { "type": "pong", nonce?: number, };
