@@ -1,11 +1,47 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { computeGridLayout, paginate, MAX_TILES_PER_PAGE } from "../lib/grid";
-import { useMeeting } from "../hooks/useMeeting";
+import { useMeeting, useMeetingClient } from "../hooks/useMeeting";
+import { planTrackSettings, type ShownTile } from "../lib/trackSettings";
 import { useActiveSpeaker, useAllRemoteMedia, useWebRTC } from "../hooks/useWebRTC";
 import { Icon } from "./Icon";
 import { VideoTile, type TileDesc } from "./VideoTile";
 
 export type ViewMode = "grid" | "speaker";
+
+/** Filmstrip thumbnails' CSS width (`.filmstrip-item`), 16:9. */
+const THUMB_WIDTH = 180;
+
+/** Remote tiles of `tiles`, each rendered at width x height CSS pixels. */
+function remoteShown(tiles: TileDesc[], width: number, height: number): ShownTile[] {
+  const out: ShownTile[] = [];
+  for (const t of tiles) if (t.participantId !== "self") out.push({ participantId: t.participantId, kind: t.kind, width, height });
+  return out;
+}
+
+/**
+ * Tells the server what this page shows of remote videos (`track_settings`), a moment after it
+ * changes: tiles on the current page or in the filmstrip at their size, every other video
+ * disabled, and everything disabled while the tab is hidden.
+ */
+function useTrackSettings(shown: ShownTile[]) {
+  const client = useMeetingClient();
+  const participants = useMeeting((s) => s.participants);
+  const phase = useMeeting((s) => s.phase);
+  const [hidden, setHidden] = useState(() => typeof document !== "undefined" && document.visibilityState === "hidden");
+  useEffect(() => {
+    const on = () => setHidden(document.visibilityState === "hidden");
+    document.addEventListener("visibilitychange", on);
+    return () => document.removeEventListener("visibilitychange", on);
+  }, []);
+  const shownKey = JSON.stringify(shown);
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      const list = JSON.parse(shownKey) as ShownTile[];
+      client.setTrackSettings(planTrackSettings(participants, list, window.devicePixelRatio || 1, hidden));
+    }, 250);
+    return () => clearTimeout(timer);
+  }, [client, participants, shownKey, hidden, phase]);
+}
 
 function useElementSize<T extends HTMLElement>() {
   const ref = useRef<T>(null);
@@ -54,6 +90,7 @@ function GridView({ tiles }: { tiles: TileDesc[] }) {
   const narrow = size.width > 0 && size.width < 600;
   const layout = computeGridLayout(tiles.length, size.width || 1280, size.height || 720, narrow ? 4 / 3 : 16 / 9, MAX_TILES_PER_PAGE);
   const { items, page: current, pages } = paginate(tiles, page, layout.pageSize);
+  useTrackSettings(remoteShown(items, layout.tileWidth, layout.tileHeight));
   return (
     <section className="grid-wrap" aria-label="Participants' video">
       <div
@@ -93,9 +130,14 @@ function SpeakerView({ tiles }: { tiles: TileDesc[] }) {
     tiles.find((t) => t.participantId !== "self") ??
     tiles[0];
   const rest = tiles.filter((t) => t !== main);
+  const { ref, size } = useElementSize<HTMLDivElement>();
+  useTrackSettings([
+    ...remoteShown([main], size.width || 1280, size.height || 720),
+    ...remoteShown(rest, THUMB_WIDTH, (THUMB_WIDTH * 9) / 16),
+  ]);
   return (
     <section className="speaker-view" aria-label="Speaker view">
-      <div className="speaker-main">
+      <div className="speaker-main" ref={ref}>
         <VideoTile tile={main} />
       </div>
       <div className="filmstrip" aria-label="Other participants">

@@ -195,6 +195,29 @@ describe("MeetingClient", () => {
     expect(client.state.getSnapshot()).toMatchObject({ unread: 1, chat: [{ name: "Bo", text: "hi!" }] });
   });
 
+  it("sends only changed track settings, and all of them again after a fresh join", async () => {
+    const { client } = await setup();
+    const { ws } = await joinMeeting(client);
+    const a = { track_id: "tr-1", enabled: true, max_width: 320, max_height: 176 };
+    const b = { track_id: "tr-2", enabled: false };
+    client.setTrackSettings([a, b]);
+    client.setTrackSettings([a, b]);
+    client.setTrackSettings([a, { ...b, enabled: true }]);
+    expect(ws.ofType("track_settings")).toEqual([
+      { type: "track_settings", tracks: [a, b] },
+      { type: "track_settings", tracks: [{ ...b, enabled: true }] },
+    ]);
+    ws.drop(1006);
+    await vi.waitFor(() => expect(FakeSocket.instances).toHaveLength(2));
+    const ws2 = FakeSocket.last();
+    ws2.open();
+    ws2.receive(welcome);
+    ws2.receive(joined(false));
+    await vi.waitFor(() => expect(client.state.getSnapshot().phase).toBe("joined"));
+    client.setTrackSettings([a]);
+    expect(ws2.ofType("track_settings")).toEqual([{ type: "track_settings", tracks: [a] }]);
+  });
+
   it("meeting_ended closes the socket, the connections and the camera", async () => {
     const { client } = await setup();
     const { ws, pub } = await joinMeeting(client);

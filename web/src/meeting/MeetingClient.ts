@@ -8,10 +8,12 @@ import type {
   ServerMessage,
   ServerMessageOf,
   TrackDecl,
+  TrackSetting,
   TrackSource,
 } from "../protocol";
 import { CloseCode } from "../protocol";
 import { Store } from "../lib/store";
+import { changedSettings } from "../lib/trackSettings";
 import { audioConstraints, classifyMediaError, videoConstraints, type CaptureProblem } from "./media";
 import type { SignalingConnection } from "./signaling";
 import { initialMeetingState, reduceServerMessage, setChatOpen, type MeetingState } from "./state";
@@ -135,6 +137,8 @@ export class MeetingClient {
   private screenTx: RTCRtpTransceiver | null = null;
   private iceServers: IceServer[] = [];
   private resumeToken: string | null = null;
+  /** The `track_settings` the server has, by track id. */
+  private readonly sentTrackSettings = new Map<string, TrackSetting>();
   private pendingAnswer: PendingAnswer | null = null;
   private pubChain: Promise<void> = Promise.resolve();
   private pubQueued: Promise<void> | null = null;
@@ -439,6 +443,20 @@ export class MeetingClient {
     this.state.set((s) => (s.notice ? { ...s, notice: null } : s));
   }
 
+  /**
+   * What the page shows of remote videos (see `planTrackSettings`); only what changed since the
+   * last call is sent. A new participation (not a resume) starts from the server's defaults,
+   * so everything is sent again after one.
+   */
+  setTrackSettings(plan: TrackSetting[]): void {
+    if (this.state.getSnapshot().phase !== "joined") return;
+    const changed = changedSettings(this.sentTrackSettings, plan);
+    if (changed.length === 0) return;
+    if (this.send({ type: "track_settings", tracks: changed })) {
+      for (const t of changed) this.sentTrackSettings.set(t.track_id, t);
+    }
+  }
+
   endMeeting(): void {
     this.send({ type: "end_meeting" });
   }
@@ -611,6 +629,7 @@ export class MeetingClient {
   }
 
   private onJoined(msg: ServerMessageOf<"joined">): void {
+    if (!msg.resumed) this.sentTrackSettings.clear();
     this.resumeToken = msg.resume_token;
     this.iceServers = msg.ice_servers;
     if (msg.resumed && this.pub && this.pub.signalingState !== "closed") {

@@ -18,6 +18,8 @@ export type { PublishedTrack } from "./generated/PublishedTrack";
 export type { RemoteTrack } from "./generated/RemoteTrack";
 export type { ServerMessage } from "./generated/ServerMessage";
 export type { TrackDecl } from "./generated/TrackDecl";
+export type { TrackFlow } from "./generated/TrackFlow";
+export type { TrackSetting } from "./generated/TrackSetting";
 export type { TrackSource } from "./generated/TrackSource";
 
 /** PROTOCOL_VERSION in signaling/src/protocol.rs. */

@@ -1,0 +1,48 @@
+import type { ParticipantInfo, TrackSetting } from "../protocol";
+
+/** A remote video tile on screen, at its CSS size. */
+export interface ShownTile {
+  participantId: number;
+  kind: "camera" | "screen";
+  width: number;
+  height: number;
+}
+
+/**
+ * What to ask the server for each remote video track (`track_settings`): the tiles on screen at
+ * their rendered size in device pixels (the server sends the simulcast layer that covers it),
+ * every other video track disabled (off the current page, or the tab is hidden), so a video
+ * nobody sees costs nothing. Audio is not listed: it always flows.
+ */
+export function planTrackSettings(
+  participants: Record<number, ParticipantInfo>,
+  shown: ShownTile[],
+  dpr: number,
+  hidden: boolean,
+): TrackSetting[] {
+  const out: TrackSetting[] = [];
+  for (const p of Object.values(participants)) {
+    for (const t of p.tracks) {
+      if (t.kind !== "video") continue;
+      const kind = t.source === "screen_share" ? "screen" : "camera";
+      const tile = hidden ? undefined : shown.find((s) => s.participantId === p.id && s.kind === kind);
+      if (!tile) {
+        out.push({ track_id: t.track_id, enabled: false });
+        continue;
+      }
+      // Down to a multiple of 8, so a tile resized by a pixel sends nothing new (and a 180-pixel
+      // tile still takes the 180p layer rather than the next larger one).
+      const px = (v: number) => Math.max(8, Math.floor((v * dpr) / 8) * 8);
+      out.push({ track_id: t.track_id, enabled: true, max_width: px(tile.width), max_height: px(tile.height) });
+    }
+  }
+  return out;
+}
+
+/** The entries of `next` that differ from what was last sent (`sent`, by track id). */
+export function changedSettings(sent: ReadonlyMap<string, TrackSetting>, next: TrackSetting[]): TrackSetting[] {
+  return next.filter((t) => {
+    const s = sent.get(t.track_id);
+    return !s || s.enabled !== t.enabled || s.max_width !== t.max_width || s.max_height !== t.max_height;
+  });
+}
