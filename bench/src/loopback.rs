@@ -27,18 +27,19 @@ pub fn loopback_api() -> Result<API> {
     build_api(
         Box::new(|name: &str| name == "lo"),
         |ip| ip.is_loopback() && ip.is_ipv4(),
-        false,
+        None,
     )
 }
 
-/// Like [`loopback_api`], for a connection that publishes simulcast: it negotiates the mid
-/// and RID header extensions (RFC 8852) its layers' packets carry. Only for sending: with
-/// them on a receiving connection, webrtc-rs ended subscribed tracks under renegotiation.
-pub fn loopback_simulcast_api() -> Result<API> {
+/// Like [`loopback_api`], for a publish connection: it negotiates the audio-level header
+/// extension (RFC 6464, as browsers send it), and with `simulcast` the mid and RID extensions
+/// its layers' packets carry (RFC 8852). Only for sending: with mid and RID on a receiving
+/// connection, webrtc-rs ended subscribed tracks under renegotiation.
+pub fn loopback_publish_api(simulcast: bool) -> Result<API> {
     build_api(
         Box::new(|name: &str| name == "lo"),
         |ip| ip.is_loopback() && ip.is_ipv4(),
-        true,
+        Some(simulcast),
     )
 }
 
@@ -48,17 +49,14 @@ pub fn api_on_ip(ip: Ipv4Addr) -> Result<API> {
     if ip.is_loopback() {
         return loopback_api();
     }
-    build_api(
-        Box::new(|_: &str| true),
-        move |a| a == IpAddr::V4(ip),
-        false,
-    )
+    build_api(Box::new(|_: &str| true), move |a| a == IpAddr::V4(ip), None)
 }
 
 fn build_api(
     interfaces: Box<dyn Fn(&str) -> bool + Send + Sync>,
     ips: impl Fn(IpAddr) -> bool + Send + Sync + 'static,
-    simulcast: bool,
+    // `Some(simulcast)`: a publish connection's header extensions (see `loopback_publish_api`).
+    publish: Option<bool>,
 ) -> Result<API> {
     let mut media = MediaEngine::default();
     media.register_default_codecs()?;
@@ -67,7 +65,19 @@ fn build_api(
         "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
         "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id",
     ];
-    for uri in simulcast_extensions.iter().filter(|_| simulcast) {
+    if publish.is_some() {
+        media.register_header_extension(
+            RTCRtpHeaderExtensionCapability {
+                uri: "urn:ietf:params:rtp-hdrext:ssrc-audio-level".to_owned(),
+            },
+            RTPCodecType::Audio,
+            None,
+        )?;
+    }
+    for uri in simulcast_extensions
+        .iter()
+        .filter(|_| publish == Some(true))
+    {
         media.register_header_extension(
             RTCRtpHeaderExtensionCapability {
                 uri: (*uri).to_owned(),

@@ -20,7 +20,7 @@ use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 use crate::api_client::ws_url;
 use crate::error::{BenchError, Result};
 use crate::loopback::{
-    keep_loopback_candidates, loopback_api, loopback_simulcast_api, new_peer_connection,
+    keep_loopback_candidates, loopback_api, loopback_publish_api, new_peer_connection,
     set_local_and_gather,
 };
 use crate::media_profile::MediaProfile;
@@ -105,8 +105,8 @@ impl Participant {
     /// and starts sending. Returns once `publish_answer` is applied; media follows.
     pub async fn join(opts: JoinOptions) -> Result<Participant> {
         let api = loopback_api()?;
-        let publish_pc = if opts.publish && opts.profile.simulcast {
-            new_peer_connection(&loopback_simulcast_api()?).await?
+        let publish_pc = if opts.publish {
+            new_peer_connection(&loopback_publish_api(opts.profile.simulcast)?).await?
         } else {
             new_peer_connection(&api).await?
         };
@@ -224,6 +224,14 @@ impl Participant {
     /// Says what this participant shows of remote tracks (`track_settings`).
     pub fn track_settings(&self, tracks: Vec<TrackSetting>) -> Result<()> {
         self.send(&ClientMessage::TrackSettings { tracks })
+    }
+
+    /// The microphone's loudness from now on, as the audio-level extension says it (-dBov:
+    /// 0 loudest, 127 silence, the default).
+    pub fn set_audio_level(&self, dbov: u8) {
+        if let Some(p) = self.publisher.lock().expect("lock").as_ref() {
+            p.set_audio_level(dbov);
+        }
     }
 
     /// Announces the media state and mutes the publisher accordingly.

@@ -56,6 +56,9 @@ pub struct ParticipantSnapshot {
     /// The latest `track_state` per track id, and how many arrived in all.
     pub track_states: BTreeMap<String, RemoteTrackState>,
     pub track_state_messages: u64,
+    /// The latest `active_speakers`, loudest first, and how many arrived.
+    pub active_speakers: Vec<ParticipantId>,
+    pub active_speakers_messages: u64,
     /// Dynacast: the latest `publish_layers` per mid of our publish connection.
     pub publish_layers: BTreeMap<String, Vec<String>>,
     /// Counters of messages that complete a request, so callers can wait for "one more".
@@ -149,6 +152,10 @@ impl ParticipantSnapshot {
             }
             ServerMessage::PublishLayers { mid, active, .. } => {
                 self.publish_layers.insert(mid.clone(), active.clone());
+            }
+            ServerMessage::ActiveSpeakers { speakers } => {
+                self.active_speakers = speakers.iter().map(|s| s.participant_id).collect();
+                self.active_speakers_messages += 1;
             }
             ServerMessage::Chat(c) => self.chat.push(c.clone()),
             ServerMessage::MeetingEnded { reason } => self.meeting_ended = Some(*reason),

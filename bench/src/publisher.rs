@@ -6,7 +6,7 @@
 //! profile's keyframe interval.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -16,6 +16,8 @@ use webrtc::api::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use webrtc::rtp::extension::HeaderExtension;
+use webrtc::rtp::extension::audio_level_extension::AudioLevelExtension;
 use webrtc::rtp::header::Header;
 use webrtc::rtp::packet::Packet;
 use webrtc::rtp_transceiver::rtp_codec::RTCRtpCodecCapability;
@@ -208,6 +210,8 @@ struct Shared {
     /// Per layer (one without simulcast): the next frame of that encoder is a keyframe.
     keyframe_wanted: [AtomicBool; SIMULCAST_LAYERS.len()],
     audio_muted: AtomicBool,
+    /// The audio level each packet carries, -dBov (127: silence).
+    audio_dbov: AtomicU8,
     video_muted: AtomicBool,
 }
 
@@ -221,7 +225,10 @@ impl Publisher {
     /// Starts sending on the given tracks; each waits until its sender is negotiated.
     pub fn start(tracks: &SendTracks, profile: &MediaProfile) -> Self {
         let (audio, video) = (tracks.audio.clone(), tracks.video.clone());
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            audio_dbov: AtomicU8::new(127),
+            ..Shared::default()
+        });
         let mut tasks = vec![];
         if let Some(a) = audio {
             tasks.push(tokio::spawn(drain_rtcp(a.sender.clone(), shared.clone())));
@@ -282,6 +289,13 @@ impl Publisher {
         if was && !video {
             self.shared.want_keyframes();
         }
+    }
+
+    /// The audio level packets carry from now on (-dBov: 0 loudest, 127 silence).
+    pub fn set_audio_level(&self, dbov: u8) {
+        self.shared
+            .audio_dbov
+            .store(dbov.min(127), Ordering::Relaxed);
     }
 
     /// Asks for a keyframe as the next video frame (of every layer).
@@ -404,7 +418,17 @@ async fn send_audio(local: LocalTrack, profile: MediaProfile, shared: Arc<Shared
         seq += 1;
         let len = payload.len() as u64;
         let pkt = clock.packet(true, Bytes::from(payload));
-        if local.track.write_rtp(&pkt).await.is_ok() {
+        let dbov = shared.audio_dbov.load(Ordering::Relaxed);
+        let level = HeaderExtension::AudioLevel(AudioLevelExtension {
+            level: dbov,
+            voice: dbov <= 50,
+        });
+        if local
+            .track
+            .write_rtp_with_extensions(&pkt, &[level])
+            .await
+            .is_ok()
+        {
             shared.audio_packets.fetch_add(1, Ordering::Relaxed);
             shared.bytes.fetch_add(len, Ordering::Relaxed);
         }

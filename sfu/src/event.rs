@@ -43,6 +43,14 @@ pub enum PeerEvent {
         /// The RIDs to send.
         active: Vec<String>,
     },
+    /// Whether this peer's audio track carries speech (from the audio levels it sends): on
+    /// starting, on a loudness change of 10 or more, and on stopping.
+    Speaking {
+        /// The audio UpTrack.
+        track: TrackId,
+        /// Loudness 1-100 while speaking; `None`: stopped.
+        level: Option<u8>,
+    },
     /// The SFU removed the peer (connection error or panic, client closed its connection,
     /// room closed or SFU shutdown); no more events follow. Not sent after `leave`.
     Closed {

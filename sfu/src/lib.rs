@@ -109,6 +109,7 @@ pub mod sdp_harness;
 mod sdp_text;
 mod sfu;
 mod simulcast;
+mod speech;
 mod stats;
 mod udp_batch;
 mod up_track;

@@ -14,6 +14,7 @@ use crate::packet_store::{PacketStore, StoreLimits};
 use crate::relay::LayerInfo;
 use crate::room::RoomSettings;
 use crate::simulcast::{MAX_LAYERS, UpLayer};
+use crate::speech::SpeechMeter;
 
 /// Clock rates of the only codecs the SFU negotiates (Opus, VP8).
 pub(crate) fn clock_rate(kind: MediaKind) -> u32 {
@@ -43,6 +44,8 @@ pub(crate) struct UpTrack {
     pub sent_demand: Option<Vec<Rid>>,
     /// At the publisher's worker: the layer generation last described to the shards.
     pub described: Option<u32>,
+    /// Audio published on this worker: whether it carries speech.
+    pub speech: Option<SpeechMeter>,
     pub(crate) settings: LayerSettings,
 }
 
@@ -66,6 +69,7 @@ impl UpTrack {
             remote_demand: Vec::new(),
             sent_demand: None,
             described: None,
+            speech: (kind == MediaKind::Audio).then(SpeechMeter::default),
             settings: LayerSettings {
                 keyframe_min_interval: settings.keyframe_min_interval,
                 cache_max_age: settings.keyframe_cache_max_age,

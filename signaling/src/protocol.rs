@@ -142,6 +142,15 @@ pub struct TrackSetting {
     pub max_height: Option<u32>,
 }
 
+/// One speaker in `active_speakers`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SpeakerLevel {
+    pub participant_id: ParticipantId,
+    /// Loudness, 1 (barely) to 100.
+    pub level: u8,
+}
+
 /// What flows of one remote track to this client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -235,6 +244,11 @@ pub enum ServerMessage {
         mid: String,
         track_id: String,
         active: Vec<String>,
+    },
+    /// Who speaks now, loudest first (empty: nobody), from the audio levels publishers send
+    /// (RFC 6464). Sent to everyone when who speaks, or their order, changes.
+    ActiveSpeakers {
+        speakers: Vec<SpeakerLevel>,
     },
     Chat(ChatMessage),
     MeetingEnded {

@@ -15,6 +15,7 @@ use tracing::{Instrument, debug, info, info_span, warn};
 mod admission;
 mod media_events;
 mod requests;
+mod speakers;
 
 use crate::config::SignalingConfig;
 use crate::directory::{AuthUser, Directory, MeetingRecord, MeetingStatus};
@@ -106,6 +107,8 @@ struct Participant {
     media_down: [bool; 2],
     /// Set while reconnecting (no session, or media down): when the participant counts as left.
     lost_until: Option<Instant>,
+    /// Loudness 1-100 while the SFU hears speech on its microphone.
+    speaking: Option<u8>,
 }
 
 impl Participant {
@@ -125,6 +128,8 @@ pub(crate) struct Room {
     /// Participants whose session the room dropped while sending (queue full or gone); their
     /// reconnection grace starts before the next command is handled.
     dropped: Vec<ParticipantId>,
+    /// The speakers last broadcast (`active_speakers`), loudest first.
+    speakers: Vec<ParticipantId>,
     tx: mpsc::Sender<RoomCmd>,
     /// Told when the room ends, so the hub forgets it.
     on_close: Box<dyn FnOnce() + Send + Sync>,
@@ -157,6 +162,7 @@ impl Room {
             lifecycle,
             next_chat_id: 1,
             dropped: Vec::new(),
+            speakers: Vec::new(),
             tx: tx.clone(),
             on_close,
         };
@@ -342,6 +348,9 @@ impl Room {
             participant_id: id,
             reason,
         });
+        if p.speaking.is_some() {
+            self.broadcast_speakers();
+        }
         let was_connected = p.lost_until.is_none();
         let _ = self.lifecycle.left(was_connected, Instant::now());
     }

@@ -4,7 +4,8 @@
 //! worker, which pauses a layer after [`PAUSE_AFTER`] without demand (so a tile that flickers
 //! between sizes does not restart an encoder each time) and tells the publisher
 //! ([`PeerEvent::PublishLayers`]). The same tick describes each track's layers (sizes, which
-//! are paused: a paused layer stays selectable) to the other shards when that changed.
+//! are paused: a paused layer stays selectable) to the other shards when that changed. The
+//! same tick closes the speech windows of local audio tracks ([`crate::speech`]).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -27,9 +28,13 @@ impl Room {
             ctx.note(self.next_dynacast);
             return;
         }
+        let window_closes = ctx.now >= self.next_dynacast;
         self.dynacast_soon = false;
         self.next_dynacast = ctx.now + DYNACAST_INTERVAL;
         ctx.note(self.next_dynacast);
+        if window_closes {
+            self.close_speech_windows();
+        }
         let mut local: HashMap<TrackId, u8> = HashMap::new();
         for p in self.peers.values() {
             for (t, dt) in &p.down {
@@ -147,6 +152,22 @@ impl Room {
             .filter(|u| u.origin.is_some())
         {
             up.set_layer_infos(layers);
+        }
+    }
+
+    /// Closes every local audio track's speech window (see [`crate::speech`]), telling each
+    /// publisher whose speaking changed. On the dynacast tick: the same half-second cadence.
+    fn close_speech_windows(&mut self) {
+        for (track, up) in self.up_tracks.iter_mut() {
+            let Some(change) = up.speech.as_mut().and_then(|m| m.close_window()) else {
+                continue;
+            };
+            if let Some(p) = self.peers.get(&up.publisher) {
+                p.emit(PeerEvent::Speaking {
+                    track: *track,
+                    level: change,
+                });
+            }
         }
     }
 

@@ -150,6 +150,9 @@ impl Room {
         } else {
             None
         };
+        if let (Some(m), Some(dbov)) = (up.speech.as_mut(), pkt.header.ext_vals.audio_level) {
+            m.packet(dbov);
+        }
         let keyframe_start = vp8.is_some_and(|d| d.starts_keyframe(&pkt.payload));
         let ids = vp8.and_then(|d| vp8_ids(&d, &pkt.payload));
         let relayed = RelayedPacket {

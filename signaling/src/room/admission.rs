@@ -111,6 +111,7 @@ impl Room {
                 resume_token: new_resume_token(),
                 media_down: [false; 2],
                 lost_until: None,
+                speaking: None,
             },
         );
         let t = self.lifecycle.connected(false);

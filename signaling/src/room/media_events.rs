@@ -97,6 +97,7 @@ impl Room {
                     },
                 );
             }
+            PeerEvent::Speaking { level, .. } => self.speaking(id, level),
             PeerEvent::Closed { reason } => {
                 warn!(participant = %id, %reason, "media peer closed by the SFU");
                 self.send_error(id, ErrorCode::Internal, "the media connection failed");

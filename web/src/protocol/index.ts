@@ -17,6 +17,7 @@ export type { PcKind } from "./generated/PcKind";
 export type { PublishedTrack } from "./generated/PublishedTrack";
 export type { RemoteTrack } from "./generated/RemoteTrack";
 export type { ServerMessage } from "./generated/ServerMessage";
+export type { SpeakerLevel } from "./generated/SpeakerLevel";
 export type { TrackDecl } from "./generated/TrackDecl";
 export type { TrackFlow } from "./generated/TrackFlow";
 export type { TrackSetting } from "./generated/TrackSetting";

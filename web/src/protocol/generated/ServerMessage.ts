@@ -8,6 +8,7 @@ import type { MeetingInfo } from "./MeetingInfo";
 import type { ParticipantId } from "./ParticipantId";
 import type { ParticipantInfo } from "./ParticipantInfo";
 import type { RemoteTrack } from "./RemoteTrack";
+import type { SpeakerLevel } from "./SpeakerLevel";
 import type { TrackFlow } from "./TrackFlow";
 
 /**
@@ -34,4 +35,4 @@ resumed: boolean, } | { "type": "participant_joined", participant: ParticipantIn
  * The simulcast layer forwarded (0 = the first the publisher sends) and how many it
  * sends; `active` only.
  */
-layer?: number, layers?: number, width?: number, height?: number, } | { "type": "publish_layers", mid: string, track_id: string, active: Array<string>, } | { "type": "chat" } & ChatMessage | { "type": "meeting_ended", reason: EndReason, } | { "type": "error" } & ErrorBody | { "type": "pong", nonce?: number, };
+layer?: number, layers?: number, width?: number, height?: number, } | { "type": "publish_layers", mid: string, track_id: string, active: Array<string>, } | { "type": "active_speakers", speakers: Array<SpeakerLevel>, } | { "type": "chat" } & ChatMessage | { "type": "meeting_ended", reason: EndReason, } | { "type": "error" } & ErrorBody | { "type": "pong", nonce?: number, };
