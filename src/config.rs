@@ -111,6 +111,9 @@ pub struct Settings {
     /// Authenticated signaling sockets one user may hold open [default: 10]
     #[arg(long, env = "WS_MAX_SESSIONS_PER_USER")]
     pub ws_max_sessions_per_user: Option<usize>,
+    /// People in one meeting at most; the next join is refused with meeting_full [default: 200]
+    #[arg(long, env = "MAX_PARTICIPANTS_PER_MEETING")]
+    pub max_participants_per_meeting: Option<usize>,
     /// Seconds a client may take to send a request's headers, idle keep-alive included [default: 10]
     #[arg(long, env = "HTTP_HEADER_READ_TIMEOUT_SECS")]
     pub http_header_read_timeout_secs: Option<u64>,
@@ -161,6 +164,7 @@ impl Settings {
             join_timeout_secs,
             ws_max_unauthenticated_per_ip,
             ws_max_sessions_per_user,
+            max_participants_per_meeting,
             http_header_read_timeout_secs,
             http_idle_timeout_secs,
             http_max_connections,
@@ -197,6 +201,8 @@ impl Settings {
             ws_max_unauthenticated_per_ip: ws_max_unauthenticated_per_ip
                 .or(base.ws_max_unauthenticated_per_ip),
             ws_max_sessions_per_user: ws_max_sessions_per_user.or(base.ws_max_sessions_per_user),
+            max_participants_per_meeting: max_participants_per_meeting
+                .or(base.max_participants_per_meeting),
             http_header_read_timeout_secs: http_header_read_timeout_secs
                 .or(base.http_header_read_timeout_secs),
             http_idle_timeout_secs: http_idle_timeout_secs.or(base.http_idle_timeout_secs),
@@ -239,6 +245,7 @@ pub struct Config {
     pub join_timeout: Duration,
     pub ws_max_unauthenticated_per_ip: usize,
     pub ws_max_sessions_per_user: usize,
+    pub max_participants_per_meeting: usize,
     pub http: HttpLimits,
 }
 
@@ -331,6 +338,11 @@ impl Config {
             ws_max_sessions_per_user: positive(
                 "WS_MAX_SESSIONS_PER_USER",
                 s.ws_max_sessions_per_user.unwrap_or(10),
+            )?,
+            max_participants_per_meeting: positive(
+                "MAX_PARTICIPANTS_PER_MEETING",
+                s.max_participants_per_meeting
+                    .unwrap_or(mm_signaling::config::DEFAULT_MAX_PARTICIPANTS),
             )?,
             http: HttpLimits {
                 header_read_timeout: positive_secs(

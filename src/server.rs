@@ -73,6 +73,7 @@ impl Server {
             join_timeout: config.join_timeout,
             max_unauthenticated_per_ip: config.ws_max_unauthenticated_per_ip,
             max_sessions_per_user: config.ws_max_sessions_per_user,
+            max_participants: config.max_participants_per_meeting,
             allowed_origins: config.cors_origins.clone(),
             ice_servers: config.ice_servers.clone(),
             ..SignalingConfig::default()

@@ -234,6 +234,13 @@ fn keys() -> Vec<Key> {
             "4"
         ),
         key!(
+            "max_participants_per_meeting",
+            "7",
+            "7",
+            |c| c.max_participants_per_meeting.to_string(),
+            "7"
+        ),
+        key!(
             "http_header_read_timeout_secs",
             "12",
             "12",

@@ -143,6 +143,15 @@ async fn bad_input_gets_errors_and_disturbs_nobody_else() {
         m.send(json!({"type": "publish_offer", "sdp": "not an sdp", "tracks": []}))
             .await;
         m.expect_error("negotiation_failed").await;
+        // A subscriber answer may be far larger (one m-line per remote track, up to 500 KiB
+        // for a meeting of 200): 100 KB passes the size check (and is refused as SDP), just
+        // over 500 KiB (still under the 512 KiB frame limit) is too large.
+        m.send(json!({"type": "subscriber_answer", "sdp": "a".repeat(100_000)}))
+            .await;
+        m.expect_error("negotiation_failed").await;
+        m.send(json!({"type": "subscriber_answer", "sdp": "a".repeat(513_000)}))
+            .await;
+        m.expect_error("sdp_too_large").await;
         m.send(json!({"type": "end_meeting"})).await;
         m.expect_error("not_host").await;
 
@@ -155,8 +164,8 @@ async fn bad_input_gets_errors_and_disturbs_nobody_else() {
             a.seen
         );
 
-        // An oversized frame closes only that connection, with 1009.
-        let big = json!({"type": "chat", "text": "y".repeat(70_000)}).to_string();
+        // An oversized frame (over 512 KiB) closes only that connection, with 1009.
+        let big = json!({"type": "chat", "text": "y".repeat(530_000)}).to_string();
         m.try_send_text(big).await;
         assert_eq!(m.expect_close().await, 1009);
         assert!(

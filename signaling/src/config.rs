@@ -25,8 +25,15 @@ pub struct SignalingConfig {
     pub empty_grace: Duration,
     /// How long a meeting whose participants all lost their connection stays paused.
     pub paused_timeout: Duration,
+    /// Largest frame: a subscriber answer for a meeting of `max_participants` everyone
+    /// publishing camera and microphone (browsers answer about 2.4 KB per publisher).
     pub max_message_bytes: usize,
+    /// Largest publish offer (at most `max_tracks_per_participant` m-lines).
     pub max_sdp_bytes: usize,
+    /// Largest subscriber answer (one m-line per remote track).
+    pub max_answer_bytes: usize,
+    /// People in one meeting at most; the next `join` gets `meeting_full`.
+    pub max_participants: usize,
     pub max_chat_chars: usize,
     /// Sustained messages per second per connection, and the burst above it.
     pub messages_per_second: u32,
@@ -38,6 +45,10 @@ pub struct SignalingConfig {
     pub allowed_origins: Vec<String>,
     pub ice_servers: Vec<IceServer>,
 }
+
+/// Meeting capacity by default: 200 people, each publishing two tracks, make a subscriber
+/// answer of about 480 KB, which the frame limit admits.
+pub const DEFAULT_MAX_PARTICIPANTS: usize = 200;
 
 impl Default for SignalingConfig {
     fn default() -> Self {
@@ -51,8 +62,10 @@ impl Default for SignalingConfig {
             reconnect_grace: Duration::from_secs(30),
             empty_grace: Duration::from_secs(60),
             paused_timeout: Duration::from_secs(300),
-            max_message_bytes: 64 * 1024,
+            max_message_bytes: 512 * 1024,
             max_sdp_bytes: 60 * 1024,
+            max_answer_bytes: 500 * 1024,
+            max_participants: DEFAULT_MAX_PARTICIPANTS,
             max_chat_chars: 4000,
             messages_per_second: 20,
             message_burst: 60,

@@ -383,6 +383,8 @@ pub enum ErrorCode {
     AlreadyJoined,
     MeetingNotFound,
     MeetingEnded,
+    /// The meeting holds its maximum number of participants.
+    MeetingFull,
     NotHost,
     /// The resume token is unknown or its grace period is over.
     ResumeFailed,

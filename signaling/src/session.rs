@@ -425,7 +425,7 @@ impl Session {
                 RoomRequest::PublishOffer { sdp, tracks }
             }
             ClientMessage::SubscriberAnswer { sdp } => {
-                if sdp.len() > cfg.max_sdp_bytes {
+                if sdp.len() > cfg.max_answer_bytes {
                     return self
                         .reply(socket, ErrorCode::SdpTooLarge, "SDP too large")
                         .await;

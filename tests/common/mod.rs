@@ -69,6 +69,8 @@ pub struct Timers {
     pub redis_url: Option<String>,
     /// `SFU_WORKERS` (default: the server's, one per core).
     pub sfu_workers: Option<usize>,
+    /// `MAX_PARTICIPANTS_PER_MEETING` (default: the server's).
+    pub max_participants: Option<usize>,
 }
 
 impl Default for Timers {
@@ -82,6 +84,7 @@ impl Default for Timers {
             join_timeout_secs: 30,
             redis_url: None,
             sfu_workers: None,
+            max_participants: None,
         }
     }
 }
@@ -125,6 +128,7 @@ impl TestServer {
             sfu_public_ips: Some(vec![timers.sfu_public_ip.parse().unwrap()]),
             sfu_allowed_networks: Some(vec!["127.0.0.0/8".into()]),
             sfu_workers: timers.sfu_workers,
+            max_participants_per_meeting: timers.max_participants,
             heartbeat_interval_secs: Some(timers.heartbeat_interval_secs),
             reconnect_grace_secs: Some(timers.reconnect_grace_secs),
             empty_meeting_grace_secs: Some(timers.empty_meeting_grace_secs),

@@ -85,6 +85,13 @@ impl Room {
         media: MediaState,
         session: SessionLink,
     ) -> Result<ParticipantId, ErrorBody> {
+        let cap = self.config.max_participants;
+        if self.participants.len() >= cap {
+            return Err(err(
+                ErrorCode::MeetingFull,
+                &format!("the meeting is full ({cap} participants)"),
+            ));
+        }
         let id = self
             .directory
             .open_participation(self.meeting.id, user.user_id)
