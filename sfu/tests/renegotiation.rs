@@ -160,10 +160,12 @@ async fn ice_outage_is_reported_not_removed() {
     run_until(
         &mut [&mut a, &mut b],
         Duration::from_secs(15),
-        "video after reconnect, and A asked for a keyframe for it",
+        "video after reconnect, a keyframe among it, and A asked for a keyframe for it",
         // The request may be deferred by the throttle and reach A after the frames.
         |ps| {
-            ps[1].frames_from(PeerId(1), MediaKind::Video).len() >= n + 10
+            let video = ps[1].frames_from(PeerId(1), MediaKind::Video);
+            video.len() >= n + 10
+                && video[n..].iter().any(|f| f.keyframe)
                 && ps[0].keyframe_requests > requests
         },
     )
