@@ -55,6 +55,9 @@ pub struct Settings {
     /// REST requests per client IP per minute before 429 [default: 600]
     #[arg(long, env = "API_RATE_LIMIT_PER_MINUTE")]
     pub api_rate_limit_per_minute: Option<u64>,
+    /// Seconds a REST request may take before it is answered 503 unavailable [default: 10]
+    #[arg(long, env = "API_REQUEST_TIMEOUT_SECS")]
+    pub api_request_timeout_secs: Option<u64>,
     /// Trust X-Forwarded-For for the client address (behind a reverse proxy) [default: false]
     #[arg(long, env = "TRUST_PROXY")]
     pub trust_proxy: Option<bool>,
@@ -146,6 +149,7 @@ impl Settings {
             refresh_token_ttl_secs,
             cors_origins,
             api_rate_limit_per_minute,
+            api_request_timeout_secs,
             trust_proxy,
             log_format,
             log_level,
@@ -182,6 +186,7 @@ impl Settings {
             refresh_token_ttl_secs: refresh_token_ttl_secs.or(base.refresh_token_ttl_secs),
             cors_origins: cors_origins.or(base.cors_origins),
             api_rate_limit_per_minute: api_rate_limit_per_minute.or(base.api_rate_limit_per_minute),
+            api_request_timeout_secs: api_request_timeout_secs.or(base.api_request_timeout_secs),
             trust_proxy: trust_proxy.or(base.trust_proxy),
             log_format: log_format.or(base.log_format),
             log_level: log_level.or(base.log_level),
@@ -232,6 +237,7 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     pub cors_origins: Vec<String>,
     pub api_rate_limit_per_minute: u64,
+    pub api_request_timeout: Duration,
     pub trust_proxy: bool,
     pub log_format: LogFormat,
     pub log_level: String,
@@ -307,6 +313,10 @@ impl Config {
             ),
             cors_origins: s.cors_origins.unwrap_or_default(),
             api_rate_limit_per_minute: s.api_rate_limit_per_minute.unwrap_or(600),
+            api_request_timeout: positive_secs(
+                "API_REQUEST_TIMEOUT_SECS",
+                s.api_request_timeout_secs.unwrap_or(10),
+            )?,
             trust_proxy: s.trust_proxy.unwrap_or(false),
             log_format: s.log_format.unwrap_or_default(),
             log_level: s.log_level.unwrap_or_else(|| "info".into()),

@@ -57,6 +57,7 @@ impl Server {
         api_config.cors_origins = config.cors_origins.clone();
         api_config.trust_proxy = config.trust_proxy;
         api_config.throttle.max_api_requests_per_minute = config.api_rate_limit_per_minute;
+        api_config.request_timeout = config.api_request_timeout;
         let state = AppState::new(api_config, store.clone(), cache.clone())?;
         let tokens = state.tokens().clone();
 

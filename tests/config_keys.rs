@@ -109,6 +109,13 @@ fn keys() -> Vec<Key> {
             "63"
         ),
         key!(
+            "api_request_timeout_secs",
+            "17",
+            "17",
+            |c| secs(c.api_request_timeout),
+            "17"
+        ),
+        key!(
             "trust_proxy",
             "true",
             "true",

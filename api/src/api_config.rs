@@ -93,11 +93,14 @@ pub struct ApiConfig {
     /// Take the client IP from `X-Forwarded-For` (rightmost entry); only behind a proxy you run.
     pub trust_proxy: bool,
     pub throttle: ThrottleConfig,
+    /// Longest a `/api` request may take before it is answered 503 `unavailable`: a database
+    /// that accepts connections but never answers must not hold requests forever.
+    pub request_timeout: Duration,
 }
 
 impl ApiConfig {
     /// Defaults: issuer and audience `mini-meeting`, 15 min access tokens, 30 day refresh
-    /// tokens, no CORS, 1 MiB bodies, proxy headers ignored.
+    /// tokens, no CORS, 1 MiB bodies, proxy headers ignored, 10 s per request.
     pub fn new(jwt_secret: Secret) -> Self {
         Self {
             jwt_secret,
@@ -109,6 +112,7 @@ impl ApiConfig {
             body_limit: 1024 * 1024,
             trust_proxy: false,
             throttle: ThrottleConfig::default(),
+            request_timeout: Duration::from_secs(10),
         }
     }
 }

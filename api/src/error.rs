@@ -80,8 +80,11 @@ pub enum Error {
     /// Invalid configuration given by the operator.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A database fault that is not an outage: a bug or a broken invariant (500 `internal`).
+    /// Outages (no connection within the pool's acquire timeout, a lost connection) become
+    /// [`Error::Unavailable`] on conversion, so clients retry instead of giving up.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// A Redis error outside [`crate::Cache`]'s calls (which report [`Error::Unavailable`]),
@@ -91,6 +94,19 @@ pub enum Error {
     /// Any other server-side fault (500 `internal`).
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(format!("database: {err}")),
+            err => Self::Database(err),
+        }
+    }
 }
 
 impl Error {

@@ -22,6 +22,10 @@ mod participants;
 mod refresh_sessions;
 mod users;
 
+/// How long a request waits for a PostgreSQL connection. It also bounds a database outage: the
+/// pool retries a refused connection until then, and the request answers 503 `unavailable`.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
 
@@ -57,7 +61,7 @@ impl Store {
             Self::Postgres(
                 PgPoolOptions::new()
                     .max_connections(10)
-                    .acquire_timeout(Duration::from_secs(5))
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect(database_url)
                     .await?,
             )

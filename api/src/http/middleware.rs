@@ -1,4 +1,4 @@
-//! Middleware functions: rate limit, body size limit, metrics, request span.
+//! Middleware functions: rate limit, body size limit, request deadline, metrics, request span.
 
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,19 @@ pub async fn limit_body(State(limit): State<usize>, req: Request, next: Next) ->
         return Error::PayloadTooLarge.into_response();
     }
     next.run(req).await
+}
+
+/// Answers 503 `unavailable` when the handler has not finished within the deadline; the
+/// handler's future is dropped, which returns its database connection (closed if it was
+/// mid-query). Bounds what a hung dependency costs: the cache has its own, shorter, timeout,
+/// the database only the pool's acquire timeout, which a connected but silent server passes.
+pub async fn deadline(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            Error::Unavailable(format!("request not answered within {limit:?}")).into_response()
+        }
+    }
 }
 
 /// Counts every `/api` request per client IP in one-minute windows in the cache (so the limit

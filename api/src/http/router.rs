@@ -16,7 +16,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use super::middleware::{limit_body, limit_rate, record_metrics, request_span};
+use super::middleware::{deadline, limit_body, limit_rate, record_metrics, request_span};
 use super::{AppState, auth_routes, health_routes, meeting_routes, user_routes};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -29,8 +29,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 ///
 /// Middleware, outermost first: CORS, request id (generated if absent, echoed in the
 /// response), tracing span (method, route template, request id; never headers or bodies),
-/// metrics, per-IP rate limit (429 JSON), body limit (413 JSON). Authentication is the
-/// `AuthUser` extractor.
+/// metrics, per-IP rate limit (429 JSON), request deadline (503 JSON), body limit (413 JSON).
+/// Authentication is the `AuthUser` extractor.
 pub fn router(state: AppState) -> Router {
     let config = state.config().clone();
     let layers = ServiceBuilder::new()
@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(from_fn_with_state(state.metrics().clone(), record_metrics))
         .layer(from_fn_with_state(state.clone(), limit_rate))
+        .layer(from_fn_with_state(config.request_timeout, deadline))
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(from_fn_with_state(config.body_limit, limit_body));
 

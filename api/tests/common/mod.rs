@@ -8,9 +8,12 @@
 #![allow(dead_code)]
 
 mod redis_server;
+mod tcp_proxy;
 
 #[allow(unused_imports)] // used by the suites that play a Redis outage
 pub use redis_server::RedisServer;
+#[allow(unused_imports)] // used by the suite that plays a database outage
+pub use tcp_proxy::{Mode as ProxyMode, TcpProxy};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -68,14 +71,28 @@ impl TestDb {
             .await
             .expect("create test schema");
         admin.close().await;
-        let separator = if admin_url.contains('?') { '&' } else { '?' };
-        let url = format!("{admin_url}{separator}options=-c%20search_path%3D{schema}");
+        let url = schema_url(&admin_url, &schema);
         let store = Store::connect(&url).await.expect("open PostgreSQL store");
         Some(Self {
             store,
             cleanup: Cleanup::Schema { admin_url, schema },
         })
     }
+}
+
+impl TestDb {
+    /// The URL of this PostgreSQL schema (`None` for SQLite), to open more pools on it.
+    pub fn postgres_url(&self) -> Option<String> {
+        match &self.cleanup {
+            Cleanup::Schema { admin_url, schema } => Some(schema_url(admin_url, schema)),
+            Cleanup::File(_) => None,
+        }
+    }
+}
+
+fn schema_url(admin_url: &str, schema: &str) -> String {
+    let separator = if admin_url.contains('?') { '&' } else { '?' };
+    format!("{admin_url}{separator}options=-c%20search_path%3D{schema}")
 }
 
 impl Drop for TestDb {
