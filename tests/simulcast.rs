@@ -88,6 +88,29 @@ fn show(track: &str, max_height: Option<u32>) -> TrackSetting {
     }
 }
 
+/// A participant publishing 720p camera video in three simulcast layers.
+async fn publish_simulcast(
+    s: &TestServer,
+    token: &str,
+    code: &str,
+) -> (Participant, ParticipantId) {
+    let mut opts = JoinOptions::new(&s.base, token, code);
+    opts.profile = MediaProfile {
+        simulcast: true,
+        ..MediaProfile::video_720p()
+    };
+    let p = Participant::join(opts).await.expect("publishes simulcast");
+    let id = p.participant_id().unwrap();
+    (p, id)
+}
+
+/// A participant that only watches.
+fn viewer(s: &TestServer, token: &str, code: &str) -> JoinOptions {
+    let mut opts = JoinOptions::new(&s.base, token, code);
+    opts.publish = false;
+    opts
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_viewer_receives_the_simulcast_layer_it_shows() {
     let s = TestServer::start(Backend::Sqlite).await;
@@ -95,22 +118,9 @@ async fn each_viewer_receives_the_simulcast_layer_it_shows() {
     let (tb, _) = s.user("Bob").await;
     let (tc, _) = s.user("Cleo").await;
     let code = s.create_meeting(&ta, "Simulcast").await;
-    let mut opts = JoinOptions::new(&s.base, &ta, &code);
-    opts.profile = MediaProfile {
-        simulcast: true,
-        ..MediaProfile::video_720p()
-    };
-    let a = Participant::join(opts)
-        .await
-        .expect("Ada publishes simulcast");
-    let ida = a.participant_id().unwrap();
-    let viewer = |t: &str| {
-        let mut o = JoinOptions::new(&s.base, t, &code);
-        o.publish = false;
-        o
-    };
-    let b = Participant::join(viewer(&tb)).await.unwrap();
-    let c = Participant::join(viewer(&tc)).await.unwrap();
+    let (a, ida) = publish_simulcast(&s, &ta, &code).await;
+    let b = Participant::join(viewer(&s, &tb, &code)).await.unwrap();
+    let c = Participant::join(viewer(&s, &tc, &code)).await.unwrap();
 
     // No settings: the best layer.
     let cam = camera_id(&b, ida).await;
@@ -216,18 +226,8 @@ async fn a_layer_nobody_wants_is_paused_at_the_publisher_and_resumed_when_wanted
     let (ta, _) = s.user("Ada").await;
     let (tb, _) = s.user("Bob").await;
     let code = s.create_meeting(&ta, "Dynacast").await;
-    let mut opts = JoinOptions::new(&s.base, &ta, &code);
-    opts.profile = MediaProfile {
-        simulcast: true,
-        ..MediaProfile::video_720p()
-    };
-    let a = Participant::join(opts)
-        .await
-        .expect("Ada publishes simulcast");
-    let ida = a.participant_id().unwrap();
-    let mut viewer = JoinOptions::new(&s.base, &tb, &code);
-    viewer.publish = false;
-    let b = Participant::join(viewer).await.unwrap();
+    let (a, ida) = publish_simulcast(&s, &ta, &code).await;
+    let b = Participant::join(viewer(&s, &tb, &code)).await.unwrap();
     let cam = camera_id(&b, ida).await;
 
     // Bob shows a thumbnail: only the smallest layer is wanted, the others pause at Ada.

@@ -7,31 +7,32 @@
 //! order of negotiation follows the order of messages.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::peer_connection::offer_answer_options::RTCOfferOptions;
-use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
-use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
 use crate::api_client::ws_url;
 use crate::error::{BenchError, Result};
 use crate::loopback::{
-    keep_loopback_candidates, loopback_api, loopback_publish_api, new_peer_connection,
-    set_local_and_gather,
+    loopback_api, loopback_publish_api, new_peer_connection, set_local_and_gather,
 };
 use crate::media_profile::MediaProfile;
 use crate::participant_state::{CloseInfo, ParticipantSnapshot};
 use crate::publisher::{Publisher, PublisherStats, SendTracks};
-use crate::signaling_connection::{Incoming, SignalingConnection, SignalingSender};
+use crate::signaling_connection::{SignalingConnection, SignalingSender};
 use crate::track_receiver::TrackReceiver;
-use crate::track_stats::{TrackLabel, TrackStats};
+use crate::track_stats::TrackStats;
+mod inner;
+
+use inner::{Inner, event_loop, heartbeat};
+
 use crate::wire::{
-    ClientMessage, MediaKind, MediaState, PROTOCOL_VERSION, ParticipantId, ServerMessage,
-    TrackDecl, TrackSetting, TrackSource,
+    ClientMessage, MediaState, PROTOCOL_VERSION, ParticipantId, TrackDecl, TrackSetting,
+    TrackSource,
 };
 
 /// How to join.
@@ -82,15 +83,6 @@ impl Drop for Session {
             h.abort();
         }
     }
-}
-
-struct Inner {
-    opts: JoinOptions,
-    state: watch::Sender<ParticipantSnapshot>,
-    publish_pc: Arc<RTCPeerConnection>,
-    subscribe_pc: Arc<RTCPeerConnection>,
-    tracks: SendTracks,
-    receivers: Arc<Mutex<Vec<TrackReceiver>>>,
 }
 
 /// One headless participant in one meeting.
@@ -486,142 +478,6 @@ impl Drop for Participant {
         }
         if let Ok(mut p) = self.publisher.lock() {
             p.take();
-        }
-    }
-}
-
-impl Inner {
-    fn watch_peer_connections(self: &Arc<Self>) {
-        let weak = Arc::downgrade(self);
-        self.publish_pc
-            .on_peer_connection_state_change(Box::new(move |st| {
-                if let Some(inner) = weak.upgrade() {
-                    inner.state.send_modify(|s| s.publish_pc = st);
-                }
-                Box::pin(async {})
-            }));
-        let weak = Arc::downgrade(self);
-        self.subscribe_pc
-            .on_peer_connection_state_change(Box::new(move |st| {
-                if let Some(inner) = weak.upgrade() {
-                    inner.state.send_modify(|s| s.subscribe_pc = st);
-                }
-                Box::pin(async {})
-            }));
-    }
-
-    /// Starts a [`TrackReceiver`] for every track the subscribe connection gets, labelled with
-    /// the owner the latest `subscriber_offer` gave its mid.
-    fn handle_remote_tracks(self: &Arc<Self>, started: Instant) {
-        let state = self.state.subscribe();
-        let receivers = Arc::clone(&self.receivers);
-        let pc: Weak<RTCPeerConnection> = Arc::downgrade(&self.subscribe_pc);
-        self.subscribe_pc
-            .on_track(Box::new(move |track, _receiver, transceiver| {
-                let mid = transceiver.mid().map(|m| m.to_string());
-                let remote = mid
-                    .as_deref()
-                    .and_then(|m| state.borrow().remote_track(m).cloned());
-                let kind = match track.kind() {
-                    RTPCodecType::Audio => MediaKind::Audio,
-                    _ => MediaKind::Video,
-                };
-                let label = TrackLabel {
-                    kind: remote.as_ref().map_or(kind, |r| r.kind),
-                    mid,
-                    participant_id: remote.as_ref().map(|r| r.participant_id),
-                    track_id: remote.as_ref().map(|r| r.track_id.clone()),
-                    source: remote.as_ref().map(|r| r.source),
-                };
-                let rx = TrackReceiver::spawn(track, label, started, Some(pc.clone()));
-                receivers.lock().expect("lock").push(rx);
-                Box::pin(async {})
-            }));
-    }
-
-    fn local_error(&self, what: &str, e: impl std::fmt::Display) {
-        tracing::warn!("{what}: {e}");
-        self.state
-            .send_modify(|s| s.local_errors.push(format!("{what}: {e}")));
-    }
-
-    async fn on_subscriber_offer(&self, sdp: &str, sender: &SignalingSender) -> Result<()> {
-        let pc = &self.subscribe_pc;
-        let offer = RTCSessionDescription::offer(keep_loopback_candidates(sdp))?;
-        pc.set_remote_description(offer).await?;
-        let answer = pc.create_answer(None).await?;
-        let sdp = set_local_and_gather(pc, answer, self.opts.timeout).await?;
-        sender.send(&ClientMessage::SubscriberAnswer { sdp })?;
-        self.state.send_modify(|s| s.subscriber_answers += 1);
-        Ok(())
-    }
-
-    async fn on_publish_answer(&self, sdp: &str) -> Result<()> {
-        let answer = RTCSessionDescription::answer(keep_loopback_candidates(sdp))?;
-        self.publish_pc.set_remote_description(answer).await?;
-        self.state.send_modify(|s| s.publish_answers += 1);
-        Ok(())
-    }
-}
-
-/// Applies server messages in order; negotiates SDP inline so offers are answered in order.
-async fn event_loop(
-    inner: Weak<Inner>,
-    sender: SignalingSender,
-    mut incoming: mpsc::UnboundedReceiver<Incoming>,
-) {
-    while let Some(item) = incoming.recv().await {
-        let Some(inner) = inner.upgrade() else { return };
-        match item {
-            Incoming::Message(msg) => {
-                // Record first, so the track map is current before on_track can fire.
-                inner.state.send_modify(|s| s.apply(&msg));
-                match *msg {
-                    ServerMessage::SubscriberOffer { sdp, .. } => {
-                        if let Err(e) = inner.on_subscriber_offer(&sdp, &sender).await {
-                            inner.local_error("subscriber offer", e);
-                        }
-                    }
-                    ServerMessage::PublishAnswer { sdp } => {
-                        if let Err(e) = inner.on_publish_answer(&sdp).await {
-                            inner.local_error("publish answer", e);
-                        }
-                    }
-                    ServerMessage::PublishLayers { mid, active, .. } => {
-                        if let Some(v) = &inner.tracks.video
-                            && v.mid().as_deref() == Some(mid.as_str())
-                        {
-                            v.set_active_layers(&active);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Incoming::Unparsed(text) => inner.state.send_modify(|s| s.unparsed.push(text)),
-            Incoming::Closed(close) => {
-                inner.state.send_modify(|s| {
-                    s.connected = false;
-                    s.close = Some(close);
-                });
-                return;
-            }
-        }
-    }
-}
-
-/// Application-level pings, so the server sees life even if WebSocket pongs are delayed.
-async fn heartbeat(sender: SignalingSender, interval: Duration) {
-    let mut tick = tokio::time::interval(interval);
-    tick.tick().await;
-    let mut nonce = 0;
-    loop {
-        tick.tick().await;
-        nonce += 1;
-        if sender
-            .send(&ClientMessage::Ping { nonce: Some(nonce) })
-            .is_err()
-        {
-            return;
         }
     }
 }

@@ -129,29 +129,14 @@ async fn add_simulcast(
             (Arc::new(t), *down)
         })
         .collect();
-    let base = Arc::clone(&layers[0].0);
-    let transceiver = pc
-        .add_transceiver_from_track(
-            Arc::clone(&base) as Arc<dyn TrackLocal + Send + Sync>,
-            Some(RTCRtpTransceiverInit {
-                direction: RTCRtpTransceiverDirection::Sendonly,
-                send_encodings: vec![],
-            }),
-        )
-        .await?;
-    let sender = transceiver.sender().await;
+    let local = add_transceiver(pc, Arc::clone(&layers[0].0)).await?;
     for (t, _) in &layers[1..] {
-        sender
+        local
+            .sender
             .add_encoding(Arc::clone(t) as Arc<dyn TrackLocal + Send + Sync>)
             .await?;
     }
-    Ok(LocalTrack {
-        track: base,
-        layers,
-        paused: Arc::default(),
-        sender,
-        transceiver,
-    })
+    Ok(LocalTrack { layers, ..local })
 }
 
 async fn add_sendonly(
@@ -160,11 +145,15 @@ async fn add_sendonly(
     id: &str,
     stream_id: &str,
 ) -> Result<LocalTrack> {
-    let track = Arc::new(TrackLocalStaticRTP::new(
-        codec,
-        id.to_owned(),
-        stream_id.to_owned(),
-    ));
+    let track = TrackLocalStaticRTP::new(codec, id.to_owned(), stream_id.to_owned());
+    add_transceiver(pc, Arc::new(track)).await
+}
+
+/// A send-only transceiver whose first (or only) encoding is `track`.
+async fn add_transceiver(
+    pc: &RTCPeerConnection,
+    track: Arc<TrackLocalStaticRTP>,
+) -> Result<LocalTrack> {
     let transceiver = pc
         .add_transceiver_from_track(
             Arc::clone(&track) as Arc<dyn TrackLocal + Send + Sync>,

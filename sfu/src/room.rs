@@ -4,8 +4,9 @@
 //! The room's work lives in these files: this one (commands, the order of work), `network`
 //! (datagrams and timers), `forwarding` (the RTP hot path, layers, keyframe cache and
 //! requests), `track_settings` (what each subscriber shows), `dynacast` (pausing layers
-//! nobody wants), `offers` (subscriber
-//! renegotiation) and `shards` (the room on other workers).
+//! nobody wants), `offers` (subscriber renegotiation), `published` (a publisher's accepted
+//! offer as UpTracks), `rtc_events` (what str0m reports) and `shards` (the room on other
+//! workers).
 //!
 //! # Order of work
 //!
@@ -26,13 +27,15 @@ mod dynacast;
 mod forwarding;
 mod network;
 mod offers;
+mod published;
+mod rtc_events;
 mod shards;
 mod track_settings;
 
 use crate::connection::Connection;
 use crate::demux::{ConnKey, Demux, RoomKey};
 use crate::error::SfuError;
-use crate::event::{ConnState, PeerEvent, UpTrackInfo};
+use crate::event::{ConnState, PeerEvent};
 use crate::ids::{MediaKind, PcKind, PeerId, RoomId, TrackId, WorkerId};
 use crate::ip_net::{IpNet, allowed};
 use crate::outbox::Outbox;
@@ -467,113 +470,6 @@ impl Room {
                 );
             }
         }
-    }
-
-    fn handle_event(&mut self, e: Effect, ctx: &mut RoomCtx<'_>) {
-        let Effect { peer, pc, event } = e;
-        match (pc, event) {
-            (PcKind::Publish, Event::RtpPacket(pkt)) => self.forward(peer, pkt, ctx),
-            (PcKind::Subscribe, Event::KeyframeRequest(req)) => {
-                ctx.stats.plis += 1;
-                // For the layer the subscriber gets (or is about to).
-                let wanted = self.peers.get(&peer).and_then(|p| {
-                    let track = *p.down_by_mid.get(&req.mid)?;
-                    let dt = p.down.get(&track)?;
-                    Some((track, dt.layer.or(dt.target)?))
-                });
-                if let Some((track, layer)) = wanted {
-                    self.request_keyframe(track, layer, ctx);
-                }
-            }
-            (PcKind::Subscribe, Event::MediaEgressStats(s)) => {
-                if let Some(p) = self.peers.get_mut(&peer)
-                    && let Some(dt) = p.down_by_mid.get(&s.mid).and_then(|t| p.down.get_mut(t))
-                {
-                    ctx.stats.nacks += s.nacks.saturating_sub(dt.nacks_seen);
-                    dt.nacks_seen = dt.nacks_seen.max(s.nacks);
-                }
-            }
-            (_, Event::Closed) => self.failed.push(Failure {
-                peer,
-                pc,
-                reason: "closed by the client".into(),
-            }),
-            (_, ev @ (Event::Connected | Event::IceConnectionStateChange(_))) => {
-                let Some(p) = self.peers.get_mut(&peer) else {
-                    return;
-                };
-                let Some(state) = p.conn_mut(pc).state_change(&ev) else {
-                    return;
-                };
-                tracing::debug!(%peer, %pc, ?state, "connection state");
-                p.emit(PeerEvent::ConnectionState { pc, state });
-                if pc == PcKind::Subscribe && state == ConnState::Connected {
-                    // (Re)connected subscriber: every video DownTrack restarts at a keyframe.
-                    let start: Vec<TrackId> = p
-                        .down
-                        .iter()
-                        .filter(|(_, dt)| dt.kind == MediaKind::Video && dt.open_mid().is_some())
-                        .map(|(t, _)| *t)
-                        .collect();
-                    for t in start {
-                        self.start_video(peer, t, ctx);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// After an accepted publish offer: which m-lines carry media to us now, as UpTracks.
-    fn reconcile_published(&mut self, peer: PeerId, ctx: &mut RoomCtx<'_>) {
-        let max = ctx.settings.max_tracks_per_peer;
-        let Some(p) = self.peers.get_mut(&peer) else {
-            return;
-        };
-        let mut list: Vec<(Mid, TrackId, MediaKind)> = Vec::new();
-        for &(mid, kind) in &p.offered_up {
-            let active = p
-                .publish
-                .rtc()
-                .media(mid)
-                .is_some_and(|m| !m.disabled() && m.direction().is_receiving());
-            if active && list.len() < max {
-                let track = p.up_track(mid).unwrap_or_else(TrackId::next);
-                list.push((mid, track, kind));
-            }
-        }
-        // Stopped m-lines never come back: forget them.
-        p.offered_up
-            .retain(|(mid, _)| p.publish.rtc().media(*mid).is_some_and(|m| !m.stopped()));
-        let new_up: Vec<(Mid, TrackId)> = list.iter().map(|(m, t, _)| (*m, *t)).collect();
-        if new_up == p.up {
-            return;
-        }
-        for (_, t) in &p.up {
-            if !new_up.iter().any(|(_, n)| n == t) {
-                self.up_tracks.remove(t);
-            }
-        }
-        for &(mid, track, kind) in &list {
-            self.up_tracks
-                .entry(track)
-                .or_insert_with(|| UpTrack::new(peer, mid, kind, ctx.settings));
-        }
-        p.up = new_up;
-        p.emit(PeerEvent::Published {
-            tracks: list
-                .iter()
-                .map(|(mid, id, kind)| UpTrackInfo {
-                    id: *id,
-                    mid: mid.to_string(),
-                    kind: *kind,
-                })
-                .collect(),
-        });
-        let tracks: Vec<(TrackId, MediaKind)> = list.iter().map(|(_, t, k)| (*t, *k)).collect();
-        let changes = self.router.set_published(peer, &tracks);
-        self.apply_down_changes(changes, ctx);
-        self.announce(peer, ctx);
     }
 
     /// Removes a peer; `closed`: the reason sent in a `Closed` event (`None`: no event).
