@@ -1,6 +1,6 @@
 //! Active speakers end to end: headless participants send the audio-level header extension
 //! (RFC 6464) as browsers do, the SFU hears who speaks, and every participant gets
-//! `active_speakers`, loudest first, as who speaks changes.
+//! `active_speakers`, loudest first, as who speaks changes; a late joiner at once.
 //!
 //! SQLite only: speech detection lives in the SFU and the room, which the storage backend
 //! does not touch.
@@ -61,6 +61,12 @@ async fn everyone_learns_who_speaks_loudest_first() {
     ps[1].set_audio_level(45);
     wait_speakers(&all, &[ada, bob], "both, Ada louder").await;
 
+    // A late joiner learns at once who speaks, not at the next change.
+    let mut o = JoinOptions::new(&s.base, &s.user("Dan").await.0, &code);
+    o.publish = false;
+    let dan = Participant::join(o).await.expect("Dan joins");
+    wait_speakers(&[&dan], &[ada, bob], "Dan told who speaks").await;
+
     for p in &ps[..2] {
         p.set_audio_level(127);
     }
@@ -68,6 +74,7 @@ async fn everyone_learns_who_speaks_loudest_first() {
     // Nobody got an error along the way.
     assert!(all.iter().all(|p| p.state().errors.is_empty()));
 
+    dan.close().await;
     for p in ps {
         p.close().await;
     }

@@ -68,6 +68,7 @@ impl Room {
             resumed,
         };
         self.send_to(id, joined);
+        self.send_speakers_to(id);
         let info = self.info(&self.participants[&id]);
         let announce = if resumed || existing.is_some() {
             ServerMessage::ParticipantUpdated { participant: info }

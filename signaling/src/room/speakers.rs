@@ -18,6 +18,26 @@ impl Room {
 
     /// Broadcasts the speakers when who speaks or their order changed since the last time.
     pub(super) fn broadcast_speakers(&mut self) {
+        let now = self.current_speakers();
+        let order: Vec<ParticipantId> = now.iter().map(|s| s.participant_id).collect();
+        if order == self.speakers {
+            return;
+        }
+        self.speakers = order;
+        self.broadcast(ServerMessage::ActiveSpeakers { speakers: now });
+    }
+
+    /// Tells a participant who just joined (or came back) who is speaking, so its rings and
+    /// order are right before the next change.
+    pub(super) fn send_speakers_to(&mut self, id: ParticipantId) {
+        let speakers = self.current_speakers();
+        if !speakers.is_empty() {
+            self.send_to(id, ServerMessage::ActiveSpeakers { speakers });
+        }
+    }
+
+    /// Who speaks, loudest first (ties by id, so the order is stable).
+    fn current_speakers(&self) -> Vec<SpeakerLevel> {
         let mut now: Vec<SpeakerLevel> = self
             .participants
             .values()
@@ -33,11 +53,6 @@ impl Room {
                 .cmp(&a.level)
                 .then(a.participant_id.cmp(&b.participant_id))
         });
-        let order: Vec<ParticipantId> = now.iter().map(|s| s.participant_id).collect();
-        if order == self.speakers {
-            return;
-        }
-        self.speakers = order;
-        self.broadcast(ServerMessage::ActiveSpeakers { speakers: now });
+        now
     }
 }
