@@ -89,6 +89,10 @@ pub struct Settings {
     /// from the publisher; 0 disables the cache [default: 3000]
     #[arg(long, env = "SFU_KEYFRAME_CACHE_MS")]
     pub sfu_keyframe_cache_ms: Option<u64>,
+    /// Estimate each subscriber's bandwidth and fit its videos to it (simulcast layers,
+    /// pauses) [default: true]
+    #[arg(long, env = "SFU_BANDWIDTH_ESTIMATION")]
+    pub sfu_bandwidth_estimation: Option<bool>,
     /// STUN/TURN servers for clients: comma-separated URLs, or a JSON array of
     /// {"urls":[...],"username":..,"credential":..} [default: none]
     #[arg(long, env = "ICE_SERVERS")]
@@ -160,6 +164,7 @@ impl Settings {
             sfu_workers,
             sfu_socket_buffer_bytes,
             sfu_keyframe_cache_ms,
+            sfu_bandwidth_estimation,
             ice_servers,
             heartbeat_interval_secs,
             reconnect_grace_secs,
@@ -197,6 +202,7 @@ impl Settings {
             sfu_workers: sfu_workers.or(base.sfu_workers),
             sfu_socket_buffer_bytes: sfu_socket_buffer_bytes.or(base.sfu_socket_buffer_bytes),
             sfu_keyframe_cache_ms: sfu_keyframe_cache_ms.or(base.sfu_keyframe_cache_ms),
+            sfu_bandwidth_estimation: sfu_bandwidth_estimation.or(base.sfu_bandwidth_estimation),
             ice_servers: ice_servers.or(base.ice_servers),
             heartbeat_interval_secs: heartbeat_interval_secs.or(base.heartbeat_interval_secs),
             reconnect_grace_secs: reconnect_grace_secs.or(base.reconnect_grace_secs),
@@ -333,6 +339,9 @@ impl Config {
                     .sfu_keyframe_cache_ms
                     .map(Duration::from_millis)
                     .unwrap_or(sfu_defaults.keyframe_cache_max_age),
+                bandwidth_estimation: s
+                    .sfu_bandwidth_estimation
+                    .unwrap_or(sfu_defaults.bandwidth_estimation),
                 ..sfu_defaults
             },
             ice_servers: parse_ice_servers(s.ice_servers.as_deref().unwrap_or(""))?,

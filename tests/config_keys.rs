@@ -173,6 +173,13 @@ fn keys() -> Vec<Key> {
             "65536"
         ),
         key!(
+            "sfu_bandwidth_estimation",
+            "false",
+            "false",
+            |c| c.sfu.bandwidth_estimation.to_string(),
+            "false"
+        ),
+        key!(
             "sfu_keyframe_cache_ms",
             "1500",
             "1500",

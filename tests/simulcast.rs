@@ -85,6 +85,7 @@ fn show(track: &str, max_height: Option<u32>) -> TrackSetting {
         enabled: true,
         max_width: None,
         max_height,
+        priority: None,
     }
 }
 
@@ -281,6 +282,86 @@ async fn a_layer_nobody_wants_is_paused_at_the_publisher_and_resumed_when_wanted
     .await;
     let v = video(&b, ida).unwrap();
     assert_eq!((v.corrupted, v.malformed_packets), (0, 0), "{v:#?}");
+
+    a.close().await;
+    b.close().await;
+    s.stop().await;
+}
+
+/// The bandwidth allocator: Bob's downlink goes through a shaping relay. Narrowed to what the
+/// middle layer needs, Bob is moved to it; narrowed below the smallest layer, his video pauses
+/// for bandwidth (and he is told) while his audio goes on; opened again, he gets 720p back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_downlink_gets_the_layer_that_fits_and_loses_video_before_audio() {
+    use common::Timers;
+    use common::udp_relay::UdpRelay;
+    // The SFU announces 127.0.0.3, where the relay forwards to it; one worker, one port.
+    let timers = Timers {
+        sfu_public_ip: "127.0.0.3",
+        sfu_workers: Some(1),
+        ..Timers::default()
+    };
+    let s = TestServer::start_with(Backend::Sqlite, timers).await;
+    let sfu = s.sfu_addrs[0];
+    let front = std::net::SocketAddr::new("127.0.0.3".parse().unwrap(), sfu.port());
+    let relay = UdpRelay::start(front, sfu).await;
+    let (ta, _) = s.user("Ada").await;
+    let (tb, _) = s.user("Bob").await;
+    let code = s.create_meeting(&ta, "Bandwidth").await;
+    let (a, ida) = publish_simulcast(&s, &ta, &code).await;
+    let b = Participant::join(viewer(&s, &tb, &code)).await.unwrap();
+    let cam = camera_id(&b, ida).await;
+    wait_video(&b, ida, "Bob receives 720p", |v| {
+        v.video_size == Some((1280, 720)) && v.frames >= 10
+    })
+    .await;
+    // Ada's publish connection reached the relay first; the rest are subscribe connections.
+    let downlinks = relay.seen()[1..].to_vec();
+    let audio = |p: &Participant| {
+        p.stats()[&ida]
+            .iter()
+            .find(|t| t.label.kind == MediaKind::Audio)
+            .map_or(0, |t| t.packets)
+    };
+
+    // 1.5 Mbit/s: the 500 kbit/s layer fits, the 2 Mbit/s one does not.
+    relay.limit(&downlinks, Some(1_500_000));
+    wait_state(&b, &cam, "Bob moved to 360p", |s| {
+        s.state == TrackFlow::Active && s.size == Some((640, 360))
+    })
+    .await;
+    wait_video(&b, ida, "Bob receives 360p", |v| {
+        v.video_size == Some((640, 360))
+    })
+    .await;
+
+    // 100 kbit/s: audio fits, not even the 125 kbit/s layer.
+    relay.limit(&downlinks, Some(100_000));
+    wait_state(&b, &cam, "Bob's video paused for bandwidth", |s| {
+        s.state == TrackFlow::PausedBandwidth
+    })
+    .await;
+    let heard = audio(&b);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while audio(&b) < heard + 50 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Bob's audio stopped with his video"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Open again: the server tries the next layer every few seconds, so 720p comes back in
+    // steps (a bound for a loaded CI machine, not a performance assertion).
+    relay.limit(&downlinks, None);
+    b.wait_for("Bob back at 720p", 2 * WAIT, |s| {
+        s.track_states
+            .get(&cam)
+            .is_some_and(|s| s.state == TrackFlow::Active && s.size == Some((1280, 720)))
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}: {:?}", b.state().track_states.get(&cam)));
+    assert!(b.state().errors.is_empty(), "{:?}", b.state().errors);
 
     a.close().await;
     b.close().await;

@@ -86,6 +86,7 @@ impl ForwardHarness {
             factory: RtcFactory::new(
                 vec![sfu_addr],
                 Arc::new(str0m::crypto::from_feature_flags()),
+                true,
             )
             .expect("DTLS certificate"),
             allowed_networks: Vec::new(),

@@ -29,6 +29,9 @@ pub struct SfuConfig {
     /// How old a video UpTrack's cached keyframe may be and still start a new DownTrack
     /// (instead of a keyframe request to the publisher). Zero: no cache.
     pub keyframe_cache_max_age: Duration,
+    /// Estimate each subscriber's bandwidth (TWCC) and share it among the videos it shows;
+    /// off: every subscriber gets what it asks for, whatever its link.
+    pub bandwidth_estimation: bool,
 }
 
 impl Default for SfuConfig {
@@ -42,6 +45,7 @@ impl Default for SfuConfig {
             keyframe_min_interval: Duration::from_millis(500),
             max_tracks_per_peer: 8,
             keyframe_cache_max_age: Duration::from_secs(3),
+            bandwidth_estimation: true,
         }
     }
 }

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use str0m::media::{Mid, Pt};
 
+use crate::bandwidth_allocator::Allotment;
 use crate::event::DownTrackState;
 use crate::ids::{MediaKind, PeerId};
 use crate::rtp_rewriter::RtpRewriter;
@@ -48,6 +49,8 @@ pub(crate) struct DownTrack {
     pub nacks_seen: u64,
     /// The subscriber's `track_settings` for this track.
     pub want: TrackWant,
+    /// What the subscriber's bandwidth allows (`None`: no limit known).
+    pub allotment: Option<Allotment>,
     /// The layer forwarded now (`None`: nothing yet, or paused).
     pub layer: Option<usize>,
     /// The layer to forward, chosen for `want` among the live layers; reached at its next
@@ -73,6 +76,7 @@ impl DownTrack {
             pt: None,
             nacks_seen: 0,
             want: TrackWant::default(),
+            allotment: None,
             layer: None,
             target: None,
             generation: None,
@@ -88,15 +92,26 @@ impl DownTrack {
             .is_some_and(|l| layers.get(l).is_none_or(|l| !l.is_available(now)));
         if self.generation != Some(generation) || stale {
             self.generation = Some(generation);
-            self.target = pick_layer(layers, &self.want, now);
+            self.target = match self.allotment {
+                Some(Allotment::Paused) => None,
+                Some(Allotment::Layer(cap)) => {
+                    pick_layer(layers, &self.want, now).map(|l| at_most(layers, l, cap))
+                }
+                None => pick_layer(layers, &self.want, now),
+            };
         }
+    }
+
+    /// Forwards nothing by choice: hidden by the subscriber, or paused for its bandwidth.
+    pub fn is_off(&self) -> bool {
+        self.want.disabled || self.allotment == Some(Allotment::Paused)
     }
 
     /// Decides for one packet of layer `layer` (after [`Self::retarget`]). A switch happens
     /// only at a keyframe of the new layer, so the subscriber's decoder never loses its
     /// reference; until then the old layer keeps flowing.
     pub fn admit(&mut self, layer: usize, keyframe_start: bool) -> Admit {
-        if self.want.disabled {
+        if self.is_off() {
             return Admit::Skip;
         }
         if self.target == Some(layer) && self.layer != Some(layer) {
@@ -116,7 +131,7 @@ impl DownTrack {
     /// The layers this DownTrack wants from the publisher, as bits: the one it forwards and
     /// the one it moves to. Nothing when hidden or on its way out.
     pub fn demand(&self) -> u8 {
-        if self.want.disabled || self.removing {
+        if self.is_off() || self.removing {
             return 0;
         }
         let bit = |l: Option<usize>| l.map_or(0, |l| 1u8 << l);
@@ -127,6 +142,9 @@ impl DownTrack {
     pub fn state(&self, layers: &[UpLayer]) -> DownTrackState {
         if self.want.disabled {
             return DownTrackState::Paused;
+        }
+        if self.allotment == Some(Allotment::Paused) {
+            return DownTrackState::PausedBandwidth;
         }
         match self.layer.and_then(|l| layers.get(l)) {
             Some(u) => DownTrackState::Active {
@@ -144,5 +162,13 @@ impl DownTrack {
             (Some(mid), true, false) => Some(mid),
             _ => None,
         }
+    }
+}
+
+/// `layer`, or `cap` when `layer` is of higher quality (the allocator's ceiling).
+fn at_most(layers: &[UpLayer], layer: usize, cap: usize) -> usize {
+    match (layers.get(layer), layers.get(cap)) {
+        (Some(l), Some(c)) if quality_rank(layers, l) > quality_rank(layers, c) => cap,
+        _ => layer,
     }
 }

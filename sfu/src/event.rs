@@ -74,6 +74,8 @@ pub enum DownTrackState {
     },
     /// Nothing is forwarded: the subscriber disabled the track (`track_settings`).
     Paused,
+    /// Nothing is forwarded: the subscriber's bandwidth does not fit even the lowest layer.
+    PausedBandwidth,
     /// Enabled, but nothing to forward yet (no live layer, or waiting for a keyframe).
     Waiting,
 }

@@ -38,6 +38,8 @@
 //! | `connection` | `Connection`: one `Rtc` behind `catch_unwind`, drained to `Timeout` |
 //! | `router` | `Router`: pure UpTrack → subscribers table and its diffs |
 //! | `negotiation` | `SubscriberNegotiation`: one offer outstanding, changes batched |
+//! | `bandwidth_allocator` | pure: a subscriber's bandwidth estimate shared among its video tracks, by priority; `room::bandwidth` feeds it |
+//! | `rate_meter` | `RateMeter`: the measured bitrate of each UpTrack layer |
 //! | `keyframe_throttle` | `KeyframeThrottle`: ≤ 1 keyframe request per interval per UpTrack |
 //! | `demux` | `Demux`: datagram → connection by STUN ufrag (learnt once verified), then address |
 //! | `udp_batch` | socket setup and batched `recvmmsg` / `sendmmsg` |
@@ -84,6 +86,7 @@
 
 #[doc(hidden)]
 #[allow(missing_docs)]
+mod bandwidth_allocator;
 pub mod bench_support;
 mod config;
 mod connection;
@@ -99,6 +102,7 @@ mod outbox;
 mod packet_store;
 mod peer;
 mod placement;
+mod rate_meter;
 mod relay;
 mod room;
 mod room_handle;

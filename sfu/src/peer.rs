@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use str0m::bwe::Bitrate;
 use str0m::change::SdpPendingOffer;
 use str0m::config::{CryptoProvider, DtlsCert};
 use str0m::media::{Mid, Rid};
@@ -29,6 +30,8 @@ pub(crate) struct RtcFactory {
     /// instructions per peer. The fingerprint is per worker, which reveals nothing the
     /// shared UDP port does not already.
     pub dtls_cert: DtlsCert,
+    /// Subscribe connections estimate their bandwidth (`SfuConfig::bandwidth_estimation`).
+    pub bandwidth_estimation: bool,
 }
 
 /// Packets each video DownTrack keeps to answer NACKs: about 400 ms of 720p video (1 s of
@@ -39,22 +42,32 @@ const SEND_BUFFER_VIDEO: usize = 96;
 /// Source streams remembered per publish connection (str0m bounds its own streams too).
 const MAX_KNOWN_SSRCS: usize = 32;
 
+/// Where a subscribe connection's bandwidth estimate starts: what a few 720p videos need, so
+/// a small meeting starts at full quality and a slower link is found within seconds.
+const INITIAL_ESTIMATE: Bitrate = Bitrate::mbps(5);
+
 impl RtcFactory {
     /// A factory with a fresh certificate; `None` when the crypto provider cannot make one.
-    pub fn new(candidates: Vec<SocketAddr>, crypto: Arc<CryptoProvider>) -> Option<Self> {
+    pub fn new(
+        candidates: Vec<SocketAddr>,
+        crypto: Arc<CryptoProvider>,
+        bandwidth_estimation: bool,
+    ) -> Option<Self> {
         let dtls_cert = crypto.dtls_provider.generate_certificate()?;
         Some(RtcFactory {
             candidates,
             crypto,
             dtls_cert,
+            bandwidth_estimation,
         })
     }
 
     /// A server-side `Rtc`: ICE-lite (the client is always the controlling agent, so the SFU
     /// never sends connectivity checks and every STUN message it gets names our ufrag), Opus
     /// and VP8 only (with RTX for NACK repair), stats every second, RTP mode (packets are
-    /// forwarded as they arrive, never held back for the rest of a frame).
-    pub fn build(&self, now: Instant) -> (Rtc, String) {
+    /// forwarded as they arrive, never held back for the rest of a frame). `estimate`: with
+    /// bandwidth estimation (TWCC), for a subscribe connection.
+    pub fn build(&self, now: Instant, estimate: bool) -> (Rtc, String) {
         let creds = IceCreds::new();
         let ufrag = creds.ufrag.clone();
         let mut rtc = Rtc::builder()
@@ -68,6 +81,7 @@ impl RtcFactory {
             .enable_opus(true, false)
             .enable_vp8(true)
             .set_stats_interval(Some(Duration::from_secs(1)))
+            .enable_bwe((estimate && self.bandwidth_estimation).then_some(INITIAL_ESTIMATE))
             .build(now);
         for a in &self.candidates {
             match Candidate::host(*a, "udp") {
@@ -109,6 +123,27 @@ pub(crate) struct Peer {
     pub sub_answered: bool,
     /// The home's placement serial (see `placement`), sent back should the SFU remove it.
     pub placement: u64,
+    /// The subscribe connection's bandwidth estimate, while str0m can measure it (TWCC).
+    pub bwe: Option<BweEstimate>,
+    /// The (minimum, desired) bitrates last given to str0m's estimator, to give only changes.
+    pub bwe_asked: Option<(u64, u64)>,
+}
+
+/// str0m's estimate of what can be sent to a subscriber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BweEstimate {
+    /// Bits per second.
+    pub bps: u64,
+    /// Since when estimates come (the allocator lets str0m's first probes settle).
+    pub since: Instant,
+    /// When the estimate was last restarted higher, or the subscriber last had all it wants.
+    pub restarted_at: Instant,
+    /// The last restart's bitrate, until the next restart judges it.
+    pub restarted_to: Option<u64>,
+    /// How long until the next restart while the subscriber is short of bandwidth.
+    pub restart_after: std::time::Duration,
+    /// Since when the allocation would take a layer away (applied once it lasts).
+    pub short_since: Option<Instant>,
 }
 
 impl Peer {
@@ -118,8 +153,8 @@ impl Peer {
         factory: &RtcFactory,
         now: Instant,
     ) -> (Peer, String, String) {
-        let (p, pu) = factory.build(now);
-        let (s, su) = factory.build(now);
+        let (p, pu) = factory.build(now, false);
+        let (s, su) = factory.build(now, true);
         let peer = Peer {
             events,
             publish: Connection::new(p, PcKind::Publish, now),
@@ -135,6 +170,8 @@ impl Peer {
             sub_offered: false,
             sub_answered: false,
             placement: 0,
+            bwe: None,
+            bwe_asked: None,
         };
         (peer, pu, su)
     }

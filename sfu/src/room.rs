@@ -3,8 +3,8 @@
 //!
 //! The room's work lives in these files: this one (commands, the order of work), `network`
 //! (datagrams and timers), `forwarding` (the RTP hot path, layers, keyframe cache and
-//! requests), `track_settings` (what each subscriber shows), `dynacast` (pausing layers
-//! nobody wants), `offers` (subscriber renegotiation), `published` (a publisher's accepted
+//! requests), `track_settings` (what each subscriber shows), `bandwidth` (what each
+//! subscriber's link fits), `dynacast` (pausing layers nobody wants), `offers` (subscriber renegotiation), `published` (a publisher's accepted
 //! offer as UpTracks), `rtc_events` (what str0m reports) and `shards` (the room on other
 //! workers).
 //!
@@ -23,6 +23,7 @@ use str0m::media::Mid;
 use str0m::{Candidate, Event, Input, Rtc};
 use tokio::sync::mpsc;
 
+mod bandwidth;
 mod dynacast;
 mod forwarding;
 mod network;

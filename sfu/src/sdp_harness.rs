@@ -51,6 +51,7 @@ impl SdpHarness {
             factory: RtcFactory::new(
                 vec![sfu_addr],
                 Arc::new(str0m::crypto::from_feature_flags()),
+                true,
             )
             .expect("DTLS certificate"),
             allowed_networks: vec![allowed],

@@ -58,6 +58,7 @@ impl Sfu {
                         .map(|ip| SocketAddr::new(*ip, local.port()))
                         .collect(),
                     crypto.clone(),
+                    cfg.bandwidth_estimation,
                 )
                 .ok_or_else(|| {
                     SfuError::Io(std::io::Error::other("cannot generate a DTLS certificate"))

@@ -13,6 +13,7 @@ use str0m::media::Rid;
 
 use crate::keyframe_throttle::KeyframeThrottle;
 use crate::packet_store::PacketStore;
+use crate::rate_meter::RateMeter;
 use crate::rtp_rewriter::SourceId;
 
 /// Layers per track at most (a browser sends three: quarter, half and full resolution).
@@ -41,6 +42,8 @@ pub(crate) struct UpLayer {
     pub paused: bool,
     /// At the publisher's worker: since when no subscriber anywhere wants the layer.
     pub unwanted_since: Option<Instant>,
+    /// What the layer costs a subscriber (every worker receives every layer it forwards).
+    pub rate: RateMeter,
 }
 
 impl UpLayer {
@@ -54,6 +57,7 @@ impl UpLayer {
             throttle,
             paused: false,
             unwanted_since: None,
+            rate: RateMeter::default(),
         }
     }
 
@@ -79,6 +83,9 @@ pub struct TrackWant {
     pub max_width: Option<u32>,
     /// The rendered height, likewise.
     pub max_height: Option<u32>,
+    /// Served first by the bandwidth allocator when the subscriber's bandwidth is short:
+    /// higher.
+    pub priority: u8,
 }
 
 /// The layer to forward for `want`: the smallest available layer (live, or paused by
@@ -195,9 +202,9 @@ mod tests {
 
     fn want(w: Option<u32>, h: Option<u32>) -> TrackWant {
         TrackWant {
-            disabled: false,
             max_width: w,
             max_height: h,
+            ..TrackWant::default()
         }
     }
 

@@ -140,6 +140,12 @@ pub struct TrackSetting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub max_height: Option<u32>,
+    /// When the client's bandwidth does not fit everything, higher priorities are served
+    /// first (0-255; absent: 0). The web client gives screen shares and the speaker's main
+    /// tile a higher priority than the grid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub priority: Option<u8>,
 }
 
 /// One speaker in `active_speakers`.
@@ -160,6 +166,9 @@ pub enum TrackFlow {
     Active,
     /// Nothing is sent: the client disabled the track in `track_settings`.
     Paused,
+    /// Nothing is sent: the client's bandwidth estimate does not fit even the track's lowest
+    /// layer beside the tracks of higher priority. It resumes by itself when the estimate grows.
+    PausedBandwidth,
     /// Enabled, waiting for media (the publisher sends nothing now, or a keyframe is due).
     Waiting,
 }

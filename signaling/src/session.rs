@@ -543,6 +543,7 @@ fn track_wants(
                     disabled: !t.enabled,
                     max_width: t.max_width,
                     max_height: t.max_height,
+                    priority: t.priority.unwrap_or(0),
                 },
             ))
         })

@@ -5,7 +5,9 @@
 //! between sizes does not restart an encoder each time) and tells the publisher
 //! ([`PeerEvent::PublishLayers`]). The same tick describes each track's layers (sizes, which
 //! are paused: a paused layer stays selectable) to the other shards when that changed. The
-//! same tick closes the speech windows of local audio tracks ([`crate::speech`]).
+//! same tick closes the speech windows of local audio tracks ([`crate::speech`]), measures
+//! each layer's bitrate and shares each subscriber's bandwidth among its tracks
+//! (`bandwidth`).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -34,6 +36,12 @@ impl Room {
         ctx.note(self.next_dynacast);
         if window_closes {
             self.close_speech_windows();
+            for up in self.up_tracks.values_mut() {
+                for l in &mut up.layers {
+                    l.rate.close_window(ctx.now);
+                }
+            }
+            self.allocate_bandwidth(ctx);
         }
         let mut local: HashMap<TrackId, u8> = HashMap::new();
         for p in self.peers.values() {

@@ -24,6 +24,10 @@ use crate::relay::{RelayMsg, RelayedPacket};
 use crate::rtp_rewriter::{Rewritten, SourceId, SourcePacket, Vp8Ids};
 use crate::simulcast::{MAX_LAYERS, keyframe_size};
 
+/// What a forwarded packet adds to its payload on the wire to a subscriber: the RTP header
+/// with its extensions, SRTP's tag, UDP and IP.
+const RTP_HEADER_BYTES: usize = 60;
+
 /// Cached packets written to a starting DownTrack between two drains of its connection.
 const REPLAY_CHUNK: usize = 32;
 
@@ -232,6 +236,9 @@ impl Room {
         };
         up.saw(li, ctx.now, size);
         up.layers[li].source = Some(r.packet.source);
+        up.layers[li]
+            .rate
+            .add(r.packet.payload.len() + RTP_HEADER_BYTES);
         let params = up.params.map(|(_, c)| c);
         let video = up.kind == MediaKind::Video;
         let start_point = !video || r.packet.keyframe_start;

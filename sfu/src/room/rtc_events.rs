@@ -1,7 +1,8 @@
 //! What the engine reports about a peer's connections: packets to forward, keyframe requests,
-//! egress stats, connection state changes and closes.
+//! egress stats, bandwidth estimates, connection state changes and closes.
 
 use str0m::Event;
+use str0m::bwe::BweKind;
 
 use super::{Effect, Failure, Room, RoomCtx};
 use crate::event::{ConnState, PeerEvent};
@@ -32,6 +33,13 @@ impl Room {
                     dt.nacks_seen = dt.nacks_seen.max(s.nacks);
                 }
             }
+            (
+                PcKind::Subscribe,
+                Event::EgressBitrateEstimate(BweKind::Twcc {
+                    estimate,
+                    can_probe,
+                }),
+            ) => self.bandwidth_estimate(peer, estimate.as_u64(), can_probe, ctx.now),
             (_, Event::Closed) => self.failed.push(Failure {
                 peer,
                 pc,

@@ -37,7 +37,7 @@ impl Room {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        let (Some(up), Some(dt)) = (self.up_tracks.get(&track), p.down.get_mut(&track)) else {
+        let (Some(_), Some(dt)) = (self.up_tracks.get(&track), p.down.get_mut(&track)) else {
             // Not here yet (a track published on another worker reaches this one a moment
             // after the roster told the client), or gone: kept for a DownTrack to come.
             if p.early_wants.len() >= MAX_EARLY_WANTS {
@@ -49,19 +49,30 @@ impl Room {
         if dt.want == want {
             return;
         }
-        let was_disabled = dt.want.disabled;
         dt.want = want;
+        self.reconsider(peer, track, ctx);
+    }
+
+    /// After what a DownTrack may forward changed (its subscriber's wish, or its bandwidth):
+    /// picks its layer again, then pauses it, starts it (video at a keyframe), or moves it to
+    /// the new layer at that layer's next keyframe; tells the subscriber of a new state.
+    pub(super) fn reconsider(&mut self, peer: PeerId, track: TrackId, ctx: &mut RoomCtx<'_>) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let (Some(up), Some(dt)) = (self.up_tracks.get(&track), p.down.get_mut(&track)) else {
+            return;
+        };
         dt.generation = None;
         dt.retarget(&up.layers, up.generation, ctx.now);
-        let kind = dt.kind;
         let mut keyframe_for = None;
         let mut start = false;
-        if want.disabled {
+        if dt.is_off() {
             dt.rewriter.pause();
             dt.layer = None;
-        } else if was_disabled || dt.layer.is_none() {
+        } else if dt.layer.is_none() {
             // Audio resumes at its next packet (fan-out switches to it); video at a keyframe.
-            start = kind == MediaKind::Video;
+            start = dt.kind == MediaKind::Video;
         } else if dt.target != dt.layer {
             keyframe_for = dt.target;
         }

@@ -72,6 +72,9 @@ impl Room {
                         size,
                     } => (TrackFlow::Active, Some(layer), Some(layers), size),
                     DownTrackState::Paused => (TrackFlow::Paused, None, None, None),
+                    DownTrackState::PausedBandwidth => {
+                        (TrackFlow::PausedBandwidth, None, None, None)
+                    }
                     DownTrackState::Waiting => (TrackFlow::Waiting, None, None, None),
                 };
                 self.send_to(

@@ -3,4 +3,4 @@
 /**
  * What flows of one remote track to this client.
  */
-export type TrackFlow = "active" | "paused" | "waiting";
+export type TrackFlow = "active" | "paused" | "paused_bandwidth" | "waiting";

@@ -13,4 +13,10 @@ enabled: boolean,
  * The size the video is rendered at, in device pixels: the server sends the smallest
  * simulcast layer that covers it (the largest when none does). Absent: the best there is.
  */
-max_width?: number, max_height?: number, };
+max_width?: number, max_height?: number, 
+/**
+ * When the client's bandwidth does not fit everything, higher priorities are served
+ * first (0-255; absent: 0). The web client gives screen shares and the speaker's main
+ * tile a higher priority than the grid.
+ */
+priority?: number, };
