@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { computeGridLayout, paginate, MAX_TILES_PER_PAGE } from "../lib/grid";
 import { useMeeting, useMeetingClient } from "../hooks/useMeeting";
 import { planTrackSettings, type ShownTile } from "../lib/trackSettings";
@@ -34,13 +34,21 @@ function useTrackSettings(shown: ShownTile[]) {
     return () => document.removeEventListener("visibilitychange", on);
   }, []);
   const shownKey = JSON.stringify(shown);
+  // Only who speaks matters here, not how loud: a stable key keeps the effect quiet.
+  const speakingKey = useSyncExternalStore(client.levels.subscribe, () =>
+    Object.keys(client.levels.getSnapshot().speaking)
+      .filter((k) => k !== "self")
+      .sort()
+      .join(","),
+  );
   useEffect(() => {
     const timer = setTimeout(() => {
       const list = JSON.parse(shownKey) as ShownTile[];
-      client.setTrackSettings(planTrackSettings(participants, list, window.devicePixelRatio || 1, hidden));
+      const speaking = new Set(speakingKey ? speakingKey.split(",").map(Number) : []);
+      client.setTrackSettings(planTrackSettings(participants, list, window.devicePixelRatio || 1, hidden, speaking));
     }, 250);
     return () => clearTimeout(timer);
-  }, [client, participants, shownKey, hidden, phase]);
+  }, [client, participants, shownKey, hidden, phase, speakingKey]);
 }
 
 function useElementSize<T extends HTMLElement>() {
@@ -132,7 +140,7 @@ function SpeakerView({ tiles }: { tiles: TileDesc[] }) {
   const rest = tiles.filter((t) => t !== main);
   const { ref, size } = useElementSize<HTMLDivElement>();
   useTrackSettings([
-    ...remoteShown([main], size.width || 1280, size.height || 720),
+    ...remoteShown([main], size.width || 1280, size.height || 720).map((t) => ({ ...t, main: true })),
     ...remoteShown(rest, THUMB_WIDTH, (THUMB_WIDTH * 9) / 16),
   ]);
   return (

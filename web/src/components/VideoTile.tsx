@@ -2,7 +2,8 @@ import { memo } from "react";
 import { initials, nameHue } from "../lib/api";
 import { useAuth } from "../hooks/useAuth";
 import { useMeeting } from "../hooks/useMeeting";
-import { useRemoteMedia, useSpeaking, useWebRTC } from "../hooks/useWebRTC";
+import { useRemoteMedia, useSpeaking, useTrackFlow, useWebRTC } from "../hooks/useWebRTC";
+import { tileNotice, videoTrackId, type TileNotice } from "../meeting/trackFlow";
 import { Icon } from "./Icon";
 import { TrackVideo } from "./TrackVideo";
 
@@ -33,6 +34,7 @@ interface TileViewProps {
   isSelf: boolean;
   reconnecting: boolean;
   participantId: number | "self";
+  notice?: TileNotice | null;
 }
 
 function TileView(p: TileViewProps) {
@@ -47,7 +49,7 @@ function TileView(p: TileViewProps) {
       data-audio-muted={p.kind === "camera" ? String(p.audioMuted) : undefined}
       data-speaking={String(p.speaking)}
     >
-      {p.showVideo && p.track ? (
+      {p.showVideo && p.track && !p.notice ? (
         <TrackVideo
           track={p.track}
           mirror={p.isSelf && p.kind === "camera"}
@@ -58,6 +60,12 @@ function TileView(p: TileViewProps) {
         <Avatar name={p.name} />
       )}
       {p.reconnecting && <div className="tile-overlay">Reconnecting…</div>}
+      {!p.reconnecting && p.notice && (
+        <div className="tile-notice" role="status" title={p.notice.title} data-notice="paused_bandwidth">
+          <Icon name="camOff" size={16} />
+          <span>{p.notice.text}</span>
+        </div>
+      )}
       <div className="tile-label">
         {p.kind === "camera" && p.audioMuted && (
           <span className="tile-muted" role="img" aria-label="Microphone muted" title="Microphone muted">
@@ -104,6 +112,7 @@ function RemoteTile({ id, kind }: { id: number; kind: TileKind }) {
   const p = useMeeting((s) => s.participants[id]);
   const media = useRemoteMedia(id);
   const speaking = useSpeaking(id);
+  const notice = tileNotice(useTrackFlow(videoTrackId(p, kind)));
   if (!p) return null;
   const track = kind === "screen" ? media.screen : media.camera;
   const showVideo = kind === "screen" ? !!track : !!track && !p.media.video_muted;
@@ -119,6 +128,7 @@ function RemoteTile({ id, kind }: { id: number; kind: TileKind }) {
       isSelf={false}
       reconnecting={p.connection === "reconnecting"}
       participantId={id}
+      notice={showVideo ? notice : null}
     />
   );
 }

@@ -1,5 +1,6 @@
 import { useSyncExternalStore } from "react";
 import type { LocalState, PeerStates, RemoteMedia } from "../meeting/MeetingClient";
+import type { TrackFlow } from "../protocol";
 import { useMeetingClient } from "./useMeeting";
 
 /** Local media state and the controls that change it. */
@@ -21,6 +22,12 @@ export function useRemoteMedia(participantId: number): RemoteMedia {
 export function useSpeaking(key: string | number): boolean {
   const client = useMeetingClient();
   return useSyncExternalStore(client.levels.subscribe, () => !!client.levels.getSnapshot().speaking[String(key)]);
+}
+
+/** What the server sends of one remote video (`track_state`): only that tile re-renders. */
+export function useTrackFlow(trackId: string | undefined): TrackFlow | undefined {
+  const client = useMeetingClient();
+  return useSyncExternalStore(client.flows.subscribe, () => (trackId ? client.flows.getSnapshot()[trackId] : undefined));
 }
 
 export function useActiveSpeaker(): number | null {

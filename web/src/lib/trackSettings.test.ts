@@ -34,9 +34,25 @@ describe("planTrackSettings", () => {
     expect(plan).toEqual([
       { track_id: "tr-11", enabled: true, max_width: 640, max_height: 360 },
       { track_id: "tr-21", enabled: false },
-      { track_id: "tr-22", enabled: true, max_width: 1920, max_height: 1080 },
+      { track_id: "tr-22", enabled: true, max_width: 1920, max_height: 1080, priority: 2 },
       { track_id: "tr-31", enabled: false },
     ]);
+  });
+
+  it("serves the main tile and screen shares first, then whoever speaks", () => {
+    const plan = planTrackSettings(
+      people,
+      [
+        { participantId: 1, kind: "camera", width: 640, height: 360, main: true },
+        { participantId: 2, kind: "camera", width: 160, height: 90 },
+        { participantId: 3, kind: "camera", width: 160, height: 90 },
+      ],
+      1,
+      false,
+      new Set([3]),
+    );
+    const priorities = Object.fromEntries(plan.filter((t) => t.enabled).map((t) => [t.track_id, t.priority ?? 0]));
+    expect(priorities).toEqual({ "tr-11": 2, "tr-21": 0, "tr-31": 1 });
   });
 
   it("disables every video while the tab is hidden, and never lists audio", () => {
@@ -47,6 +63,11 @@ describe("planTrackSettings", () => {
 });
 
 describe("changedSettings", () => {
+  it("resends a track whose priority changed", () => {
+    const sent = new Map([["a", { track_id: "a", enabled: true, max_width: 320, max_height: 176 }]]);
+    expect(changedSettings(sent, [{ track_id: "a", enabled: true, max_width: 320, max_height: 176, priority: 1 }])).toHaveLength(1);
+  });
+
   it("keeps only what differs from what was sent", () => {
     const sent = new Map([
       ["a", { track_id: "a", enabled: true, max_width: 320, max_height: 176 }],

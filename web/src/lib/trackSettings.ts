@@ -6,6 +6,18 @@ export interface ShownTile {
   kind: "camera" | "screen";
   width: number;
   height: number;
+  /** The speaker view's main tile. */
+  main?: boolean;
+}
+
+/**
+ * Who the server serves first when this client's bandwidth does not fit every video: screen
+ * shares and the speaker view's main tile, then whoever speaks now, then the rest (the field is
+ * left out at 0, its default).
+ */
+export function tilePriority(tile: ShownTile, speaking: boolean): number {
+  if (tile.kind === "screen" || tile.main) return 2;
+  return speaking ? 1 : 0;
 }
 
 /**
@@ -19,6 +31,7 @@ export function planTrackSettings(
   shown: ShownTile[],
   dpr: number,
   hidden: boolean,
+  speaking: ReadonlySet<number> = new Set(),
 ): TrackSetting[] {
   const out: TrackSetting[] = [];
   for (const p of Object.values(participants)) {
@@ -33,7 +46,14 @@ export function planTrackSettings(
       // Down to a multiple of 8, so a tile resized by a pixel sends nothing new (and a 180-pixel
       // tile still takes the 180p layer rather than the next larger one).
       const px = (v: number) => Math.max(8, Math.floor((v * dpr) / 8) * 8);
-      out.push({ track_id: t.track_id, enabled: true, max_width: px(tile.width), max_height: px(tile.height) });
+      const priority = tilePriority(tile, speaking.has(p.id));
+      out.push({
+        track_id: t.track_id,
+        enabled: true,
+        max_width: px(tile.width),
+        max_height: px(tile.height),
+        ...(priority > 0 ? { priority } : {}),
+      });
     }
   }
   return out;
@@ -43,6 +63,12 @@ export function planTrackSettings(
 export function changedSettings(sent: ReadonlyMap<string, TrackSetting>, next: TrackSetting[]): TrackSetting[] {
   return next.filter((t) => {
     const s = sent.get(t.track_id);
-    return !s || s.enabled !== t.enabled || s.max_width !== t.max_width || s.max_height !== t.max_height;
+    return (
+      !s ||
+      s.enabled !== t.enabled ||
+      s.max_width !== t.max_width ||
+      s.max_height !== t.max_height ||
+      (s.priority ?? 0) !== (t.priority ?? 0)
+    );
   });
 }

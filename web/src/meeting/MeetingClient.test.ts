@@ -54,7 +54,6 @@ async function setup(opts: { denyCamera?: boolean } = {}) {
     meetingCode: "abc-defg-hij",
     createPeerConnection: (c) => new FakePeerConnection(c) as unknown as RTCPeerConnection,
     mediaDevices: fakeDevices(opts),
-    statsIntervalMs: 0,
     negotiationTimeoutMs: 2000,
   });
   await client.acquireMedia();
@@ -285,33 +284,13 @@ describe("MeetingClient", () => {
     expect(FakeSocket.instances).toHaveLength(1);
   });
 
-  it("speaking indicator from getStats energy over each tick, with a short hold", async () => {
+  it("speaking rings and the big tile follow the server's active_speakers", async () => {
     const { client } = await setup();
     const { ws } = await joinMeeting(client);
-    ws.receive({
-      type: "subscriber_offer",
-      sdp: "sub:0/audio",
-      tracks: [{ mid: "0", participant_id: 2, track_id: "a", kind: "audio", source: "microphone" }],
-    });
-    await vi.waitFor(() => expect(ws.ofType("subscriber_answer")).toHaveLength(1));
-    const sub = FakePeerConnection.instances[1];
-    let energy = 0;
-    let duration = 0;
-    sub.getStats = async () => new Map([["in1", { id: "in1", type: "inbound-rtp", kind: "audio", mid: "0", totalAudioEnergy: energy, totalSamplesDuration: duration }]]);
-    const poll = () => (client as unknown as { pollLevels(): Promise<void> }).pollLevels();
-    const tick = async (level: number) => {
-      duration += 0.5;
-      energy += level * level * 0.5;
-      await poll();
-    };
-    await poll(); // baseline
-    await tick(0.2);
-    expect(client.levels.getSnapshot()).toEqual({ speaking: { "2": true }, activeSpeaker: 2 });
-    await tick(0.001);
-    await tick(0.001);
-    expect(client.levels.getSnapshot().speaking["2"]).toBe(true); // held over short pauses
-    await tick(0.001);
-    expect(client.levels.getSnapshot().speaking["2"]).toBeUndefined();
-    expect(client.levels.getSnapshot().activeSpeaker).toBe(2); // the last speaker stays on the big tile
+    const me = client.state.getSnapshot().selfId;
+    ws.receive({ type: "active_speakers", speakers: [{ participant_id: me!, level: 60 }] });
+    expect(client.levels.getSnapshot()).toEqual({ speaking: { self: true }, activeSpeaker: null });
+    ws.receive({ type: "active_speakers", speakers: [] });
+    expect(client.levels.getSnapshot().speaking).toEqual({});
   });
 });

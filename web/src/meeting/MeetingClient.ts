@@ -2,12 +2,12 @@ import type {
   ClientMessage,
   IceServer,
   MediaState,
-  ParticipantId,
   PcKind,
   RemoteTrack,
   ServerMessage,
   ServerMessageOf,
   TrackDecl,
+  TrackFlow,
   TrackSetting,
   TrackSource,
 } from "../protocol";
@@ -16,6 +16,7 @@ import { Store } from "../lib/store";
 import { changedSettings } from "../lib/trackSettings";
 import { audioConstraints, classifyMediaError, videoConstraints, type CaptureProblem } from "./media";
 import type { SignalingConnection } from "./signaling";
+import { applyActiveSpeakers, NOBODY_SPEAKING, type LevelsState } from "./speakers";
 import { initialMeetingState, reduceServerMessage, setChatOpen, type MeetingState } from "./state";
 
 /** The parts of `navigator.mediaDevices` this client uses (tests pass a fake). */
@@ -55,13 +56,6 @@ export interface RemoteMedia {
   screen: MediaStreamTrack | null;
 }
 
-export interface LevelsState {
-  /** Who is speaking now: participant id (as string) or "self". */
-  speaking: Record<string, boolean>;
-  /** The remote participant who spoke most recently (speaker view). */
-  activeSpeaker: ParticipantId | null;
-}
-
 export interface PeerStates {
   publish: RTCPeerConnectionState | "none";
   subscribe: RTCPeerConnectionState | "none";
@@ -72,17 +66,12 @@ export interface MeetingClientOptions {
   meetingCode: string;
   createPeerConnection?: PeerConnectionFactory;
   mediaDevices?: MediaDevicesLike | null;
-  /** Stats / speaking-indicator tick; 0 disables it. */
-  statsIntervalMs?: number;
   /** How long to wait for a publish_answer. */
   negotiationTimeoutMs?: number;
   initialAudioMuted?: boolean;
   initialVideoMuted?: boolean;
 }
 
-const SPEAKING_LEVEL = 0.03;
-/** Keep the speaking indicator this many stats ticks after the level drops. */
-const SPEAKING_HOLD_TICKS = 2;
 const NEGOTIATION_ERRORS = new Set(["negotiation_failed", "sdp_too_large", "too_many_tracks", "bad_message"]);
 
 interface PendingAnswer {
@@ -120,13 +109,14 @@ export class MeetingClient {
   readonly state = new Store<MeetingState>(initialMeetingState);
   readonly local: Store<LocalState>;
   readonly remote = new Store<Record<number, RemoteMedia>>({});
-  readonly levels = new Store<LevelsState>({ speaking: {}, activeSpeaker: null });
+  readonly levels = new Store<LevelsState>(NOBODY_SPEAKING);
+  /** What flows of each remote video (`track_state`), by track id. */
+  readonly flows = new Store<Record<string, TrackFlow>>({});
   readonly peers = new Store<PeerStates>({ publish: "none", subscribe: "none" });
 
   private readonly signaling: SignalingConnection;
   private readonly createPc: PeerConnectionFactory;
   private readonly md: MediaDevicesLike | null;
-  private readonly statsIntervalMs: number;
   private readonly negotiationTimeoutMs: number;
 
   private pub: RTCPeerConnection | null = null;
@@ -146,7 +136,6 @@ export class MeetingClient {
   private subChain: Promise<void> = Promise.resolve();
   /** The mid table of the subscriber offer being applied. */
   private subTracks: RemoteTrack[] = [];
-  private statsTimer: ReturnType<typeof setInterval> | null = null;
   private acquiring: Promise<void> | null = null;
   private epoch = 0;
   private unsubs: Array<() => void> = [];
@@ -156,7 +145,6 @@ export class MeetingClient {
     this.signaling = opts.signaling;
     this.createPc = opts.createPeerConnection ?? ((c) => new RTCPeerConnection(c));
     this.md = opts.mediaDevices === undefined ? (typeof navigator !== "undefined" ? navigator.mediaDevices ?? null : null) : opts.mediaDevices;
-    this.statsIntervalMs = opts.statsIntervalMs ?? 500;
     this.negotiationTimeoutMs = opts.negotiationTimeoutMs ?? 15_000;
     this.local = new Store<LocalState>({
       audioTrack: null,
@@ -552,7 +540,6 @@ export class MeetingClient {
       this.rejectPending(new Error("connection lost"));
       return;
     }
-    this.stopStats();
     let next: Partial<MeetingState>;
     switch (code) {
       case CloseCode.MeetingEnded:
@@ -595,6 +582,14 @@ export class MeetingClient {
       case "subscriber_offer":
         this.onSubscriberOffer(msg.sdp, msg.tracks);
         break;
+      case "track_state":
+        this.flows.set((f) => (f[msg.track_id] === msg.state ? f : { ...f, [msg.track_id]: msg.state }));
+        break;
+      case "active_speakers": {
+        const st = this.state.getSnapshot();
+        this.levels.set(applyActiveSpeakers(this.levels.getSnapshot(), msg.speakers, st.selfId, (id) => id in st.participants));
+        break;
+      }
       case "participant_left":
         this.remote.set((r) => {
           if (!(msg.participant_id in r)) return r;
@@ -604,7 +599,6 @@ export class MeetingClient {
         });
         break;
       case "meeting_ended":
-        this.stopStats();
         this.detachSignaling();
         this.signaling.close(CloseCode.Normal, "meeting ended");
         this.teardownPeers();
@@ -642,7 +636,6 @@ export class MeetingClient {
     }
     // Tell everyone our current state (it may have changed while we were away).
     this.sendMediaState();
-    this.startStats();
   }
 
   // ---------------------------------------------------------------- publish connection
@@ -846,101 +839,8 @@ export class MeetingClient {
     this.pubRestartWanted = false;
     this.peers.set({ publish: "none", subscribe: "none" });
     this.remote.set({});
-    this.stopStats();
-    this.levels.set({ speaking: {}, activeSpeaker: null });
-    this.energy.clear();
-    this.hold.clear();
-  }
-
-  // ---------------------------------------------------------------- stats and speaking
-
-  private startStats(): void {
-    if (this.statsTimer || this.statsIntervalMs <= 0) return;
-    this.statsTimer = setInterval(() => void this.pollLevels(), this.statsIntervalMs);
-  }
-
-  private stopStats(): void {
-    if (this.statsTimer) clearInterval(this.statsTimer);
-    this.statsTimer = null;
-  }
-
-  /** Previous (totalAudioEnergy, totalSamplesDuration) per speaker key, for interval levels. */
-  private energy = new Map<string, { e: number; d: number }>();
-  /** Ticks left during which a speaker still counts as speaking (smooths pauses between words). */
-  private hold = new Map<string, number>();
-
-  /**
-   * Audio level of `key` over the last tick, from the cumulative energy counters of getStats
-   * (RMS of the interval), falling back to the instantaneous `audioLevel`.
-   */
-  private intervalLevel(key: string, s: Record<string, unknown>): number {
-    const e = s.totalAudioEnergy;
-    const d = s.totalSamplesDuration;
-    if (typeof e === "number" && typeof d === "number") {
-      const prev = this.energy.get(key);
-      this.energy.set(key, { e, d });
-      if (prev && d > prev.d) return Math.sqrt(Math.max(0, e - prev.e) / (d - prev.d));
-    }
-    return typeof s.audioLevel === "number" ? s.audioLevel : 0;
-  }
-
-  private async pollLevels(): Promise<void> {
-    const levels: Record<string, number> = {};
-    const tracks = this.state.getSnapshot().remoteTracks;
-    const sub = this.sub;
-    if (sub) {
-      const byTrackId = new Map<string, ParticipantId>();
-      for (const tx of sub.getTransceivers()) {
-        const t = tx.mid ? tracks[tx.mid] : undefined;
-        if (t) byTrackId.set(tx.receiver.track.id, t.participant_id);
-      }
-      try {
-        (await sub.getStats()).forEach((s: Record<string, unknown>) => {
-          if (s.type !== "inbound-rtp" || s.kind !== "audio") return;
-          const pid =
-            typeof s.mid === "string" && tracks[s.mid]
-              ? tracks[s.mid].participant_id
-              : typeof s.trackIdentifier === "string"
-                ? byTrackId.get(s.trackIdentifier)
-                : undefined;
-          if (pid === undefined) return;
-          const key = String(pid);
-          levels[key] = Math.max(levels[key] ?? 0, this.intervalLevel(`in:${String(s.id)}`, s));
-        });
-      } catch {
-        /* closed */
-      }
-    }
-    const pub = this.pub;
-    if (pub) {
-      try {
-        (await pub.getStats()).forEach((s: Record<string, unknown>) => {
-          if (s.type === "media-source" && s.kind === "audio") levels.self = Math.max(levels.self ?? 0, this.intervalLevel(`src:${String(s.id)}`, s));
-        });
-      } catch {
-        /* closed */
-      }
-      if (this.local.getSnapshot().audioMuted) levels.self = 0;
-    }
-    const speaking: Record<string, boolean> = {};
-    for (const [k, level] of Object.entries(levels)) {
-      if (level > SPEAKING_LEVEL) this.hold.set(k, SPEAKING_HOLD_TICKS);
-      const left = this.hold.get(k) ?? 0;
-      if (left > 0) {
-        speaking[k] = true;
-        if (level <= SPEAKING_LEVEL) this.hold.set(k, left - 1);
-      }
-    }
-    const prev = this.levels.getSnapshot();
-    const keys = new Set([...Object.keys(prev.speaking), ...Object.keys(speaking)]);
-    let changed = false;
-    for (const k of keys) if (!!prev.speaking[k] !== !!speaking[k]) changed = true;
-    let active = prev.activeSpeaker;
-    for (const k of Object.keys(speaking)) {
-      if (k !== "self" && !prev.speaking[k]) active = Number(k);
-    }
-    if (active !== null && !(active in this.state.getSnapshot().participants)) active = null;
-    if (changed || active !== prev.activeSpeaker) this.levels.set({ speaking, activeSpeaker: active });
+    this.levels.set(NOBODY_SPEAKING);
+    this.flows.set({});
   }
 
   /** Plain-data summary of both connections' RTP stats (debugging and the end-to-end test). */
