@@ -360,6 +360,15 @@ async function main() {
       }, { critical: false });
     }
 
+    await step("A publishes the camera as three simulcast layers", async () => {
+      const rids = await poll("A's camera encodings", async () => {
+        const s = await A.page.evaluate(() => window.__mm.client.getStatsSummary());
+        const rids = s.publish.filter((r) => r.kind === "video" && r.rid).map((r) => r.rid).sort();
+        return rids.length === 3 ? rids : null;
+      }, { timeout: 10_000 });
+      assert(rids.join(",") === "f,h,q", `camera layers ${rids}`);
+    }, { critical: false });
+
     await step("a chat message crosses (unread badge, then the text)", async () => {
       await A.page.getByRole("button", { name: /^Chat/ }).click();
       await A.page.getByRole("textbox", { name: "Chat message" }).fill("Hello from Alice");

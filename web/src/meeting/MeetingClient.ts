@@ -16,6 +16,7 @@ import { Store } from "../lib/store";
 import { changedSettings } from "../lib/trackSettings";
 import { audioConstraints, classifyMediaError, videoConstraints, type CaptureProblem } from "./media";
 import type { SignalingConnection } from "./signaling";
+import { CAMERA_ENCODINGS, LayerSwitcher } from "./simulcast";
 import { applyActiveSpeakers, NOBODY_SPEAKING, type LevelsState } from "./speakers";
 import { initialMeetingState, reduceServerMessage, setChatOpen, type MeetingState } from "./state";
 
@@ -110,6 +111,8 @@ export class MeetingClient {
   readonly local: Store<LocalState>;
   readonly remote = new Store<Record<number, RemoteMedia>>({});
   readonly levels = new Store<LevelsState>(NOBODY_SPEAKING);
+  /** Dynacast: which camera layers the server wants sent (`publish_layers`). */
+  private readonly layers = new LayerSwitcher();
   /** What flows of each remote video (`track_state`), by track id. */
   readonly flows = new Store<Record<string, TrackFlow>>({});
   readonly peers = new Store<PeerStates>({ publish: "none", subscribe: "none" });
@@ -582,6 +585,11 @@ export class MeetingClient {
       case "subscriber_offer":
         this.onSubscriberOffer(msg.sdp, msg.tracks);
         break;
+      case "publish_layers": {
+        const tx = this.pub?.getTransceivers().find((t) => t.mid === msg.mid);
+        if (tx) void this.layers.apply(tx.sender, msg.active);
+        break;
+      }
       case "track_state":
         this.flows.set((f) => (f[msg.track_id] === msg.state ? f : { ...f, [msg.track_id]: msg.state }));
         break;
@@ -654,7 +662,11 @@ export class MeetingClient {
     if (l.videoTrack) stream.addTrack(l.videoTrack);
     this.audioTx = pc.addTransceiver(l.audioTrack ?? "audio", { direction: "sendonly", streams: [stream] });
     this.sources.set(this.audioTx, "microphone");
-    this.videoTx = pc.addTransceiver(l.videoTrack ?? "video", { direction: "sendonly", streams: [stream] });
+    this.videoTx = pc.addTransceiver(l.videoTrack ?? "video", {
+      direction: "sendonly",
+      streams: [stream],
+      sendEncodings: CAMERA_ENCODINGS.map((e) => ({ ...e })),
+    });
     this.sources.set(this.videoTx, "camera");
     if (l.screenTrack) this.attachScreen(pc, l.screenTrack);
     void this.negotiatePublish();
@@ -855,7 +867,7 @@ export class MeetingClient {
     const subscribe: Array<Record<string, unknown>> = [];
     if (this.pub) {
       (await this.pub.getStats()).forEach((s: Record<string, unknown>) => {
-        if (s.type === "outbound-rtp") publish.push(pick(s, ["kind", "mid", "bytesSent", "packetsSent", "framesEncoded", "frameWidth", "frameHeight"]));
+        if (s.type === "outbound-rtp") publish.push(pick(s, ["kind", "mid", "rid", "active", "bytesSent", "packetsSent", "framesEncoded", "frameWidth", "frameHeight"]));
       });
     }
     if (this.sub) {
