@@ -1,6 +1,7 @@
 import { createContext, useEffect, useState, type ReactNode } from "react";
 import { MeetingClient } from "../meeting/MeetingClient";
 import { useWebSocket } from "../hooks/useWebSocket";
+import { browserStorage, loadChoices, saveChoices } from "../lib/mediaChoices";
 
 export const MeetingContext = createContext<MeetingClient | null>(null);
 
@@ -20,27 +21,33 @@ function debugEnabled(): boolean {
   }
 }
 
-export function MeetingProvider({
-  code,
-  children,
-  startAudioMuted = false,
-  startVideoMuted = false,
-}: {
-  code: string;
-  children: ReactNode;
-  startAudioMuted?: boolean;
-  startVideoMuted?: boolean;
-}) {
+/**
+ * One meeting's client. It starts with the microphone and camera as the participant left them
+ * (this tab's state in this meeting after a reload, else the browser's last choice), and
+ * remembers every change.
+ */
+export function MeetingProvider({ code, children }: { code: string; children: ReactNode }) {
   const { connection } = useWebSocket();
-  const [client] = useState(
-    () =>
-      new MeetingClient({
-        signaling: connection,
-        meetingCode: code,
-        initialAudioMuted: startAudioMuted,
-        initialVideoMuted: startVideoMuted,
-      }),
-  );
+  const [client] = useState(() => {
+    const start = loadChoices(browserStorage("local"), browserStorage("session"), code);
+    return new MeetingClient({
+      signaling: connection,
+      meetingCode: code,
+      initialAudioMuted: start.audioMuted,
+      initialVideoMuted: start.videoMuted,
+    });
+  });
+  useEffect(() => {
+    let last = "";
+    return client.local.subscribe(() => {
+      const l = client.local.getSnapshot();
+      const choices = { audioMuted: l.audioMuted, videoMuted: l.videoMuted };
+      const key = JSON.stringify(choices);
+      if (key === last) return;
+      last = key;
+      saveChoices(browserStorage("local"), browserStorage("session"), code, choices);
+    });
+  }, [client, code]);
   useEffect(() => {
     if (debugEnabled()) window.__mm = { client };
     const onUnload = () => client.leave();
