@@ -90,7 +90,7 @@ pub struct Settings {
     #[arg(long, env = "SFU_KEYFRAME_CACHE_MS")]
     pub sfu_keyframe_cache_ms: Option<u64>,
     /// Estimate each subscriber's bandwidth and fit its videos to it (simulcast layers,
-    /// pauses) [default: true]
+    /// pauses); it adds pacing delay to keyframe bursts, see docs/media.md [default: false]
     #[arg(long, env = "SFU_BANDWIDTH_ESTIMATION")]
     pub sfu_bandwidth_estimation: Option<bool>,
     /// STUN/TURN servers for clients: comma-separated URLs, or a JSON array of

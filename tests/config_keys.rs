@@ -174,10 +174,10 @@ fn keys() -> Vec<Key> {
         ),
         key!(
             "sfu_bandwidth_estimation",
-            "false",
-            "false",
+            "true",
+            "true",
             |c| c.sfu.bandwidth_estimation.to_string(),
-            "false"
+            "true"
         ),
         key!(
             "sfu_keyframe_cache_ms",

@@ -299,6 +299,7 @@ async fn a_slow_downlink_gets_the_layer_that_fits_and_loses_video_before_audio()
     let timers = Timers {
         sfu_public_ip: "127.0.0.3",
         sfu_workers: Some(1),
+        bandwidth_estimation: Some(true),
         ..Timers::default()
     };
     let s = TestServer::start_with(Backend::Sqlite, timers).await;

@@ -12,6 +12,7 @@ use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::sync::mpsc;
 
+use crate::config::SfuConfig;
 use crate::demux::{Demux, RoomKey};
 use crate::event::PeerEvent;
 use crate::ids::{PeerId, RoomId, WorkerId};
@@ -86,7 +87,7 @@ impl ForwardHarness {
             factory: RtcFactory::new(
                 vec![sfu_addr],
                 Arc::new(str0m::crypto::from_feature_flags()),
-                true,
+                SfuConfig::default().bandwidth_estimation,
             )
             .expect("DTLS certificate"),
             allowed_networks: Vec::new(),

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use str0m::net::{DatagramRecv, Protocol, Receive};
 use tokio::sync::mpsc;
 
+use crate::config::SfuConfig;
 use crate::demux::{Demux, RoomKey};
 use crate::error::SfuError;
 use crate::event::PeerEvent;
@@ -51,7 +52,7 @@ impl SdpHarness {
             factory: RtcFactory::new(
                 vec![sfu_addr],
                 Arc::new(str0m::crypto::from_feature_flags()),
-                true,
+                SfuConfig::default().bandwidth_estimation,
             )
             .expect("DTLS certificate"),
             allowed_networks: vec![allowed],

@@ -15,10 +15,6 @@ fn config() -> SfuConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
         public_ips: vec!["127.0.0.1".parse().unwrap()],
         allowed_networks: vec!["127.0.0.0/8".parse().unwrap()],
-        // These tests are about repair: under a full test run's CPU load, the bandwidth
-        // estimate reads the delays as congestion and may pause the video (a correct answer
-        // to a link it measures as short, and tested in tests/simulcast.rs).
-        bandwidth_estimation: false,
         ..Default::default()
     }
 }

@@ -71,6 +71,8 @@ pub struct Timers {
     pub sfu_workers: Option<usize>,
     /// `MAX_PARTICIPANTS_PER_MEETING` (default: the server's).
     pub max_participants: Option<usize>,
+    /// `SFU_BANDWIDTH_ESTIMATION` (default: the server's).
+    pub bandwidth_estimation: Option<bool>,
 }
 
 impl Default for Timers {
@@ -85,6 +87,7 @@ impl Default for Timers {
             redis_url: None,
             sfu_workers: None,
             max_participants: None,
+            bandwidth_estimation: None,
         }
     }
 }
@@ -129,6 +132,7 @@ impl TestServer {
             sfu_allowed_networks: Some(vec!["127.0.0.0/8".into()]),
             sfu_workers: timers.sfu_workers,
             max_participants_per_meeting: timers.max_participants,
+            sfu_bandwidth_estimation: timers.bandwidth_estimation,
             heartbeat_interval_secs: Some(timers.heartbeat_interval_secs),
             reconnect_grace_secs: Some(timers.reconnect_grace_secs),
             empty_meeting_grace_secs: Some(timers.empty_meeting_grace_secs),
