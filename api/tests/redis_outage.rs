@@ -124,6 +124,50 @@ async fn postgres_outage_is_answered_and_recovers() {
     outage_is_answered_and_recovers(db).await;
 }
 
+/// A Redis that accepts connections and never answers (frozen) is an outage like a dead one:
+/// answered 503 within the cache's call timeout, never held, and over when it answers again.
+#[tokio::test]
+async fn a_hung_redis_is_answered_and_recovers() {
+    let redis = RedisServer::start().await;
+    let app = spawn(TestDb::sqlite().await, &redis).await;
+    let email = common::email();
+    let password = "correct horse battery";
+    let ip = "10.2.0.1";
+    let (status, _) = send(
+        from(&app, ip, reqwest::Method::POST, "/api/auth/register")
+            .json(&json!({"email": email, "password": password, "name": "Hana"})),
+    )
+    .await;
+    assert!(status.is_success(), "{status}");
+    let login = || {
+        from(&app, ip, reqwest::Method::POST, "/api/auth/login")
+            .json(&json!({"email": email, "password": password}))
+    };
+    let (status, body) = send(login()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let me = || from(&app, ip, reqwest::Method::GET, "/api/users/me").bearer_auth(&token);
+
+    redis.pause();
+    for (what, request) in [("me", me()), ("login", login())] {
+        let (status, body) = send(request).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{what}: {body}");
+        assert_eq!(code(&body), "unavailable", "{what}");
+    }
+
+    redis.resume();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, _) = send(me()).await;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(Instant::now() < deadline, "did not recover from the hang");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn subscription_survives_a_redis_restart() {
     let mut redis = RedisServer::start().await;

@@ -44,6 +44,27 @@ impl RedisServer {
         }
     }
 
+    /// Freezes the server (SIGSTOP): connections stay open and nothing is answered, as with a
+    /// Redis that hangs. [`RedisServer::resume`] thaws it.
+    #[allow(dead_code)] // not every suite that includes this file plays a hang
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    #[allow(dead_code)]
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let ok = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill {signal} {pid}");
+    }
+
     /// Kills the server and waits for it to exit.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
