@@ -14,53 +14,17 @@ import type {
 import { CloseCode } from "../protocol";
 import { Store } from "../lib/store";
 import { changedSettings } from "../lib/trackSettings";
-import { audioConstraints, classifyMediaError, videoConstraints, type CaptureProblem } from "./media";
+import { classifyMediaError } from "./media";
+import { listDevices, openDevice, openMicAndCamera } from "./capture";
 import type { SignalingConnection } from "./signaling";
 import { CAMERA_ENCODINGS, LayerSwitcher } from "./simulcast";
 import { applyActiveSpeakers, NOBODY_SPEAKING, type LevelsState } from "./speakers";
 import { initialMeetingState, reduceServerMessage, setChatOpen, type MeetingState } from "./state";
+import type { DeviceOption, LocalState, MediaDevicesLike, PeerConnectionFactory, PeerStates, RemoteMedia } from "./clientTypes";
+import { AnswerWait } from "./answerWait";
+import { closeFailure, isStopped, keepUnchanged, remoteMediaOf, statsSummary, toRtcIceServers } from "./clientHelpers";
 
-/** The parts of `navigator.mediaDevices` this client uses (tests pass a fake). */
-export interface MediaDevicesLike {
-  getUserMedia(constraints: MediaStreamConstraints): Promise<MediaStream>;
-  getDisplayMedia?(options?: DisplayMediaStreamOptions): Promise<MediaStream>;
-  enumerateDevices(): Promise<MediaDeviceInfo[]>;
-}
-
-export type PeerConnectionFactory = (config: RTCConfiguration) => RTCPeerConnection;
-
-export interface DeviceOption {
-  deviceId: string;
-  label: string;
-}
-
-export interface LocalState {
-  audioTrack: MediaStreamTrack | null;
-  /** Null while the camera is off: the camera is released, not just disabled. */
-  videoTrack: MediaStreamTrack | null;
-  screenTrack: MediaStreamTrack | null;
-  audioMuted: boolean;
-  videoMuted: boolean;
-  audioDeviceId: string | null;
-  videoDeviceId: string | null;
-  devices: { audioinput: DeviceOption[]; videoinput: DeviceOption[]; audiooutput: DeviceOption[] };
-  micProblem: CaptureProblem | null;
-  cameraProblem: CaptureProblem | null;
-  screenProblem: CaptureProblem | null;
-  acquiring: boolean;
-}
-
-/** Tracks received from one participant, by what they carry. */
-export interface RemoteMedia {
-  audio: MediaStreamTrack[];
-  camera: MediaStreamTrack | null;
-  screen: MediaStreamTrack | null;
-}
-
-export interface PeerStates {
-  publish: RTCPeerConnectionState | "none";
-  subscribe: RTCPeerConnectionState | "none";
-}
+export type { DeviceOption, LocalState, MediaDevicesLike, PeerConnectionFactory, PeerStates, RemoteMedia };
 
 export interface MeetingClientOptions {
   signaling: SignalingConnection;
@@ -74,28 +38,6 @@ export interface MeetingClientOptions {
 }
 
 const NEGOTIATION_ERRORS = new Set(["negotiation_failed", "sdp_too_large", "too_many_tracks", "bad_message"]);
-
-interface PendingAnswer {
-  resolve: (sdp: string) => void;
-  reject: (err: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
-function isStopped(tx: RTCRtpTransceiver): boolean {
-  return tx.currentDirection === "stopped" || tx.direction === "stopped";
-}
-
-function emptyRemote(): RemoteMedia {
-  return { audio: [], camera: null, screen: null };
-}
-
-function toRtcIceServers(servers: IceServer[]): RTCIceServer[] {
-  return servers.map((s) => ({
-    urls: s.urls,
-    ...(s.username !== undefined ? { username: s.username } : {}),
-    ...(s.credential !== undefined ? { credential: s.credential } : {}),
-  }));
-}
 
 /**
  * The meeting's WebRTC and signaling state, outside React. React reads it through the stores
@@ -120,7 +62,6 @@ export class MeetingClient {
   private readonly signaling: SignalingConnection;
   private readonly createPc: PeerConnectionFactory;
   private readonly md: MediaDevicesLike | null;
-  private readonly negotiationTimeoutMs: number;
 
   private pub: RTCPeerConnection | null = null;
   private sub: RTCPeerConnection | null = null;
@@ -132,7 +73,7 @@ export class MeetingClient {
   private resumeToken: string | null = null;
   /** The `track_settings` the server has, by track id. */
   private readonly sentTrackSettings = new Map<string, TrackSetting>();
-  private pendingAnswer: PendingAnswer | null = null;
+  private readonly answer: AnswerWait;
   private pubChain: Promise<void> = Promise.resolve();
   private pubQueued: Promise<void> | null = null;
   private pubRestartWanted = false;
@@ -148,7 +89,7 @@ export class MeetingClient {
     this.signaling = opts.signaling;
     this.createPc = opts.createPeerConnection ?? ((c) => new RTCPeerConnection(c));
     this.md = opts.mediaDevices === undefined ? (typeof navigator !== "undefined" ? navigator.mediaDevices ?? null : null) : opts.mediaDevices;
-    this.negotiationTimeoutMs = opts.negotiationTimeoutMs ?? 15_000;
+    this.answer = new AnswerWait(opts.negotiationTimeoutMs ?? 15_000);
     this.local = new Store<LocalState>({
       audioTrack: null,
       videoTrack: null,
@@ -177,36 +118,11 @@ export class MeetingClient {
       const wantAudio = !l.audioTrack;
       const wantVideo = !l.videoTrack && !l.videoMuted;
       if (!this.md || (!wantAudio && !wantVideo)) return;
-      let audio: MediaStreamTrack | null = null;
-      let video: MediaStreamTrack | null = null;
-      let micProblem: CaptureProblem | null = null;
-      let cameraProblem: CaptureProblem | null = null;
-      try {
-        const s = await this.md.getUserMedia({
-          audio: wantAudio ? audioConstraints(l.audioDeviceId) : false,
-          video: wantVideo ? videoConstraints(l.videoDeviceId) : false,
-        });
-        audio = s.getAudioTracks()[0] ?? null;
-        video = s.getVideoTracks()[0] ?? null;
-      } catch (e) {
-        // One refused device must not cost the other: ask for each separately.
-        if (wantAudio && wantVideo) {
-          try {
-            audio = (await this.md.getUserMedia({ audio: audioConstraints(l.audioDeviceId) })).getAudioTracks()[0] ?? null;
-          } catch (ea) {
-            micProblem = classifyMediaError(ea, "microphone");
-          }
-          try {
-            video = (await this.md.getUserMedia({ video: videoConstraints(l.videoDeviceId) })).getVideoTracks()[0] ?? null;
-          } catch (ev) {
-            cameraProblem = classifyMediaError(ev, "camera");
-          }
-        } else if (wantAudio) {
-          micProblem = classifyMediaError(e, "microphone");
-        } else {
-          cameraProblem = classifyMediaError(e, "camera");
-        }
-      }
+      const opened = await openMicAndCamera(this.md, { audio: wantAudio, video: wantVideo }, l);
+      const audio = opened.audio.track;
+      let video = opened.video.track;
+      const micProblem = opened.audio.problem;
+      const cameraProblem = opened.video.problem;
       if (epoch !== this.epoch) {
         audio?.stop();
         video?.stop();
@@ -239,33 +155,17 @@ export class MeetingClient {
   }
 
   async refreshDevices(): Promise<void> {
-    if (!this.md) return;
-    try {
-      const list = await this.md.enumerateDevices();
-      const devices: LocalState["devices"] = { audioinput: [], videoinput: [], audiooutput: [] };
-      let n = 0;
-      for (const d of list) {
-        if (d.kind in devices && d.deviceId) {
-          n++;
-          devices[d.kind as keyof LocalState["devices"]].push({ deviceId: d.deviceId, label: d.label || `${d.kind} ${n}` });
-        }
-      }
-      this.local.patch({ devices });
-    } catch {
-      /* keep the previous list */
-    }
+    const devices = this.md && (await listDevices(this.md));
+    if (devices) this.local.patch({ devices }); // else keep the previous list
   }
 
   async setAudioMuted(muted: boolean): Promise<void> {
     let track = this.local.getSnapshot().audioTrack;
     if (!muted && !track) {
       if (!this.md) return;
-      try {
-        track = (await this.md.getUserMedia({ audio: audioConstraints(this.local.getSnapshot().audioDeviceId) })).getAudioTracks()[0] ?? null;
-      } catch (e) {
-        this.local.patch({ micProblem: classifyMediaError(e, "microphone") });
-        return;
-      }
+      const opened = await openDevice(this.md, "microphone", this.local.getSnapshot().audioDeviceId);
+      if (opened.problem) this.local.patch({ micProblem: opened.problem });
+      track = opened.track;
       if (!track) return;
       this.local.patch({ audioTrack: track, micProblem: null });
       await this.audioTx?.sender.replaceTrack(track);
@@ -301,13 +201,9 @@ export class MeetingClient {
     }
     if (!this.md) return;
     const epoch = this.epoch;
-    let track: MediaStreamTrack | null;
-    try {
-      track = (await this.md.getUserMedia({ video: videoConstraints(l.videoDeviceId) })).getVideoTracks()[0] ?? null;
-    } catch (e) {
-      this.local.patch({ cameraProblem: classifyMediaError(e, "camera"), videoMuted: true });
-      return;
-    }
+    const opened = await openDevice(this.md, "camera", l.videoDeviceId);
+    if (opened.problem) this.local.patch({ cameraProblem: opened.problem, videoMuted: true });
+    const track = opened.track;
     if (!track) return;
     if (epoch !== this.epoch || this.local.getSnapshot().videoTrack) {
       track.stop();
@@ -333,13 +229,9 @@ export class MeetingClient {
     if (kind === "audioinput") {
       this.local.patch({ audioDeviceId: deviceId });
       if (!l.audioTrack) return;
-      let track: MediaStreamTrack | null;
-      try {
-        track = (await this.md.getUserMedia({ audio: audioConstraints(deviceId) })).getAudioTracks()[0] ?? null;
-      } catch (e) {
-        this.local.patch({ micProblem: classifyMediaError(e, "microphone") });
-        return;
-      }
+      const opened = await openDevice(this.md, "microphone", deviceId);
+      if (opened.problem) this.local.patch({ micProblem: opened.problem });
+      const track = opened.track;
       if (!track) return;
       track.enabled = !this.local.getSnapshot().audioMuted;
       await this.audioTx?.sender.replaceTrack(track);
@@ -349,13 +241,9 @@ export class MeetingClient {
     } else {
       this.local.patch({ videoDeviceId: deviceId });
       if (!l.videoTrack) return;
-      let track: MediaStreamTrack | null;
-      try {
-        track = (await this.md.getUserMedia({ video: videoConstraints(deviceId) })).getVideoTracks()[0] ?? null;
-      } catch (e) {
-        this.local.patch({ cameraProblem: classifyMediaError(e, "camera") });
-        return;
-      }
+      const opened = await openDevice(this.md, "camera", deviceId);
+      if (opened.problem) this.local.patch({ cameraProblem: opened.problem });
+      const track = opened.track;
       if (!track) return;
       await this.videoTx?.sender.replaceTrack(track);
       const old = this.local.getSnapshot().videoTrack;
@@ -540,29 +428,10 @@ export class MeetingClient {
     if (phase !== "joining" && phase !== "joined" && phase !== "reconnecting") return;
     if (willReconnect) {
       if (phase === "joined") this.state.set((s) => ({ ...s, phase: "reconnecting" }));
-      this.rejectPending(new Error("connection lost"));
+      this.answer.reject(new Error("connection lost"));
       return;
     }
-    let next: Partial<MeetingState>;
-    switch (code) {
-      case CloseCode.MeetingEnded:
-        next = { phase: "ended", endedReason: this.state.getSnapshot().endedReason ?? "host_ended" };
-        break;
-      case CloseCode.Replaced:
-        next = { phase: "failed", failure: { code: "replaced", message: "Replaced by another session" } };
-        break;
-      case CloseCode.Unauthenticated:
-        next = { phase: "failed", failure: { code: "unauthenticated", message: "Not authenticated" } };
-        break;
-      case CloseCode.MeetingNotFound:
-        next = { phase: "failed", failure: { code: "meeting_not_found", message: "Meeting not found" } };
-        break;
-      default:
-        next = {
-          phase: "failed",
-          failure: this.state.getSnapshot().failure ?? { code: "connection_lost", message: `Connection closed (${code})` },
-        };
-    }
+    const next = closeFailure(code, this.state.getSnapshot());
     this.state.set((s) => ({ ...s, ...next }));
     this.teardownPeers();
     this.releaseMedia();
@@ -575,12 +444,7 @@ export class MeetingClient {
         this.onJoined(msg);
         break;
       case "publish_answer":
-        if (this.pendingAnswer) {
-          const p = this.pendingAnswer;
-          this.pendingAnswer = null;
-          clearTimeout(p.timer);
-          p.resolve(msg.sdp);
-        }
+        this.answer.resolve(msg.sdp);
         break;
       case "subscriber_offer":
         this.onSubscriberOffer(msg.sdp, msg.tracks);
@@ -613,7 +477,7 @@ export class MeetingClient {
         this.releaseMedia();
         break;
       case "error":
-        if (NEGOTIATION_ERRORS.has(msg.code)) this.rejectPending(new Error(`${msg.code}: ${msg.message}`));
+        if (NEGOTIATION_ERRORS.has(msg.code)) this.answer.reject(new Error(`${msg.code}: ${msg.message}`));
         if (msg.code === "resume_failed") {
           // Our participant is gone: join afresh as a new one.
           this.resumeToken = null;
@@ -724,16 +588,9 @@ export class MeetingClient {
     const offer = await pc.createOffer(iceRestart ? { iceRestart: true } : undefined);
     await pc.setLocalDescription(offer);
     const sdp = pc.localDescription?.sdp ?? offer.sdp ?? "";
-    const answer = new Promise<string>((resolve, reject) => {
-      this.rejectPending(new Error("superseded"));
-      const timer = setTimeout(() => {
-        if (this.pendingAnswer?.timer === timer) this.pendingAnswer = null;
-        reject(new Error("no publish_answer from the server"));
-      }, this.negotiationTimeoutMs);
-      this.pendingAnswer = { resolve, reject, timer };
-    });
+    const answer = this.answer.next();
     if (!this.send({ type: "publish_offer", sdp, tracks: this.declaredTracks(pc) })) {
-      this.rejectPending(new Error("not connected"));
+      this.answer.reject(new Error("not connected"));
     }
     let answerSdp: string;
     try {
@@ -748,14 +605,6 @@ export class MeetingClient {
     }
     if (this.pub !== pc || pc.signalingState !== "have-local-offer") return;
     await pc.setRemoteDescription({ type: "answer", sdp: answerSdp });
-  }
-
-  private rejectPending(err: Error): void {
-    const p = this.pendingAnswer;
-    if (!p) return;
-    this.pendingAnswer = null;
-    clearTimeout(p.timer);
-    p.reject(err);
   }
 
   // ---------------------------------------------------------------- subscribe connection
@@ -788,32 +637,9 @@ export class MeetingClient {
   private refreshRemoteMedia(tracks?: RemoteTrack[]): void {
     const pc = this.sub;
     if (!pc) return;
-    const byMid = new Map<string, RemoteTrack>();
     const list = tracks ?? Object.values(this.state.getSnapshot().remoteTracks);
-    for (const t of list) byMid.set(t.mid, t);
-    const next: Record<number, RemoteMedia> = {};
-    for (const tx of pc.getTransceivers()) {
-      if (!tx.mid || isStopped(tx)) continue;
-      const t = byMid.get(tx.mid);
-      if (!t) continue;
-      const track = tx.receiver.track;
-      const m = (next[t.participant_id] ??= emptyRemote());
-      if (t.kind === "audio") m.audio.push(track);
-      else if (t.source === "screen_share") m.screen = track;
-      else m.camera = track;
-    }
-    // Keep object identity for participants whose tracks did not change (tiles skip re-render).
-    const prev = this.remote.getSnapshot();
-    const merged: Record<number, RemoteMedia> = {};
-    let changed = Object.keys(prev).length !== Object.keys(next).length;
-    for (const [id, m] of Object.entries(next)) {
-      const p = prev[Number(id)];
-      const same =
-        p && p.camera === m.camera && p.screen === m.screen && p.audio.length === m.audio.length && p.audio.every((a, i) => a === m.audio[i]);
-      merged[Number(id)] = same ? p : m;
-      if (!same) changed = true;
-    }
-    if (changed) this.remote.set(merged);
+    const merged = keepUnchanged(this.remote.getSnapshot(), remoteMediaOf(pc.getTransceivers(), list));
+    if (merged) this.remote.set(merged);
   }
 
   private watchPeer(pc: RTCPeerConnection, kind: PcKind): void {
@@ -835,7 +661,7 @@ export class MeetingClient {
   }
 
   private teardownPeers(): void {
-    this.rejectPending(new Error("closed"));
+    this.answer.reject(new Error("closed"));
     for (const pc of [this.pub, this.sub]) {
       try {
         pc?.close();
@@ -856,31 +682,7 @@ export class MeetingClient {
   }
 
   /** Plain-data summary of both connections' RTP stats (debugging and the end-to-end test). */
-  async getStatsSummary(): Promise<{
-    publish: Array<Record<string, unknown>>;
-    subscribe: Array<Record<string, unknown>>;
-    peers: PeerStates;
-  }> {
-    const tracks = this.state.getSnapshot().remoteTracks;
-    const pick = (s: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.filter((k) => k in s).map((k) => [k, s[k]]));
-    const publish: Array<Record<string, unknown>> = [];
-    const subscribe: Array<Record<string, unknown>> = [];
-    if (this.pub) {
-      (await this.pub.getStats()).forEach((s: Record<string, unknown>) => {
-        if (s.type === "outbound-rtp") publish.push(pick(s, ["kind", "mid", "rid", "active", "bytesSent", "packetsSent", "framesEncoded", "frameWidth", "frameHeight"]));
-      });
-    }
-    if (this.sub) {
-      (await this.sub.getStats()).forEach((s: Record<string, unknown>) => {
-        if (s.type !== "inbound-rtp") return;
-        const t = typeof s.mid === "string" ? tracks[s.mid] : undefined;
-        subscribe.push({
-          ...pick(s, ["kind", "mid", "bytesReceived", "packetsReceived", "packetsLost", "framesDecoded", "frameWidth", "frameHeight", "audioLevel"]),
-          participant_id: t?.participant_id ?? null,
-          source: t?.source ?? null,
-        });
-      });
-    }
-    return { publish, subscribe, peers: this.peers.getSnapshot() };
+  getStatsSummary(): ReturnType<typeof statsSummary> {
+    return statsSummary(this.pub, this.sub, this.state.getSnapshot().remoteTracks, this.peers.getSnapshot());
   }
 }
