@@ -367,6 +367,11 @@ async function main() {
         return rids.length === 3 ? rids : null;
       }, { timeout: 10_000 });
       assert(rids.join(",") === "f,h,q", `camera layers ${rids}`);
+      // The publish connection is private in TypeScript, reachable at run time.
+      const encodings = await A.page.evaluate(() =>
+        window.__mm.client.pub.pc.getSenders().find((s) => s.track?.kind === "video")?.getParameters().encodings.length,
+      );
+      assert(encodings === 3, `the camera sender has ${encodings} encodings`);
     }, { critical: false });
 
     await step("a chat message crosses (unread badge, then the text)", async () => {

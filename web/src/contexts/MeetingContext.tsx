@@ -23,25 +23,24 @@ function debugEnabled(): boolean {
 
 /**
  * One meeting's client. It starts with the microphone and camera as the participant left them
- * (this tab's state in this meeting after a reload, else the browser's last choice), and
- * remembers every change.
+ * (this tab's state in this meeting after a reload, else the browser's last choice) on the
+ * devices last chosen in this browser, and remembers every change.
  */
 export function MeetingProvider({ code, children }: { code: string; children: ReactNode }) {
   const { connection } = useWebSocket();
-  const [client] = useState(() => {
-    const start = loadChoices(browserStorage("local"), browserStorage("session"), code);
-    return new MeetingClient({
-      signaling: connection,
-      meetingCode: code,
-      initialAudioMuted: start.audioMuted,
-      initialVideoMuted: start.videoMuted,
-    });
-  });
+  const [client] = useState(
+    () =>
+      new MeetingClient({
+        signaling: connection,
+        meetingCode: code,
+        initial: loadChoices(browserStorage("local"), browserStorage("session"), code),
+      }),
+  );
   useEffect(() => {
     let last = "";
     return client.local.subscribe(() => {
       const l = client.local.getSnapshot();
-      const choices = { audioMuted: l.audioMuted, videoMuted: l.videoMuted };
+      const choices = { audioMuted: l.audioMuted, videoMuted: l.videoMuted, audioDeviceId: l.audioDeviceId, videoDeviceId: l.videoDeviceId };
       const key = JSON.stringify(choices);
       if (key === last) return;
       last = key;

@@ -1,45 +1,63 @@
-/** Whether the microphone and the camera are off: what a participant chose, remembered. */
+/** What a participant chose of the microphone and the camera, remembered. */
 export interface MediaChoices {
   audioMuted: boolean;
   videoMuted: boolean;
+  /** The device in use (`null`: the browser's default). */
+  audioDeviceId: string | null;
+  videoDeviceId: string | null;
 }
 
 /** The parts of `Storage` used (tests pass a Map-backed fake). */
 export type ChoiceStorage = Pick<Storage, "getItem" | "setItem">;
 
-/** The last choice in this browser, for the pre-join screen of any meeting. */
+/** The last choice in this browser, devices included, for the pre-join screen of any meeting. */
 const LAST_KEY = "mm.media";
-/** This tab's state in one meeting, so a reload comes back exactly as it was. */
+/** This tab's microphone and camera state in one meeting, so a reload comes back exactly as it was. */
 const meetingKey = (code: string) => `mm.media.${code}`;
 
-function read(storage: ChoiceStorage | null, key: string): MediaChoices | null {
+type OnOff = Pick<MediaChoices, "audioMuted" | "videoMuted">;
+
+function parse(storage: ChoiceStorage | null, key: string): Record<string, unknown> {
   try {
-    const v = JSON.parse(storage?.getItem(key) ?? "null") as Partial<MediaChoices> | null;
-    if (v && typeof v.audioMuted === "boolean" && typeof v.videoMuted === "boolean") {
-      return { audioMuted: v.audioMuted, videoMuted: v.videoMuted };
-    }
+    const v: unknown = JSON.parse(storage?.getItem(key) ?? "null");
+    if (v && typeof v === "object") return v as Record<string, unknown>;
   } catch {
     /* unreadable: as if nothing was stored */
   }
-  return null;
+  return {};
 }
+
+function onOff(v: Record<string, unknown>): OnOff | null {
+  return typeof v.audioMuted === "boolean" && typeof v.videoMuted === "boolean" ? { audioMuted: v.audioMuted, videoMuted: v.videoMuted } : null;
+}
+
+const deviceId = (v: unknown): string | null => (typeof v === "string" && v ? v : null);
 
 /**
- * The state to start a meeting in: this tab's own state in this meeting (a reload mid-meeting
- * never turns a microphone on that was off), else the browser's last choice, else both on.
+ * The state to start a meeting in: the microphone and camera as this tab had them in this
+ * meeting (a reload mid-meeting never turns a microphone on that was off), else as last chosen
+ * in this browser, else both on; the devices last chosen in this browser, else the defaults.
  */
 export function loadChoices(local: ChoiceStorage | null, session: ChoiceStorage | null, code: string): MediaChoices {
-  return read(session, meetingKey(code)) ?? read(local, LAST_KEY) ?? { audioMuted: false, videoMuted: false };
+  const last = parse(local, LAST_KEY);
+  return {
+    ...(onOff(parse(session, meetingKey(code))) ?? onOff(last) ?? { audioMuted: false, videoMuted: false }),
+    audioDeviceId: deviceId(last.audioDeviceId),
+    videoDeviceId: deviceId(last.videoDeviceId),
+  };
 }
 
-/** Remembers `choices` for this meeting in this tab, and as the browser's last choice. */
+/** Remembers the on/off state for this meeting in this tab, and everything as the browser's last choice. */
 export function saveChoices(local: ChoiceStorage | null, session: ChoiceStorage | null, code: string, choices: MediaChoices): void {
-  const text = JSON.stringify(choices);
+  put(session, meetingKey(code), { audioMuted: choices.audioMuted, videoMuted: choices.videoMuted });
+  put(local, LAST_KEY, choices);
+}
+
+function put(storage: ChoiceStorage | null, key: string, value: unknown): void {
   try {
-    session?.setItem(meetingKey(code), text);
-    local?.setItem(LAST_KEY, text);
+    storage?.setItem(key, JSON.stringify(value));
   } catch {
-    /* storage full or denied: nothing is remembered */
+    /* storage full or denied: not remembered there */
   }
 }
 

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { MeetingClient, type MediaDevicesLike } from "./MeetingClient";
+import { MeetingClient, type MediaDevicesLike, type MeetingClientOptions } from "./MeetingClient";
 import { SignalingConnection } from "./signaling";
 import { FakeMediaStream, FakePeerConnection, FakeSocket, FakeTrack } from "./testFakes";
 
@@ -25,10 +25,22 @@ const joined = (resumed = false, participants: unknown[] = [person(2, "Bo")]) =>
   resumed,
 });
 
-function fakeDevices(opts: { denyCamera?: boolean } = {}): MediaDevicesLike {
+interface SetupOptions {
+  denyCamera?: boolean;
+  /** Device ids that are not there (unplugged): asking for one exactly fails. */
+  gone?: string[];
+  initial?: MeetingClientOptions["initial"];
+}
+
+const askedFor = (c: boolean | MediaTrackConstraints | undefined) =>
+  typeof c === "object" ? ((c.deviceId as ConstrainDOMStringParameters | undefined)?.exact as string | undefined) : undefined;
+
+function fakeDevices(opts: SetupOptions = {}): MediaDevicesLike {
   return {
     getUserMedia: vi.fn(async (c: MediaStreamConstraints) => {
       if (c.video && opts.denyCamera) throw Object.assign(new Error("denied"), { name: "NotAllowedError" });
+      const gone = [askedFor(c.audio), askedFor(c.video)].some((id) => id && opts.gone?.includes(id));
+      if (gone) throw Object.assign(new Error("no such device"), { name: "OverconstrainedError" });
       const tracks: FakeTrack[] = [];
       if (c.audio) tracks.push(new FakeTrack("audio"));
       if (c.video) tracks.push(new FakeTrack("video"));
@@ -42,7 +54,8 @@ function fakeDevices(opts: { denyCamera?: boolean } = {}): MediaDevicesLike {
   };
 }
 
-async function setup(opts: { denyCamera?: boolean } = {}) {
+async function setup(opts: SetupOptions = {}) {
+  const md = fakeDevices(opts);
   const signaling = new SignalingConnection({
     url: "ws://h/ws",
     getToken: async () => "tok",
@@ -53,11 +66,12 @@ async function setup(opts: { denyCamera?: boolean } = {}) {
     signaling,
     meetingCode: "abc-defg-hij",
     createPeerConnection: (c) => new FakePeerConnection(c) as unknown as RTCPeerConnection,
-    mediaDevices: fakeDevices(opts),
+    mediaDevices: md,
     negotiationTimeoutMs: 2000,
+    initial: opts.initial,
   });
   await client.acquireMedia();
-  return { client, signaling };
+  return { client, signaling, md };
 }
 
 /** Connect, say welcome, and answer the join with `joined`. */
@@ -158,6 +172,35 @@ describe("MeetingClient", () => {
     await client.setVideoMuted(false);
     expect(pub.transceivers[1].sender.track).toBe(client.local.getSnapshot().videoTrack);
     expect(ws.ofType("media_state").at(-1)).toMatchObject({ video_muted: false });
+  });
+
+  it("sends the camera as three layers, applies publish_layers, and keeps both through a device switch or the camera off and on", async () => {
+    const { client } = await setup();
+    const { ws, pub } = await joinMeeting(client);
+    const cam = pub.transceivers[1];
+    const layers = () => cam.sender.encodings.map((e) => [e.rid, e.scaleResolutionDownBy ?? 1, e.active ?? true]);
+    expect(layers()).toEqual([
+      ["q", 4, true],
+      ["h", 2, true],
+      ["f", 1, true],
+    ]);
+    ws.receive({ type: "publish_layers", mid: "1", track_id: "t-cam", active: ["q"] });
+    ws.receive({ type: "publish_layers", mid: "9", track_id: "t-gone", active: [] }); // no such sender: ignored
+    await vi.waitFor(() => expect(layers().map((l) => l[2])).toEqual([true, false, false]));
+
+    await client.switchDevice("videoinput", "cam2");
+    await client.setVideoMuted(true);
+    await client.setVideoMuted(false);
+    expect(pub.transceivers).toHaveLength(2);
+    expect(cam.sender.track).toBe(client.local.getSnapshot().videoTrack);
+    expect(layers()).toEqual([
+      ["q", 4, true],
+      ["h", 2, false],
+      ["f", 1, false],
+    ]);
+
+    await client.startScreenShare();
+    expect(pub.transceivers[2].sender.encodings).toEqual([{}]); // a screen share is one layer
   });
 
   it("renegotiates for screen share, one offer in flight at a time", async () => {
@@ -273,6 +316,25 @@ describe("MeetingClient", () => {
     expect(l.videoMuted).toBe(true);
     const { join } = await joinMeeting(client);
     expect(join.media).toEqual({ audio_muted: false, video_muted: true, screen_sharing: false });
+  });
+
+  it("starts from the remembered choices: a muted microphone opens disabled, the camera stays off", async () => {
+    const { client, md } = await setup({ initial: { audioMuted: true, videoMuted: true, audioDeviceId: "mic-2" } });
+    const l = client.local.getSnapshot();
+    expect(l.audioTrack?.enabled).toBe(false);
+    expect(l.videoTrack).toBeNull();
+    expect(vi.mocked(md.getUserMedia).mock.calls.map(([c]) => [askedFor(c.audio), !!c.video])).toEqual([["mic-2", false]]);
+    const { join } = await joinMeeting(client);
+    expect(join.media).toEqual({ audio_muted: true, video_muted: true, screen_sharing: false });
+  });
+
+  it("a remembered device that is gone gives way to the default one", async () => {
+    const { client } = await setup({ gone: ["mic-old", "cam-old"], initial: { audioDeviceId: "mic-old", videoDeviceId: "cam-old" } });
+    const l = client.local.getSnapshot();
+    expect(l.audioTrack).not.toBeNull();
+    expect(l.videoTrack).not.toBeNull();
+    expect([l.micProblem, l.cameraProblem]).toEqual([null, null]);
+    expect([l.audioDeviceId, l.videoDeviceId]).toEqual(["audio-dev", "video-dev"]); // the devices in use
   });
 
   it("a replaced session (4011) fails without reconnecting", async () => {

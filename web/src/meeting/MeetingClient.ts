@@ -1,28 +1,16 @@
-import type {
-  ClientMessage,
-  IceServer,
-  MediaState,
-  PcKind,
-  RemoteTrack,
-  ServerMessage,
-  ServerMessageOf,
-  TrackDecl,
-  TrackFlow,
-  TrackSetting,
-  TrackSource,
-} from "../protocol";
+import type { ClientMessage, IceServer, MediaState, PcKind, RemoteTrack, ServerMessage, ServerMessageOf, TrackFlow, TrackSetting } from "../protocol";
 import { CloseCode } from "../protocol";
 import { Store } from "../lib/store";
 import { changedSettings } from "../lib/trackSettings";
 import { classifyMediaError } from "./media";
-import { listDevices, openDevice, openMicAndCamera } from "./capture";
+import { deviceIdOf, listDevices, openDevice, openMicAndCamera } from "./capture";
 import type { SignalingConnection } from "./signaling";
-import { CAMERA_ENCODINGS, LayerSwitcher } from "./simulcast";
 import { applyActiveSpeakers, NOBODY_SPEAKING, type LevelsState } from "./speakers";
 import { initialMeetingState, reduceServerMessage, setChatOpen, type MeetingState } from "./state";
 import type { DeviceOption, LocalState, MediaDevicesLike, PeerConnectionFactory, PeerStates, RemoteMedia } from "./clientTypes";
-import { AnswerWait } from "./answerWait";
-import { closeFailure, isStopped, keepUnchanged, remoteMediaOf, statsSummary, toRtcIceServers } from "./clientHelpers";
+import { closeFailure, statsSummary, toRtcIceServers } from "./clientHelpers";
+import { PublishConnection } from "./PublishConnection";
+import { SubscribeConnection } from "./SubscribeConnection";
 
 export type { DeviceOption, LocalState, MediaDevicesLike, PeerConnectionFactory, PeerStates, RemoteMedia };
 
@@ -33,8 +21,8 @@ export interface MeetingClientOptions {
   mediaDevices?: MediaDevicesLike | null;
   /** How long to wait for a publish_answer. */
   negotiationTimeoutMs?: number;
-  initialAudioMuted?: boolean;
-  initialVideoMuted?: boolean;
+  /** What to start with (the participant's remembered choices); else both on, default devices. */
+  initial?: Partial<Pick<LocalState, "audioMuted" | "videoMuted" | "audioDeviceId" | "videoDeviceId">>;
 }
 
 const NEGOTIATION_ERRORS = new Set(["negotiation_failed", "sdp_too_large", "too_many_tracks", "bad_message"]);
@@ -44,8 +32,9 @@ const NEGOTIATION_ERRORS = new Set(["negotiation_failed", "sdp_too_large", "too_
  * (`state`, `local`, `remote`, `levels`, `peers`) with useSyncExternalStore, so a stats tick only
  * re-renders the components that select what changed.
  *
- * Two peer connections, each with one offerer: `publish` (we offer our tracks, the SFU answers)
- * and `subscribe` (the SFU offers everybody else's tracks, we answer).
+ * Two peer connections, each with one offerer: `publish` (we offer our tracks, the SFU answers;
+ * `PublishConnection`) and `subscribe` (the SFU offers everybody else's tracks, we answer;
+ * `SubscribeConnection`). This class holds the meeting's state machine and the local media.
  */
 export class MeetingClient {
   readonly code: string;
@@ -53,8 +42,6 @@ export class MeetingClient {
   readonly local: Store<LocalState>;
   readonly remote = new Store<Record<number, RemoteMedia>>({});
   readonly levels = new Store<LevelsState>(NOBODY_SPEAKING);
-  /** Dynacast: which camera layers the server wants sent (`publish_layers`). */
-  private readonly layers = new LayerSwitcher();
   /** What flows of each remote video (`track_state`), by track id. */
   readonly flows = new Store<Record<string, TrackFlow>>({});
   readonly peers = new Store<PeerStates>({ publish: "none", subscribe: "none" });
@@ -63,23 +50,13 @@ export class MeetingClient {
   private readonly createPc: PeerConnectionFactory;
   private readonly md: MediaDevicesLike | null;
 
-  private pub: RTCPeerConnection | null = null;
-  private sub: RTCPeerConnection | null = null;
-  private readonly sources = new Map<RTCRtpTransceiver, TrackSource>();
-  private audioTx: RTCRtpTransceiver | null = null;
-  private videoTx: RTCRtpTransceiver | null = null;
-  private screenTx: RTCRtpTransceiver | null = null;
+  private readonly answerTimeoutMs: number;
+  private pub: PublishConnection | null = null;
+  private sub: SubscribeConnection | null = null;
   private iceServers: IceServer[] = [];
   private resumeToken: string | null = null;
   /** The `track_settings` the server has, by track id. */
   private readonly sentTrackSettings = new Map<string, TrackSetting>();
-  private readonly answer: AnswerWait;
-  private pubChain: Promise<void> = Promise.resolve();
-  private pubQueued: Promise<void> | null = null;
-  private pubRestartWanted = false;
-  private subChain: Promise<void> = Promise.resolve();
-  /** The mid table of the subscriber offer being applied. */
-  private subTracks: RemoteTrack[] = [];
   private acquiring: Promise<void> | null = null;
   private epoch = 0;
   private unsubs: Array<() => void> = [];
@@ -89,15 +66,15 @@ export class MeetingClient {
     this.signaling = opts.signaling;
     this.createPc = opts.createPeerConnection ?? ((c) => new RTCPeerConnection(c));
     this.md = opts.mediaDevices === undefined ? (typeof navigator !== "undefined" ? navigator.mediaDevices ?? null : null) : opts.mediaDevices;
-    this.answer = new AnswerWait(opts.negotiationTimeoutMs ?? 15_000);
+    this.answerTimeoutMs = opts.negotiationTimeoutMs ?? 15_000;
     this.local = new Store<LocalState>({
       audioTrack: null,
       videoTrack: null,
       screenTrack: null,
-      audioMuted: opts.initialAudioMuted ?? false,
-      videoMuted: opts.initialVideoMuted ?? false,
-      audioDeviceId: null,
-      videoDeviceId: null,
+      audioMuted: opts.initial?.audioMuted ?? false,
+      videoMuted: opts.initial?.videoMuted ?? false,
+      audioDeviceId: opts.initial?.audioDeviceId ?? null,
+      videoDeviceId: opts.initial?.videoDeviceId ?? null,
       devices: { audioinput: [], videoinput: [], audiooutput: [] },
       micProblem: null,
       cameraProblem: null,
@@ -141,8 +118,8 @@ export class MeetingClient {
         cameraProblem: wantVideo ? cameraProblem : cur.cameraProblem,
         audioMuted: cur.audioMuted || (wantAudio && !audio),
         videoMuted: cur.videoMuted || (wantVideo && !video),
-        audioDeviceId: cur.audioDeviceId ?? audio?.getSettings?.().deviceId ?? null,
-        videoDeviceId: cur.videoDeviceId ?? video?.getSettings?.().deviceId ?? null,
+        audioDeviceId: deviceIdOf(audio, cur.audioDeviceId),
+        videoDeviceId: deviceIdOf(video, cur.videoDeviceId),
       });
       await this.refreshDevices();
     })().finally(() => {
@@ -163,12 +140,13 @@ export class MeetingClient {
     let track = this.local.getSnapshot().audioTrack;
     if (!muted && !track) {
       if (!this.md) return;
-      const opened = await openDevice(this.md, "microphone", this.local.getSnapshot().audioDeviceId);
+      const asked = this.local.getSnapshot().audioDeviceId;
+      const opened = await openDevice(this.md, "microphone", asked);
       if (opened.problem) this.local.patch({ micProblem: opened.problem });
       track = opened.track;
       if (!track) return;
-      this.local.patch({ audioTrack: track, micProblem: null });
-      await this.audioTx?.sender.replaceTrack(track);
+      this.local.patch({ audioTrack: track, micProblem: null, audioDeviceId: deviceIdOf(track, asked) });
+      await this.pub?.replaceTrack("microphone", track);
     }
     if (track) track.enabled = !muted;
     this.local.patch({ audioMuted: muted });
@@ -186,7 +164,7 @@ export class MeetingClient {
       const track = l.videoTrack;
       this.local.patch({ videoTrack: null, videoMuted: true });
       try {
-        await this.videoTx?.sender.replaceTrack(null);
+        await this.pub?.replaceTrack("camera", null);
       } catch {
         /* pc closed */
       }
@@ -209,9 +187,9 @@ export class MeetingClient {
       track.stop();
       return;
     }
-    this.local.patch({ videoTrack: track, videoMuted: false, cameraProblem: null });
+    this.local.patch({ videoTrack: track, videoMuted: false, cameraProblem: null, videoDeviceId: deviceIdOf(track, l.videoDeviceId) });
     try {
-      await this.videoTx?.sender.replaceTrack(track);
+      await this.pub?.replaceTrack("camera", track);
     } catch {
       /* renegotiation would be needed; not expected for a sendonly video transceiver */
     }
@@ -234,9 +212,9 @@ export class MeetingClient {
       const track = opened.track;
       if (!track) return;
       track.enabled = !this.local.getSnapshot().audioMuted;
-      await this.audioTx?.sender.replaceTrack(track);
+      await this.pub?.replaceTrack("microphone", track);
       const old = this.local.getSnapshot().audioTrack;
-      this.local.patch({ audioTrack: track, micProblem: null });
+      this.local.patch({ audioTrack: track, micProblem: null, audioDeviceId: deviceIdOf(track, deviceId) });
       if (old && old !== track) old.stop();
     } else {
       this.local.patch({ videoDeviceId: deviceId });
@@ -245,9 +223,9 @@ export class MeetingClient {
       if (opened.problem) this.local.patch({ cameraProblem: opened.problem });
       const track = opened.track;
       if (!track) return;
-      await this.videoTx?.sender.replaceTrack(track);
+      await this.pub?.replaceTrack("camera", track);
       const old = this.local.getSnapshot().videoTrack;
-      this.local.patch({ videoTrack: track, cameraProblem: null });
+      this.local.patch({ videoTrack: track, cameraProblem: null, videoDeviceId: deviceIdOf(track, deviceId) });
       if (old && old !== track) old.stop();
     }
     void this.refreshDevices();
@@ -271,10 +249,7 @@ export class MeetingClient {
     if ("contentHint" in track) track.contentHint = "detail";
     track.addEventListener("ended", () => void this.stopScreenShare());
     this.local.patch({ screenTrack: track, screenProblem: null });
-    if (this.pub && this.pub.signalingState !== "closed") {
-      this.attachScreen(this.pub, track);
-      void this.negotiatePublish();
-    }
+    this.pub?.shareScreen(track);
     this.sendMediaState();
   }
 
@@ -283,16 +258,7 @@ export class MeetingClient {
     if (!track) return;
     this.local.patch({ screenTrack: null });
     track.stop();
-    const tx = this.screenTx;
-    if (tx && this.pub && this.pub.signalingState !== "closed") {
-      try {
-        await tx.sender.replaceTrack(null);
-        tx.direction = "inactive";
-      } catch {
-        /* ignore */
-      }
-      void this.negotiatePublish();
-    }
+    await this.pub?.stopScreen();
     this.sendMediaState();
   }
 
@@ -428,7 +394,7 @@ export class MeetingClient {
     if (phase !== "joining" && phase !== "joined" && phase !== "reconnecting") return;
     if (willReconnect) {
       if (phase === "joined") this.state.set((s) => ({ ...s, phase: "reconnecting" }));
-      this.answer.reject(new Error("connection lost"));
+      this.pub?.answerFailed(new Error("connection lost"));
       return;
     }
     const next = closeFailure(code, this.state.getSnapshot());
@@ -444,16 +410,14 @@ export class MeetingClient {
         this.onJoined(msg);
         break;
       case "publish_answer":
-        this.answer.resolve(msg.sdp);
+        this.pub?.answered(msg.sdp);
         break;
       case "subscriber_offer":
         this.onSubscriberOffer(msg.sdp, msg.tracks);
         break;
-      case "publish_layers": {
-        const tx = this.pub?.getTransceivers().find((t) => t.mid === msg.mid);
-        if (tx) void this.layers.apply(tx.sender, msg.active);
+      case "publish_layers":
+        this.pub?.applyLayers(msg.mid, msg.active);
         break;
-      }
       case "track_state":
         this.flows.set((f) => (f[msg.track_id] === msg.state ? f : { ...f, [msg.track_id]: msg.state }));
         break;
@@ -477,7 +441,7 @@ export class MeetingClient {
         this.releaseMedia();
         break;
       case "error":
-        if (NEGOTIATION_ERRORS.has(msg.code)) this.answer.reject(new Error(`${msg.code}: ${msg.message}`));
+        if (NEGOTIATION_ERRORS.has(msg.code)) this.pub?.answerFailed(new Error(`${msg.code}: ${msg.message}`));
         if (msg.code === "resume_failed") {
           // Our participant is gone: join afresh as a new one.
           this.resumeToken = null;
@@ -498,9 +462,9 @@ export class MeetingClient {
     if (!msg.resumed) this.sentTrackSettings.clear();
     this.resumeToken = msg.resume_token;
     this.iceServers = msg.ice_servers;
-    if (msg.resumed && this.pub && this.pub.signalingState !== "closed") {
+    if (msg.resumed && this.pub?.isOpen) {
       // Same participant, new network path: restart ICE on both connections.
-      void this.negotiatePublish(true);
+      void this.pub.negotiate(true);
       this.send({ type: "restart_subscriber" });
     } else {
       this.teardownPeers();
@@ -510,7 +474,7 @@ export class MeetingClient {
     this.sendMediaState();
   }
 
-  // ---------------------------------------------------------------- publish connection
+  // ---------------------------------------------------------------- peer connections
 
   private pcConfig(): RTCConfiguration {
     return { iceServers: toRtcIceServers(this.iceServers), bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" };
@@ -518,128 +482,30 @@ export class MeetingClient {
 
   private setupPublish(): void {
     const pc = this.createPc(this.pcConfig());
-    this.pub = pc;
+    this.pub = new PublishConnection(pc, this.local.getSnapshot(), {
+      send: (m) => this.send(m),
+      answerTimeoutMs: this.answerTimeoutMs,
+      onFailure: (message) => this.notify("negotiation_failed", message),
+    });
     this.watchPeer(pc, "publish");
-    const l = this.local.getSnapshot();
-    const stream = new MediaStream();
-    if (l.audioTrack) stream.addTrack(l.audioTrack);
-    if (l.videoTrack) stream.addTrack(l.videoTrack);
-    this.audioTx = pc.addTransceiver(l.audioTrack ?? "audio", { direction: "sendonly", streams: [stream] });
-    this.sources.set(this.audioTx, "microphone");
-    this.videoTx = pc.addTransceiver(l.videoTrack ?? "video", {
-      direction: "sendonly",
-      streams: [stream],
-      sendEncodings: CAMERA_ENCODINGS.map((e) => ({ ...e })),
-    });
-    this.sources.set(this.videoTx, "camera");
-    if (l.screenTrack) this.attachScreen(pc, l.screenTrack);
-    void this.negotiatePublish();
+    void this.pub.negotiate();
   }
-
-  private attachScreen(pc: RTCPeerConnection, track: MediaStreamTrack): void {
-    const tx = this.screenTx;
-    if (tx && !isStopped(tx) && this.sources.get(tx) === "screen_share") {
-      void tx.sender.replaceTrack(track);
-      tx.direction = "sendonly";
-      return;
-    }
-    this.screenTx = pc.addTransceiver(track, { direction: "sendonly", streams: [new MediaStream([track])] });
-    this.sources.set(this.screenTx, "screen_share");
-  }
-
-  /** What the current publish offer carries: active transceivers with a mid. */
-  private declaredTracks(pc: RTCPeerConnection): TrackDecl[] {
-    const out: TrackDecl[] = [];
-    for (const tx of pc.getTransceivers()) {
-      const source = this.sources.get(tx);
-      if (!source || !tx.mid || isStopped(tx)) continue;
-      if (tx.direction !== "sendonly" && tx.direction !== "sendrecv") continue;
-      out.push({ mid: tx.mid, source });
-    }
-    return out;
-  }
-
-  /**
-   * Offer on the publish connection. One offer is in flight at a time; requests made meanwhile
-   * are coalesced into one more offer after it.
-   */
-  negotiatePublish(iceRestart = false): Promise<void> {
-    if (iceRestart) this.pubRestartWanted = true;
-    if (this.pubQueued) return this.pubQueued;
-    const run = this.pubChain.then(async () => {
-      this.pubQueued = null;
-      const restart = this.pubRestartWanted;
-      this.pubRestartWanted = false;
-      await this.doPublishNegotiation(restart);
-    });
-    this.pubQueued = run;
-    this.pubChain = run.catch((e: unknown) => {
-      this.state.set((s) => ({
-        ...s,
-        notice: { code: "negotiation_failed", message: `Could not publish media: ${e instanceof Error ? e.message : String(e)}` },
-      }));
-    });
-    return this.pubChain;
-  }
-
-  private async doPublishNegotiation(iceRestart: boolean): Promise<void> {
-    const pc = this.pub;
-    if (!pc || pc.signalingState === "closed") return;
-    const offer = await pc.createOffer(iceRestart ? { iceRestart: true } : undefined);
-    await pc.setLocalDescription(offer);
-    const sdp = pc.localDescription?.sdp ?? offer.sdp ?? "";
-    const answer = this.answer.next();
-    if (!this.send({ type: "publish_offer", sdp, tracks: this.declaredTracks(pc) })) {
-      this.answer.reject(new Error("not connected"));
-    }
-    let answerSdp: string;
-    try {
-      answerSdp = await answer;
-    } catch (e) {
-      if (this.pub === pc && pc.signalingState === "have-local-offer") {
-        await pc.setLocalDescription({ type: "rollback" }).catch(() => undefined);
-      }
-      // After a reconnect the resume path negotiates again, so a lost answer is not an error.
-      if (e instanceof Error && (e.message === "connection lost" || e.message === "not connected" || e.message === "closed")) return;
-      throw e;
-    }
-    if (this.pub !== pc || pc.signalingState !== "have-local-offer") return;
-    await pc.setRemoteDescription({ type: "answer", sdp: answerSdp });
-  }
-
-  // ---------------------------------------------------------------- subscribe connection
 
   private onSubscriberOffer(sdp: string, tracks: RemoteTrack[]): void {
-    const run = this.subChain.then(async () => {
-      if (!this.sub || this.sub.signalingState === "closed") {
-        const pc = this.createPc(this.pcConfig());
-        this.sub = pc;
-        this.watchPeer(pc, "subscribe");
-        pc.addEventListener("track", () => this.refreshRemoteMedia(this.subTracks));
-      }
-      const pc = this.sub;
-      this.subTracks = tracks;
-      await pc.setRemoteDescription({ type: "offer", sdp });
-      const answer = await pc.createAnswer();
-      await pc.setLocalDescription(answer);
-      this.send({ type: "subscriber_answer", sdp: pc.localDescription?.sdp ?? answer.sdp ?? "" });
-      this.refreshRemoteMedia(tracks);
-    });
-    this.subChain = run.catch((e: unknown) => {
-      this.state.set((s) => ({
-        ...s,
-        notice: { code: "negotiation_failed", message: `Could not receive media: ${e instanceof Error ? e.message : String(e)}` },
-      }));
-    });
+    if (!this.sub?.isOpen) {
+      const pc = this.createPc(this.pcConfig());
+      this.sub = new SubscribeConnection(pc, {
+        send: (m) => this.send(m),
+        remote: this.remote,
+        onFailure: (message) => this.notify("negotiation_failed", message),
+      });
+      this.watchPeer(pc, "subscribe");
+    }
+    this.sub.offer(sdp, tracks);
   }
 
-  /** Map the subscribe connection's receivers to participants by transceiver mid. */
-  private refreshRemoteMedia(tracks?: RemoteTrack[]): void {
-    const pc = this.sub;
-    if (!pc) return;
-    const list = tracks ?? Object.values(this.state.getSnapshot().remoteTracks);
-    const merged = keepUnchanged(this.remote.getSnapshot(), remoteMediaOf(pc.getTransceivers(), list));
-    if (merged) this.remote.set(merged);
+  private notify(code: string, message: string): void {
+    this.state.set((s) => ({ ...s, notice: { code, message } }));
   }
 
   private watchPeer(pc: RTCPeerConnection, kind: PcKind): void {
@@ -650,31 +516,21 @@ export class MeetingClient {
       this.send({ type: "ice_candidate", pc: kind, candidate: c.candidate, ...(c.sdpMid ? { sdp_mid: c.sdpMid } : {}) });
     });
     pc.addEventListener("connectionstatechange", () => {
-      const own = kind === "publish" ? this.pub === pc : this.sub === pc;
+      const own = (kind === "publish" ? this.pub : this.sub)?.pc === pc;
       if (!own) return;
       this.peers.patch({ [kind]: pc.connectionState } as Partial<PeerStates>);
       if (pc.connectionState === "failed" && this.signaling.isReady && this.state.getSnapshot().phase === "joined") {
-        if (kind === "publish") void this.negotiatePublish(true);
+        if (kind === "publish") void this.pub?.negotiate(true);
         else this.send({ type: "restart_subscriber" });
       }
     });
   }
 
   private teardownPeers(): void {
-    this.answer.reject(new Error("closed"));
-    for (const pc of [this.pub, this.sub]) {
-      try {
-        pc?.close();
-      } catch {
-        /* ignore */
-      }
-    }
+    this.pub?.close();
+    this.sub?.close();
     this.pub = null;
     this.sub = null;
-    this.sources.clear();
-    this.audioTx = this.videoTx = this.screenTx = null;
-    this.pubQueued = null;
-    this.pubRestartWanted = false;
     this.peers.set({ publish: "none", subscribe: "none" });
     this.remote.set({});
     this.levels.set(NOBODY_SPEAKING);
@@ -683,6 +539,6 @@ export class MeetingClient {
 
   /** Plain-data summary of both connections' RTP stats (debugging and the end-to-end test). */
   getStatsSummary(): ReturnType<typeof statsSummary> {
-    return statsSummary(this.pub, this.sub, this.state.getSnapshot().remoteTracks, this.peers.getSnapshot());
+    return statsSummary(this.pub?.pc ?? null, this.sub?.pc ?? null, this.state.getSnapshot().remoteTracks, this.peers.getSnapshot());
   }
 }

@@ -7,14 +7,28 @@ export interface Opened {
   problem: CaptureProblem | null;
 }
 
-/** Opens the microphone or the camera (`deviceId`: a chosen one, else the default). */
-export async function openDevice(md: MediaDevicesLike, kind: "microphone" | "camera", deviceId: string | null): Promise<Opened> {
+async function openOnce(md: MediaDevicesLike, kind: "microphone" | "camera", deviceId: string | null): Promise<Opened> {
   try {
     const s = await md.getUserMedia(kind === "microphone" ? { audio: audioConstraints(deviceId) } : { video: videoConstraints(deviceId) });
     return { track: (kind === "microphone" ? s.getAudioTracks() : s.getVideoTracks())[0] ?? null, problem: null };
   } catch (e) {
     return { track: null, problem: classifyMediaError(e, kind) };
   }
+}
+
+/**
+ * Opens the microphone or the camera (`deviceId`: a chosen one, else the default). A chosen
+ * device that is gone (remembered from an earlier visit, unplugged since) gives way to the
+ * default one rather than to no device at all.
+ */
+export async function openDevice(md: MediaDevicesLike, kind: "microphone" | "camera", deviceId: string | null): Promise<Opened> {
+  const opened = await openOnce(md, kind, deviceId);
+  return deviceId && opened.problem?.kind === "not_found" ? openOnce(md, kind, null) : opened;
+}
+
+/** The device a track was opened on: with a gone device's fallback, not the one asked for. */
+export function deviceIdOf(track: MediaStreamTrack | null, asked: string | null): string | null {
+  return track?.getSettings?.().deviceId ?? asked;
 }
 
 /**
@@ -37,9 +51,11 @@ export async function openMicAndCamera(
     if (want.audio && want.video) {
       return { audio: await openDevice(md, "microphone", l.audioDeviceId), video: await openDevice(md, "camera", l.videoDeviceId) };
     }
-    return want.audio
-      ? { audio: { track: null, problem: classifyMediaError(e, "microphone") }, video: none }
-      : { audio: none, video: { track: null, problem: classifyMediaError(e, "camera") } };
+    const kind = want.audio ? "microphone" : "camera";
+    const deviceId = want.audio ? l.audioDeviceId : l.videoDeviceId;
+    const problem = classifyMediaError(e, kind);
+    const one = deviceId && problem.kind === "not_found" ? await openDevice(md, kind, null) : { track: null, problem };
+    return want.audio ? { audio: one, video: none } : { audio: none, video: one };
   }
 }
 

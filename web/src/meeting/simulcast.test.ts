@@ -56,6 +56,19 @@ describe("LayerSwitcher", () => {
     expect(sender.params.encodings.map((e) => e.active ?? true)).toEqual([true, true, false]);
   });
 
+  it("does not make one sender wait for another", async () => {
+    const slow = new SlowSender();
+    const quick = new SlowSender();
+    const switcher = new LayerSwitcher();
+    void switcher.apply(slow, ["q"]);
+    const done = switcher.apply(quick, ["q"]);
+    await vi.waitFor(() => expect(quick.calls).toBe(1));
+    quick.release.shift()!();
+    await done;
+    expect(slow.release).toHaveLength(1); // still in flight
+    expect(quick.params.encodings.map((e) => e.active ?? true)).toEqual([true, false, false]);
+  });
+
   it("skips a sender that is gone", async () => {
     const gone: LayeredSender = {
       getParameters: () => {

@@ -37,24 +37,25 @@ export interface LayeredSender {
 }
 
 /**
- * Applies `publish_layers` to one sender at a time, in order: a message that arrives while a
- * `setParameters` is in flight applies after it, since the browser refuses parameters read
- * before another change landed. A sender that is gone (camera replaced, connection closed) is
- * skipped.
+ * Applies `publish_layers` one message at a time per sender, in order: a message that arrives
+ * while that sender's `setParameters` is in flight applies after it, since the browser refuses
+ * parameters read before another change landed. Senders do not wait for each other. A sender
+ * that is gone (connection closed) is skipped.
  */
 export class LayerSwitcher {
-  private chain: Promise<void> = Promise.resolve();
+  private readonly chains = new WeakMap<LayeredSender, Promise<void>>();
 
   apply(sender: LayeredSender, active: readonly string[]): Promise<void> {
-    this.chain = this.chain.then(async () => {
+    const next = (this.chains.get(sender) ?? Promise.resolve()).then(async () => {
       try {
         const params = sender.getParameters();
-        const next = withActiveLayers(params.encodings ?? [], active);
-        if (next) await sender.setParameters({ ...params, encodings: next });
+        const encodings = withActiveLayers(params.encodings ?? [], active);
+        if (encodings) await sender.setParameters({ ...params, encodings });
       } catch {
         /* the sender is gone: nothing to pause */
       }
     });
-    return this.chain;
+    this.chains.set(sender, next);
+    return next;
   }
 }

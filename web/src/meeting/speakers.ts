@@ -12,10 +12,12 @@ export const NOBODY_SPEAKING: LevelsState = { speaking: {}, activeSpeaker: null 
 
 /**
  * The state after the server's `active_speakers` (loudest first). The server hears every
- * microphone, ours included, from the audio level each packet carries, so the client decodes
- * nothing to find the speaker. The speaker view keeps the last remote speaker on its big tile
- * while nobody speaks; one who left is dropped. Returns `prev` itself when nothing changed, so
- * only the tiles whose state moved re-render.
+ * microphone from the audio level each packet carries, so the client decodes nothing to find
+ * the speaker. Our own ring comes from the same list, not from our microphone's level: it then
+ * lights exactly when the others hear us (never for a muted or stalled microphone) and costs no
+ * audio analysis; the half second it lags is nothing for a ring. The speaker view keeps the last
+ * remote speaker on its big tile while nobody speaks; one who left is dropped. Returns `prev`
+ * itself when nothing changed, so only the tiles whose state moved re-render.
  */
 export function applyActiveSpeakers(
   prev: LevelsState,

@@ -78,22 +78,38 @@ export class FakeMediaStream {
   }
 }
 
+export class FakeSender {
+  /** One encoding unless the transceiver was given `sendEncodings`, as in browsers. */
+  encodings: RTCRtpEncodingParameters[];
+  constructor(
+    public track: FakeTrack | null,
+    encodings: RTCRtpEncodingParameters[] | undefined,
+  ) {
+    this.encodings = encodings?.map((e) => ({ ...e })) ?? [{}];
+  }
+  async replaceTrack(t: FakeTrack | null) {
+    this.track = t;
+  }
+  getParameters() {
+    return { encodings: structuredClone(this.encodings) } as RTCRtpSendParameters;
+  }
+  async setParameters(p: RTCRtpSendParameters) {
+    this.encodings = structuredClone(p.encodings);
+  }
+}
+
 export class FakeTransceiver {
   mid: string | null = null;
   currentDirection: string | null = null;
-  sender: { track: FakeTrack | null; replaceTrack: (t: FakeTrack | null) => Promise<void> };
+  sender: FakeSender;
   receiver: { track: FakeTrack };
   constructor(
     readonly kind: "audio" | "video",
     public direction: string,
     track: FakeTrack | null,
+    sendEncodings?: RTCRtpEncodingParameters[],
   ) {
-    this.sender = {
-      track,
-      replaceTrack: async (t) => {
-        this.sender.track = t;
-      },
-    };
+    this.sender = new FakeSender(track, sendEncodings);
     this.receiver = { track: new FakeTrack(kind) };
   }
 }
@@ -118,9 +134,9 @@ export class FakePeerConnection {
   emit(type: string, ev: unknown) {
     for (const fn of this.listeners.get(type) ?? []) fn(ev);
   }
-  addTransceiver(trackOrKind: FakeTrack | "audio" | "video", init: { direction: string }) {
+  addTransceiver(trackOrKind: FakeTrack | "audio" | "video", init: { direction: string; sendEncodings?: RTCRtpEncodingParameters[] }) {
     const kind = typeof trackOrKind === "string" ? trackOrKind : trackOrKind.kind;
-    const tx = new FakeTransceiver(kind, init.direction, typeof trackOrKind === "string" ? null : trackOrKind);
+    const tx = new FakeTransceiver(kind, init.direction, typeof trackOrKind === "string" ? null : trackOrKind, init.sendEncodings);
     this.transceivers.push(tx);
     return tx;
   }
