@@ -53,35 +53,78 @@ fn from(app: &TestApp, ip: &str, method: reqwest::Method, path: &str) -> reqwest
         .header("x-forwarded-for", ip)
 }
 
+/// A signed-up user, as requests from one address: `login()` and `me()` build fresh requests.
+struct User<'a> {
+    app: &'a TestApp,
+    ip: &'static str,
+    email: String,
+    token: String,
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+impl<'a> User<'a> {
+    /// Registers and logs in from `ip`, while the cache is healthy.
+    async fn sign_up(app: &'a TestApp, ip: &'static str, name: &str) -> User<'a> {
+        let mut user = User {
+            app,
+            ip,
+            email: common::email(),
+            token: String::new(),
+        };
+        let (status, body) = send(
+            from(app, ip, reqwest::Method::POST, "/api/auth/register")
+                .json(&json!({"email": user.email, "password": PASSWORD, "name": name})),
+        )
+        .await;
+        assert!(status.is_success(), "{status}: {body}");
+        let (status, body) = send(user.login()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        user.token = body["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(send(user.me()).await.0, StatusCode::OK);
+        user
+    }
+
+    fn login(&self) -> reqwest::RequestBuilder {
+        from(self.app, self.ip, reqwest::Method::POST, "/api/auth/login")
+            .json(&json!({"email": self.email, "password": PASSWORD}))
+    }
+
+    /// Both a token check and a login need the cache: each is answered 503 `unavailable`.
+    async fn is_refused_unavailable(&self) {
+        for (what, request) in [("me", self.me()), ("login", self.login())] {
+            let (status, body) = send(request).await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{what}: {body}");
+            assert_eq!(code(&body), "unavailable", "{what}");
+        }
+    }
+
+    fn me(&self) -> reqwest::RequestBuilder {
+        from(self.app, self.ip, reqwest::Method::GET, "/api/users/me").bearer_auth(&self.token)
+    }
+}
+
+/// Repeats `request` until it is answered 200; until then only 503 is a right answer.
+async fn until_ok(request: impl Fn() -> reqwest::RequestBuilder, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, body) = send(request()).await;
+        if status == StatusCode::OK {
+            return;
+        }
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{what}: {body}");
+        assert!(Instant::now() < deadline, "{what} did not recover");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn outage_is_answered_and_recovers(db: TestDb) {
     let mut redis = RedisServer::start().await;
     let app = spawn(db, &redis).await;
-    let email = common::email();
-    let password = "correct horse battery";
-    let ip = "10.1.0.1";
-    let (status, _) = send(
-        from(&app, ip, reqwest::Method::POST, "/api/auth/register")
-            .json(&json!({"email": email, "password": password, "name": "Alice"})),
-    )
-    .await;
-    assert!(status.is_success(), "{status}");
-    let login = || {
-        from(&app, ip, reqwest::Method::POST, "/api/auth/login")
-            .json(&json!({"email": email, "password": password}))
-    };
-    let (status, body) = send(login()).await;
-    assert_eq!(status, StatusCode::OK);
-    let token = body["access_token"].as_str().unwrap().to_owned();
-    let me = || from(&app, ip, reqwest::Method::GET, "/api/users/me").bearer_auth(&token);
-    assert_eq!(send(me()).await.0, StatusCode::OK);
+    let user = User::sign_up(&app, "10.1.0.1", "Alice").await;
 
     redis.kill();
-    let (status, body) = send(me()).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    assert_eq!(code(&body), "unavailable");
-    let (status, body) = send(login()).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    assert_eq!(code(&body), "unavailable");
+    user.is_refused_unavailable().await;
     let (status, _) = send(app.client.get(app.url("/readyz"))).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     // The limiter still counts, per node: requests needing no cache pass until the limit.
@@ -94,17 +137,8 @@ async fn outage_is_answered_and_recovers(db: TestDb) {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
 
     redis.restart().await;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let (status, _) = send(login()).await;
-        if status == StatusCode::OK {
-            break;
-        }
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-        assert!(Instant::now() < deadline, "login did not recover");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(send(me()).await.0, StatusCode::OK);
+    until_ok(|| user.login(), "login").await;
+    assert_eq!(send(user.me()).await.0, StatusCode::OK);
     assert_eq!(
         send(app.client.get(app.url("/readyz"))).await.0,
         StatusCode::OK
@@ -130,42 +164,13 @@ async fn postgres_outage_is_answered_and_recovers() {
 async fn a_hung_redis_is_answered_and_recovers() {
     let redis = RedisServer::start().await;
     let app = spawn(TestDb::sqlite().await, &redis).await;
-    let email = common::email();
-    let password = "correct horse battery";
-    let ip = "10.2.0.1";
-    let (status, _) = send(
-        from(&app, ip, reqwest::Method::POST, "/api/auth/register")
-            .json(&json!({"email": email, "password": password, "name": "Hana"})),
-    )
-    .await;
-    assert!(status.is_success(), "{status}");
-    let login = || {
-        from(&app, ip, reqwest::Method::POST, "/api/auth/login")
-            .json(&json!({"email": email, "password": password}))
-    };
-    let (status, body) = send(login()).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let token = body["access_token"].as_str().unwrap().to_owned();
-    let me = || from(&app, ip, reqwest::Method::GET, "/api/users/me").bearer_auth(&token);
+    let user = User::sign_up(&app, "10.2.0.1", "Hana").await;
 
     redis.pause();
-    for (what, request) in [("me", me()), ("login", login())] {
-        let (status, body) = send(request).await;
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{what}: {body}");
-        assert_eq!(code(&body), "unavailable", "{what}");
-    }
+    user.is_refused_unavailable().await;
 
     redis.resume();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let (status, _) = send(me()).await;
-        if status == StatusCode::OK {
-            break;
-        }
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-        assert!(Instant::now() < deadline, "did not recover from the hang");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_ok(|| user.me(), "me").await;
 }
 
 #[tokio::test]
