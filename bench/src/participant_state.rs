@@ -47,6 +47,7 @@ pub struct ParticipantSnapshot {
     pub others: BTreeMap<ParticipantId, ParticipantInfo>,
     /// Everyone who left, in order.
     pub left: Vec<(ParticipantId, LeaveReason)>,
+    /// The chat in id order: the history `joined` carried, then what arrived.
     pub chat: Vec<ChatMessage>,
     /// Errors the server sent, in order.
     pub errors: Vec<ErrorBody>,
@@ -107,6 +108,7 @@ impl ParticipantSnapshot {
                 ice_servers,
                 resume_token,
                 resumed,
+                chat_history,
             } => {
                 self.participant_id = Some(*participant_id);
                 self.meeting = Some(meeting.clone());
@@ -115,6 +117,13 @@ impl ParticipantSnapshot {
                 self.resume_token = Some(resume_token.clone());
                 self.resumed = *resumed;
                 self.joins += 1;
+                // After a resume the history repeats what this participant already has.
+                for message in chat_history {
+                    if !self.chat.iter().any(|m| m.id == message.id) {
+                        self.chat.push(message.clone());
+                    }
+                }
+                self.chat.sort_by_key(|m| m.id);
             }
             ServerMessage::ParticipantJoined { participant }
             | ServerMessage::ParticipantUpdated { participant } => {
@@ -202,6 +211,7 @@ mod tests {
             ice_servers: vec![],
             resume_token: "r".into(),
             resumed: false,
+            chat_history: vec![],
         });
         s.apply(&ServerMessage::ParticipantJoined {
             participant: info(3),

@@ -205,6 +205,9 @@ pub enum ServerMessage {
         resume_token: String,
         /// True when this session took over an existing participant (resume).
         resumed: bool,
+        /// The meeting's recent chat, oldest first: at most the last 100 messages and 64 KiB
+        /// of text (`chat_history.rs`).
+        chat_history: Vec<ChatMessage>,
     },
     ParticipantJoined {
         participant: ParticipantInfo,

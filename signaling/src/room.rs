@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{Instrument, debug, info, info_span, warn};
 
 mod admission;
+mod chat_history;
 mod media_events;
 mod requests;
 mod speakers;
@@ -124,7 +125,7 @@ pub(crate) struct Room {
     sfu: mm_sfu::RoomHandle,
     participants: HashMap<ParticipantId, Participant>,
     lifecycle: Lifecycle,
-    next_chat_id: u32,
+    chat: chat_history::ChatHistory,
     /// Participants whose session the room dropped while sending (queue full or gone); their
     /// reconnection grace starts before the next command is handled.
     dropped: Vec<ParticipantId>,
@@ -160,7 +161,7 @@ impl Room {
             directory,
             participants: HashMap::new(),
             lifecycle,
-            next_chat_id: 1,
+            chat: chat_history::ChatHistory::new(),
             dropped: Vec::new(),
             speakers: Vec::new(),
             tx: tx.clone(),

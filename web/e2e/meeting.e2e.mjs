@@ -471,6 +471,23 @@ async function main() {
       await B.page.getByTestId("reconnecting-banner").waitFor({ state: "detached", timeout: 5000 });
     }, { critical: false });
 
+    await step("a muted participant who reloads comes back muted and sees the earlier chat", async () => {
+      await B.page.getByRole("button", { name: /^Mute microphone/ }).click();
+      await B.page.getByRole("button", { name: /^Unmute microphone/ }).waitFor({ timeout: 3000 });
+      await B.page.reload();
+      await B.page.getByRole("button", { name: "Join meeting" }).waitFor({ timeout: 10_000 });
+      await B.page.getByRole("button", { name: "Join meeting" }).click();
+      await poll("B to be joined after the reload", () => B.page.evaluate(() => window.__mm?.client.state.getSnapshot().phase === "joined"), { timeout: 15_000 });
+      await B.page.getByRole("button", { name: /^Unmute microphone/ }).waitFor({ timeout: 5000 });
+      await poll("A to see Bob still muted", () =>
+        A.page.evaluate(() => Object.values(window.__mm.client.state.getSnapshot().participants).some((p) => p.name === "Bob Guest" && p.media.audio_muted)),
+        { timeout: 5000 },
+      );
+      // The reloaded page is a new client: the message reaches it only through joined's history.
+      await B.page.getByRole("button", { name: /^Chat/ }).click();
+      await B.page.locator(".chat-msg", { hasText: "Hello from Alice" }).waitFor({ timeout: 5000 });
+    }, { critical: false });
+
     await step("the host ends the meeting and the guest is told", async () => {
       await A.page.getByRole("button", { name: "End meeting for everyone" }).click();
       const dialog = A.page.getByRole("dialog", { name: "End the meeting for everyone?" });

@@ -66,6 +66,7 @@ impl Room {
             ice_servers: self.config.ice_servers.clone(),
             resume_token: participant.resume_token.clone(),
             resumed,
+            chat_history: self.chat.recent(),
         };
         self.send_to(id, joined);
         self.send_speakers_to(id);

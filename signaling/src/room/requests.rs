@@ -5,9 +5,7 @@ use mm_sfu::PeerId;
 use tracing::debug;
 
 use super::{Room, RoomRequest};
-use crate::protocol::{
-    ChatMessage, EndReason, ErrorCode, LeaveReason, ParticipantId, PcKind, ServerMessage,
-};
+use crate::protocol::{EndReason, ErrorCode, LeaveReason, ParticipantId, PcKind, ServerMessage};
 
 impl Room {
     /// Handles one request; true when it ended the room.
@@ -74,14 +72,8 @@ impl Room {
                 self.broadcast(ServerMessage::ParticipantUpdated { participant: info });
             }
             RoomRequest::Chat { text } => {
-                let msg = ChatMessage {
-                    id: self.next_chat_id,
-                    participant_id: id,
-                    name: self.participants[&id].user.name.clone(),
-                    text,
-                    sent_at: chrono::Utc::now().to_rfc3339(),
-                };
-                self.next_chat_id += 1;
+                let name = self.participants[&id].user.name.clone();
+                let msg = self.chat.record(id, name, text);
                 self.broadcast(ServerMessage::Chat(msg));
             }
             RoomRequest::EndMeeting => {

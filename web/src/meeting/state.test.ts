@@ -13,7 +13,8 @@ const person = (id: number, name: string, extra: Record<string, unknown> = {}) =
   tracks: [],
   ...extra,
 });
-const joined = (participants: unknown[], resumed = false) =>
+const chatMsg = (id: number, from: number) => ({ id, participant_id: from, name: "X", text: `m${id}`, sent_at: "2026-01-01T00:00:00Z" });
+const joined = (participants: unknown[], resumed = false, chat_history: unknown[] = []) =>
   msg({
     type: "joined",
     participant_id: 1,
@@ -22,6 +23,7 @@ const joined = (participants: unknown[], resumed = false) =>
     ice_servers: [],
     resume_token: "rt",
     resumed,
+    chat_history,
   });
 
 function run(...msgs: ServerMessage[]): MeetingState {
@@ -62,7 +64,7 @@ describe("reduceServerMessage", () => {
   });
 
   it("chat appends, dedupes by id and counts unread only while the chat is closed", () => {
-    const chat = (id: number, from: number) => msg({ type: "chat", id, participant_id: from, name: "X", text: `m${id}`, sent_at: "2026-01-01T00:00:00Z" });
+    const chat = (id: number, from: number) => msg({ type: "chat", ...chatMsg(id, from) });
     let s = run(joined([]), chat(1, 2), chat(1, 2), chat(2, 1));
     expect(s.chat.map((c) => c.text)).toEqual(["m1", "m2"]);
     expect(s.unread).toBe(1); // own message does not count
@@ -73,6 +75,18 @@ describe("reduceServerMessage", () => {
     s = setChatOpen(s, false);
     s = reduceServerMessage(s, chat(4, 2));
     expect(s.unread).toBe(1);
+  });
+
+  it("a late joiner gets the chat history from joined, not counted as unread", () => {
+    const s = run(joined([person(2, "Bo")], false, [chatMsg(4, 2), chatMsg(5, 2)]));
+    expect(s.chat.map((c) => c.text)).toEqual(["m4", "m5"]);
+    expect(s.unread).toBe(0);
+  });
+
+  it("a resume merges the history with what the client holds, by id and in order", () => {
+    let s = run(joined([]), msg({ type: "chat", ...chatMsg(1, 2) }), msg({ type: "chat", ...chatMsg(2, 2) }));
+    s = reduceServerMessage(s, joined([], true, [chatMsg(2, 2), chatMsg(3, 2)]));
+    expect(s.chat.map((c) => c.id)).toEqual([1, 2, 3]);
   });
 
   it("meeting_ended and fatal errors", () => {

@@ -82,6 +82,15 @@ function remove(state: MeetingState, id: ParticipantId): MeetingState {
   return { ...state, participants, order: state.order.filter((x) => x !== id), remoteTracks };
 }
 
+/** The meeting's chat history from `joined`, merged by id into what this client already holds
+ * (after a resume it repeats messages we have). History never counts as unread. */
+function mergeChat(held: ChatMessage[], history: ChatMessage[]): ChatMessage[] {
+  const byId = new Map(held.map((c) => [String(c.id), c]));
+  for (const c of history) byId.set(String(c.id), c);
+  const list = [...byId.values()].sort((a, b) => Number(a.id) - Number(b.id));
+  return list.length > MAX_CHAT ? list.slice(list.length - MAX_CHAT) : list;
+}
+
 /** Pure state transitions for the meeting-level server messages (SDP handling is elsewhere). */
 export function reduceServerMessage(state: MeetingState, msg: ServerMessage): MeetingState {
   switch (msg.type) {
@@ -102,6 +111,7 @@ export function reduceServerMessage(state: MeetingState, msg: ServerMessage): Me
         participants,
         order,
         remoteTracks: msg.resumed ? state.remoteTracks : {},
+        chat: mergeChat(state.chat, msg.chat_history),
         failure: null,
         resumed: msg.resumed,
       };

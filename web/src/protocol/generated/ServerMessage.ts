@@ -30,7 +30,12 @@ resume_token: string,
 /**
  * True when this session took over an existing participant (resume).
  */
-resumed: boolean, } | { "type": "participant_joined", participant: ParticipantInfo, } | { "type": "participant_updated", participant: ParticipantInfo, } | { "type": "participant_left", participant_id: ParticipantId, reason: LeaveReason, } | { "type": "publish_answer", sdp: string, } | { "type": "subscriber_offer", sdp: string, tracks: Array<RemoteTrack>, } | { "type": "track_state", track_id: string, state: TrackFlow, 
+resumed: boolean, 
+/**
+ * The meeting's recent chat, oldest first: at most the last 100 messages and 64 KiB
+ * of text (`chat_history.rs`).
+ */
+chat_history: Array<ChatMessage>, } | { "type": "participant_joined", participant: ParticipantInfo, } | { "type": "participant_updated", participant: ParticipantInfo, } | { "type": "participant_left", participant_id: ParticipantId, reason: LeaveReason, } | { "type": "publish_answer", sdp: string, } | { "type": "subscriber_offer", sdp: string, tracks: Array<RemoteTrack>, } | { "type": "track_state", track_id: string, state: TrackFlow, 
 /**
  * The simulcast layer forwarded (0 = the first the publisher sends) and how many it
  * sends; `active` only.
