@@ -23,6 +23,7 @@ const joined = (resumed = false, participants: unknown[] = [person(2, "Bo")]) =>
   ice_servers: [{ urls: ["stun:127.0.0.1:3478"] }],
   resume_token: resumed ? "rt-2" : "rt-1",
   resumed,
+  chat_history: [],
 });
 
 interface SetupOptions {
