@@ -2,9 +2,11 @@ import { memo } from "react";
 import { initials, nameHue } from "../lib/api";
 import { useAuth } from "../hooks/useAuth";
 import { useMeeting } from "../hooks/useMeeting";
-import { useRemoteMedia, useSpeaking, useTrackFlow, useWebRTC } from "../hooks/useWebRTC";
+import { useQuality, useRemoteMedia, useSpeaking, useTrackFlow, useWebRTC } from "../hooks/useWebRTC";
+import type { Quality } from "../meeting/connectionQuality";
 import { tileNotice, videoTrackId, type TileNotice } from "../meeting/trackFlow";
 import { Icon } from "./Icon";
+import { QualityBars } from "./QualityBars";
 import { TrackVideo } from "./TrackVideo";
 
 export type TileKind = "camera" | "screen";
@@ -35,6 +37,7 @@ interface TileViewProps {
   reconnecting: boolean;
   participantId: number | "self";
   notice?: TileNotice | null;
+  quality?: Quality;
 }
 
 function TileView(p: TileViewProps) {
@@ -74,6 +77,7 @@ function TileView(p: TileViewProps) {
         )}
         {p.kind === "screen" && <Icon name="screen" size={16} />}
         <span className="tile-name">{label}</span>
+        {p.kind === "camera" && <QualityBars quality={p.quality} />}
         {p.isHost && p.kind === "camera" && (
           <span className="tile-host" role="img" aria-label="Host" title="Host">
             <Icon name="star" size={14} />
@@ -90,6 +94,7 @@ function SelfTile({ kind }: { kind: TileKind }) {
   const screenTrack = useWebRTC((l) => l.screenTrack).value;
   const audioMuted = useWebRTC((l) => l.audioMuted || !l.audioTrack).value;
   const speaking = useSpeaking("self");
+  const quality = useQuality("self");
   const isHost = useMeeting((s) => !!s.meeting && !!user && Number(s.meeting.host_user_id) === user.id);
   const track = kind === "screen" ? screenTrack : videoTrack;
   return (
@@ -104,6 +109,7 @@ function SelfTile({ kind }: { kind: TileKind }) {
       isSelf
       reconnecting={false}
       participantId="self"
+      quality={quality}
     />
   );
 }
@@ -112,6 +118,7 @@ function RemoteTile({ id, kind }: { id: number; kind: TileKind }) {
   const p = useMeeting((s) => s.participants[id]);
   const media = useRemoteMedia(id);
   const speaking = useSpeaking(id);
+  const quality = useQuality(id);
   const notice = tileNotice(useTrackFlow(videoTrackId(p, kind)));
   if (!p) return null;
   const track = kind === "screen" ? media.screen : media.camera;
@@ -129,6 +136,7 @@ function RemoteTile({ id, kind }: { id: number; kind: TileKind }) {
       reconnecting={p.connection === "reconnecting"}
       participantId={id}
       notice={showVideo ? notice : null}
+      quality={quality}
     />
   );
 }

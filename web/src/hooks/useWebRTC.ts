@@ -1,6 +1,7 @@
 import { useSyncExternalStore } from "react";
 import type { LocalState, PeerStates, RemoteMedia } from "../meeting/MeetingClient";
 import type { TrackFlow } from "../protocol";
+import type { Quality } from "../meeting/connectionQuality";
 import { useMeetingClient } from "./useMeeting";
 
 /** Local media state and the controls that change it. */
@@ -44,4 +45,10 @@ export function usePeerStates(): PeerStates {
 export function useAllRemoteMedia(): Record<number, RemoteMedia> {
   const client = useMeetingClient();
   return useSyncExternalStore(client.remote.subscribe, client.remote.getSnapshot);
+}
+
+/** The connection quality of one participant ("self" or an id); undefined until measured. */
+export function useQuality(key: string | number): Quality | undefined {
+  const client = useMeetingClient();
+  return useSyncExternalStore(client.quality.subscribe, () => client.quality.getSnapshot()[String(key)]);
 }

@@ -11,6 +11,8 @@ import type { DeviceOption, LocalState, MediaDevicesLike, PeerConnectionFactory,
 import { closeFailure, statsSummary, toRtcIceServers } from "./clientHelpers";
 import { PublishConnection } from "./PublishConnection";
 import { SubscribeConnection } from "./SubscribeConnection";
+import type { Quality } from "./connectionQuality";
+import { QualityMonitor } from "./qualityMonitor";
 
 export type { DeviceOption, LocalState, MediaDevicesLike, PeerConnectionFactory, PeerStates, RemoteMedia };
 
@@ -45,6 +47,8 @@ export class MeetingClient {
   /** What flows of each remote video (`track_state`), by track id. */
   readonly flows = new Store<Record<string, TrackFlow>>({});
   readonly peers = new Store<PeerStates>({ publish: "none", subscribe: "none" });
+  /** Connection quality by participant id and "self", graded every few seconds while joined. */
+  readonly quality = new Store<Record<string, Quality>>({});
 
   private readonly signaling: SignalingConnection;
   private readonly createPc: PeerConnectionFactory;
@@ -60,6 +64,19 @@ export class MeetingClient {
   private acquiring: Promise<void> | null = null;
   private epoch = 0;
   private unsubs: Array<() => void> = [];
+  private readonly qualityMonitor = new QualityMonitor(this.quality, () => {
+    const st = this.state.getSnapshot();
+    const peers = this.peers.getSnapshot();
+    const down = (s: string) => s === "disconnected" || s === "failed";
+    return {
+      publish: this.pub?.pc ?? null,
+      subscribe: this.sub?.pc ?? null,
+      tracks: st.remoteTracks,
+      participants: st.participants,
+      flows: this.flows.getSnapshot(),
+      selfDown: st.phase === "reconnecting" || down(peers.publish) || down(peers.subscribe),
+    };
+  });
 
   constructor(opts: MeetingClientOptions) {
     this.code = opts.meetingCode;
@@ -470,6 +487,7 @@ export class MeetingClient {
       this.teardownPeers();
       this.setupPublish();
     }
+    this.qualityMonitor.start();
     // Tell everyone our current state (it may have changed while we were away).
     this.sendMediaState();
   }
@@ -532,6 +550,7 @@ export class MeetingClient {
     this.pub = null;
     this.sub = null;
     this.peers.set({ publish: "none", subscribe: "none" });
+    this.qualityMonitor.stop();
     this.remote.set({});
     this.levels.set(NOBODY_SPEAKING);
     this.flows.set({});
