@@ -158,6 +158,7 @@ function Room({ meeting }: { meeting: Meeting }) {
   const { state: ws } = useWebSocket();
   const phase = useMeeting((s) => s.phase);
   const notice = useMeeting((s) => s.notice);
+  const count = useMeeting((s) => s.order.length + 1);
   const title = useMeeting((s) => s.meeting?.title ?? meeting.title);
   const hostUserId = useMeeting((s) => (s.meeting ? Number(s.meeting.host_user_id) : meeting.host_id));
   const [panel, setPanel] = useState<Panel>(null);
@@ -207,7 +208,7 @@ function Room({ meeting }: { meeting: Meeting }) {
         {panel && (
           <aside className="side-panel" aria-label={panel === "chat" ? "Chat" : "Participants"}>
             <div className="side-head">
-              <h2>{panel === "chat" ? "Chat" : "Participants"}</h2>
+              <h2>{panel === "chat" ? "Chat" : `Participants (${count})`}</h2>
               <button type="button" className="icon-btn" aria-label={`Close ${panel === "chat" ? "chat" : "participants"}`} onClick={() => setPanel(null)}>
                 <Icon name="close" />
               </button>
