@@ -3,526 +3,254 @@
 //
 //   npm run build && npm run test:e2e
 //
-// Env: MM_SERVER_BIN (default ../target/debug/mini-meeting, relative to web/), MM_CHROMIUM
-// (default /usr/bin/chromium), MM_E2E_KEEP=1 keeps the temporary data directory.
-// Starts the server on 127.0.0.1:0 with an SQLite database in a temporary directory, drives two
-// browser contexts (two users), and checks media, chat, mute, screen share and ending the meeting.
-// Prints "N passed, M failed[, K skipped]" last and exits non-zero on any failure. The server and
-// the browser are always stopped.
+// Drives two browser contexts (two users) and checks media, chat, mute, reload, screen share
+// and ending the meeting. The harness (server, browser, steps) is e2e/harness.mjs.
 
-import { spawn } from "node:child_process";
-import { createWriteStream, existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { assert, inboundVideo, log, newUser, poll, register, remoteVideoSize, RESULTS_DIR, runSuite, step } from "./harness.mjs";
 
-const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const SERVER_BIN = path.resolve(WEB_DIR, process.env.MM_SERVER_BIN ?? "../target/debug/mini-meeting");
-const DIST_DIR = path.join(WEB_DIR, "dist");
-const CHROMIUM = process.env.MM_CHROMIUM ?? "/usr/bin/chromium";
-const RESULTS_DIR = path.join(WEB_DIR, "test-results");
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-  "--use-fake-ui-for-media-stream",
-  "--use-fake-device-for-media-stream",
-  "--allow-loopback-in-peer-connection",
-];
+await runSuite("meeting", async ({ base, browser, track }) => {
+  const stamp = Date.now().toString(36);
+  const alice = { name: "Alice Host", email: `alice-${stamp}@example.com`, password: "correct horse 1" };
+  const bob = { name: "Bob Guest", email: `bob-${stamp}@example.com`, password: "battery staple 2" };
+  let A;
+  let B;
+  let code;
 
-// ------------------------------------------------------------------ tiny test harness
+  await step("host registers and lands on the dashboard", async () => {
+    A = await newUser(browser, "A");
+    track(A);
+    await A.page.goto(`${base}/login?next=%2Fdashboard`);
+    await register(A.page, alice);
+    await A.page.waitForURL(/\/dashboard$/, { timeout: 10_000 });
+    await A.page.getByRole("heading", { name: /Alice Host/ }).waitFor({ timeout: 5000 });
+  });
 
-const results = [];
-let blocked = null; // name of the failed step that later steps depend on
+  await step("host creates a meeting and gets an invite link", async () => {
+    await A.page.getByRole("textbox", { name: "Meeting title" }).fill("E2E standup");
+    await A.page.getByRole("button", { name: "Create meeting" }).click();
+    const created = A.page.getByTestId("created-meeting");
+    await created.waitFor({ timeout: 10_000 });
+    code = await created.getAttribute("data-code");
+    assert(code, "created meeting has no code");
+    const link = await A.page.getByRole("textbox", { name: "Invite link", exact: true }).inputValue();
+    assert(link === `${base}/meeting/${encodeURIComponent(code)}`, `unexpected invite link ${link}`);
+    log(`meeting code ${code}`);
+  });
 
-function log(...args) {
-  console.log(`[e2e ${new Date().toISOString().slice(11, 23)}]`, ...args);
-}
+  await step("the meeting shows in the host's list", async () => {
+    await A.page.locator(".meeting-row", { hasText: code }).first().waitFor({ timeout: 10_000 });
+  }, { critical: false });
 
-/** Run one check. A failed `critical` step makes the following steps skip. */
-async function step(name, fn, { critical = true } = {}) {
-  if (blocked) {
-    results.push({ name, status: "skipped" });
-    log(`SKIP  ${name} (needs: ${blocked})`);
-    return;
-  }
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push({ name, status: "passed" });
-    log(`PASS  ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push({ name, status: "failed", error: e });
-    log(`FAIL  ${name} (${Date.now() - t0} ms)\n      ${String(e?.stack ?? e).split("\n").slice(0, 6).join("\n      ")}`);
-    if (critical) blocked = name;
-  }
-}
+  await step("guest opens the link logged out, registers, and comes back to the meeting", async () => {
+    B = await newUser(browser, "B");
+    track(B);
+    await B.page.goto(`${base}/meeting/${encodeURIComponent(code)}`);
+    await B.page.waitForURL(/\/login\?next=/, { timeout: 10_000 });
+    await register(B.page, bob);
+    await B.page.waitForURL(new RegExp(`/meeting/${code}$`), { timeout: 10_000 });
+    await B.page.getByRole("button", { name: "Join meeting" }).waitFor({ timeout: 10_000 });
+  });
 
-/** Poll `fn` until it returns a truthy value or the deadline passes. */
-async function poll(what, fn, { timeout = 15_000, interval = 250 } = {}) {
-  const deadline = Date.now() + timeout;
-  let last;
-  let lastErr;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      lastErr = e;
+  await step("host opens the meeting: pre-join shows the camera preview", async () => {
+    await A.page.getByRole("link", { name: "Start now" }).click();
+    await A.page.waitForURL(new RegExp(`/meeting/${code}$`), { timeout: 10_000 });
+    await A.page.getByRole("button", { name: "Join meeting" }).waitFor({ timeout: 10_000 });
+    await poll("the local preview to play", () =>
+      A.page.evaluate(() => {
+        const v = document.querySelector('video[aria-label="Your camera preview"]');
+        return v && v.videoWidth > 0;
+      }),
+    );
+  });
+
+  await step("both join", async () => {
+    await A.page.getByRole("button", { name: "Join meeting" }).click();
+    await B.page.getByRole("button", { name: "Join meeting" }).click();
+    for (const u of [A, B]) {
+      await u.page.getByRole("toolbar", { name: "Meeting controls" }).waitFor({ timeout: 10_000 });
+      await poll(`${u.label} to be joined`, () => u.page.evaluate(() => window.__mm?.client.state.getSnapshot().phase === "joined"), { timeout: 10_000 });
     }
-    await new Promise((r) => setTimeout(r, interval));
-  }
-  throw new Error(
-    `timed out after ${timeout} ms waiting for ${what}` +
-      (lastErr ? ` (last error: ${lastErr.message ?? lastErr})` : "") +
-      (last !== undefined ? ` (last value: ${JSON.stringify(last)})` : ""),
-  );
-}
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-// ------------------------------------------------------------------ server
-
-async function startServer(tmp) {
-  if (!existsSync(SERVER_BIN)) throw new Error(`server binary not found at ${SERVER_BIN} (set MM_SERVER_BIN, or cargo build)`);
-  if (!existsSync(path.join(DIST_DIR, "index.html"))) throw new Error(`${DIST_DIR}/index.html missing: run "npm run build" first`);
-  const logFile = createWriteStream(path.join(RESULTS_DIR, "server.log"));
-  const proc = spawn(SERVER_BIN, [], {
-    cwd: tmp,
-    env: {
-      ...process.env,
-      HTTP_ADDR: "127.0.0.1:0",
-      DATABASE_URL: `sqlite:${path.join(tmp, "mm.db")}`,
-      DATA_DIR: tmp,
-      WEB_DIR: DIST_DIR,
-      SFU_UDP_ADDR: "127.0.0.1:0",
-      SFU_PUBLIC_IPS: "127.0.0.1",
-      SFU_ALLOWED_NETWORKS: "127.0.0.0/8,::1/128",
-      RUST_LOG: process.env.RUST_LOG ?? "info",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  let stderrTail = "";
-  proc.stderr.on("data", (d) => {
-    logFile.write(d);
-    stderrTail = (stderrTail + d.toString()).slice(-4000);
+
+  await step("each sees the other in the participant list", async () => {
+    await poll("A to list Bob", () => A.page.evaluate(() => Object.values(window.__mm.client.state.getSnapshot().participants).some((p) => p.name === "Bob Guest")));
+    await poll("B to list Alice as host", () =>
+      B.page.evaluate(() => Object.values(window.__mm.client.state.getSnapshot().participants).some((p) => p.name === "Alice Host" && p.is_host)),
+    );
   });
-  const url = await new Promise((resolve, reject) => {
-    let buf = "";
-    const timer = setTimeout(() => reject(new Error(`server did not print "listening on http://..." within 30 s\n${stderrTail}`)), 30_000);
-    proc.stdout.on("data", (d) => {
-      logFile.write(d);
-      buf += d.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(buf);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    proc.on("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited early (code ${code}, signal ${signal})\n${stderrTail}`));
-    });
-    proc.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-  });
-  return { proc, url, logFile };
-}
 
-async function stopServer(server) {
-  if (!server?.proc || server.proc.exitCode !== null || server.proc.signalCode !== null) return;
-  const exited = new Promise((r) => server.proc.once("exit", r));
-  server.proc.kill("SIGTERM");
-  const done = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 5000))]);
-  if (!done) {
-    log("server did not stop on SIGTERM within 5 s: SIGKILL");
-    server.proc.kill("SIGKILL");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
-  }
-}
-
-// ------------------------------------------------------------------ browser helpers
-
-/** Runs in every page before its scripts: debug hook on, and a fake screen capture (canvas). */
-function initScript() {
-  try {
-    localStorage.setItem("mm.debug", "1");
-  } catch {
-    /* about:blank */
-  }
-  if (!navigator.mediaDevices) return;
-  navigator.mediaDevices.getDisplayMedia = async () => {
-    const canvas = document.createElement("canvas");
-    canvas.width = 1280;
-    canvas.height = 720;
-    const ctx = canvas.getContext("2d");
-    let n = 0;
-    const draw = () => {
-      ctx.fillStyle = `hsl(${(n * 7) % 360} 55% 35%)`;
-      ctx.fillRect(0, 0, canvas.width, canvas.height);
-      ctx.fillStyle = "#fff";
-      ctx.font = "bold 72px sans-serif";
-      ctx.fillText(`Shared screen ${n++}`, 80, 380);
-    };
-    draw();
-    const timer = setInterval(draw, 66);
-    const stream = canvas.captureStream(15);
-    stream.getVideoTracks()[0].addEventListener("ended", () => clearInterval(timer));
-    return stream;
-  };
-}
-
-async function newUser(browser, label) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.addInitScript(initScript);
-  const page = await context.newPage();
-  const consoleLog = createWriteStream(path.join(RESULTS_DIR, `console-${label}.log`));
-  page.on("console", (m) => consoleLog.write(`[${m.type()}] ${m.text()}\n`));
-  page.on("pageerror", (e) => consoleLog.write(`[pageerror] ${e.stack ?? e}\n`));
-  return { context, page, label, consoleLog };
-}
-
-async function register(page, { name, email, password }) {
-  const tab = page.getByRole("tab", { name: "Create account" });
-  await tab.waitFor({ timeout: 10_000 });
-  await tab.click();
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-}
-
-/** Size of the first playing remote camera video, or null. */
-function remoteVideoSize(page, source = "camera") {
-  return page.evaluate((src) => {
-    const vids = [...document.querySelectorAll(`[data-source="${src}"]:not([data-participant-id="self"]) video`)];
-    const v = vids.find((x) => x.videoWidth > 0);
-    return v ? { w: v.videoWidth, h: v.videoHeight } : null;
-  }, source);
-}
-
-/** Received video stats of one source, summed over the subscribe connection. */
-async function inboundVideo(page, source) {
-  return page.evaluate(async (src) => {
-    const mm = window.__mm;
-    if (!mm) throw new Error("window.__mm is missing (debug hook off?)");
-    const s = await mm.client.getStatsSummary();
-    const rows = s.subscribe.filter((r) => r.kind === "video" && (src === null || r.source === src));
-    return {
-      rows: rows.length,
-      framesDecoded: rows.reduce((a, r) => a + (r.framesDecoded ?? 0), 0),
-      bytesReceived: rows.reduce((a, r) => a + (r.bytesReceived ?? 0), 0),
-      peers: s.peers,
-    };
-  }, source);
-}
-
-// ------------------------------------------------------------------ the test
-
-async function main() {
-  await mkdir(RESULTS_DIR, { recursive: true });
-  const tmp = await mkdtemp(path.join(os.tmpdir(), "mm-e2e-"));
-  let server = null;
-  let browser = null;
-  let users = [];
-  const cleanup = async () => {
-    for (const u of users) u.consoleLog.end();
-    if (browser) await browser.close().catch(() => undefined);
-    browser = null;
-    await stopServer(server);
-    server?.logFile.end();
-    if (!process.env.MM_E2E_KEEP) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-  };
-  const onSignal = async () => {
-    log("interrupted: cleaning up");
-    await cleanup();
-    process.exit(130);
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-
-  try {
-    let base;
-    await step("server starts and prints its URL", async () => {
-      server = await startServer(tmp);
-      base = server.url;
-      log(`server at ${base}`);
-    });
-
-    await step("Chromium starts", async () => {
-      assert(existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install -y chromium)`);
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
-    });
-
-    const stamp = Date.now().toString(36);
-    const alice = { name: "Alice Host", email: `alice-${stamp}@example.com`, password: "correct horse 1" };
-    const bob = { name: "Bob Guest", email: `bob-${stamp}@example.com`, password: "battery staple 2" };
-    let A;
-    let B;
-    let code;
-
-    await step("host registers and lands on the dashboard", async () => {
-      A = await newUser(browser, "A");
-      users.push(A);
-      await A.page.goto(`${base}/login?next=%2Fdashboard`);
-      await register(A.page, alice);
-      await A.page.waitForURL(/\/dashboard$/, { timeout: 10_000 });
-      await A.page.getByRole("heading", { name: /Alice Host/ }).waitFor({ timeout: 5000 });
-    });
-
-    await step("host creates a meeting and gets an invite link", async () => {
-      await A.page.getByRole("textbox", { name: "Meeting title" }).fill("E2E standup");
-      await A.page.getByRole("button", { name: "Create meeting" }).click();
-      const created = A.page.getByTestId("created-meeting");
-      await created.waitFor({ timeout: 10_000 });
-      code = await created.getAttribute("data-code");
-      assert(code, "created meeting has no code");
-      const link = await A.page.getByRole("textbox", { name: "Invite link", exact: true }).inputValue();
-      assert(link === `${base}/meeting/${encodeURIComponent(code)}`, `unexpected invite link ${link}`);
-      log(`meeting code ${code}`);
-    });
-
-    await step("the meeting shows in the host's list", async () => {
-      await A.page.locator(".meeting-row", { hasText: code }).first().waitFor({ timeout: 10_000 });
+  for (const [who, other] of [
+    ["A", "B"],
+    ["B", "A"],
+  ]) {
+    await step(`${who} plays ${other}'s camera (remote <video> has videoWidth > 0)`, async () => {
+      const page = who === "A" ? A.page : B.page;
+      const size = await poll(`${who}'s remote video to have frames`, () => remoteVideoSize(page), { timeout: 25_000 });
+      log(`${who} sees ${other} at ${size.w}x${size.h}`);
     }, { critical: false });
-
-    await step("guest opens the link logged out, registers, and comes back to the meeting", async () => {
-      B = await newUser(browser, "B");
-      users.push(B);
-      await B.page.goto(`${base}/meeting/${encodeURIComponent(code)}`);
-      await B.page.waitForURL(/\/login\?next=/, { timeout: 10_000 });
-      await register(B.page, bob);
-      await B.page.waitForURL(new RegExp(`/meeting/${code}$`), { timeout: 10_000 });
-      await B.page.getByRole("button", { name: "Join meeting" }).waitFor({ timeout: 10_000 });
-    });
-
-    await step("host opens the meeting: pre-join shows the camera preview", async () => {
-      await A.page.getByRole("link", { name: "Start now" }).click();
-      await A.page.waitForURL(new RegExp(`/meeting/${code}$`), { timeout: 10_000 });
-      await A.page.getByRole("button", { name: "Join meeting" }).waitFor({ timeout: 10_000 });
-      await poll("the local preview to play", () =>
-        A.page.evaluate(() => {
-          const v = document.querySelector('video[aria-label="Your camera preview"]');
-          return v && v.videoWidth > 0;
-        }),
-      );
-    });
-
-    await step("both join", async () => {
-      await A.page.getByRole("button", { name: "Join meeting" }).click();
-      await B.page.getByRole("button", { name: "Join meeting" }).click();
-      for (const u of [A, B]) {
-        await u.page.getByRole("toolbar", { name: "Meeting controls" }).waitFor({ timeout: 10_000 });
-        await poll(`${u.label} to be joined`, () => u.page.evaluate(() => window.__mm?.client.state.getSnapshot().phase === "joined"), { timeout: 10_000 });
-      }
-    });
-
-    await step("each sees the other in the participant list", async () => {
-      await poll("A to list Bob", () => A.page.evaluate(() => Object.values(window.__mm.client.state.getSnapshot().participants).some((p) => p.name === "Bob Guest")));
-      await poll("B to list Alice as host", () =>
-        B.page.evaluate(() => Object.values(window.__mm.client.state.getSnapshot().participants).some((p) => p.name === "Alice Host" && p.is_host)),
-      );
-    });
-
-    for (const [who, other] of [
-      ["A", "B"],
-      ["B", "A"],
-    ]) {
-      await step(`${who} plays ${other}'s camera (remote <video> has videoWidth > 0)`, async () => {
-        const page = who === "A" ? A.page : B.page;
-        const size = await poll(`${who}'s remote video to have frames`, () => remoteVideoSize(page), { timeout: 25_000 });
-        log(`${who} sees ${other} at ${size.w}x${size.h}`);
-      }, { critical: false });
-      await step(`${who}'s subscribe connection decodes frames and receives bytes (growing)`, async () => {
-        const page = who === "A" ? A.page : B.page;
-        const s1 = await inboundVideo(page, "camera");
-        assert(s1.rows > 0, `no inbound camera video stats (peers ${JSON.stringify(s1.peers)})`);
-        const s2 = await poll(
-          "framesDecoded and bytesReceived to grow",
-          async () => {
-            const s = await inboundVideo(page, "camera");
-            return s.framesDecoded > s1.framesDecoded && s.bytesReceived > s1.bytesReceived ? s : null;
-          },
-          { timeout: 10_000, interval: 500 },
-        );
-        log(`${who}: framesDecoded ${s1.framesDecoded} -> ${s2.framesDecoded}, bytesReceived ${s1.bytesReceived} -> ${s2.bytesReceived}`);
-      }, { critical: false });
-    }
-
-    await step("A publishes the camera as three simulcast layers", async () => {
-      const rids = await poll("A's camera encodings", async () => {
-        const s = await A.page.evaluate(() => window.__mm.client.getStatsSummary());
-        const rids = s.publish.filter((r) => r.kind === "video" && r.rid).map((r) => r.rid).sort();
-        return rids.length === 3 ? rids : null;
-      }, { timeout: 10_000 });
-      assert(rids.join(",") === "f,h,q", `camera layers ${rids}`);
-      // The publish connection is private in TypeScript, reachable at run time.
-      const encodings = await A.page.evaluate(() =>
-        window.__mm.client.pub.pc.getSenders().find((s) => s.track?.kind === "video")?.getParameters().encodings.length,
-      );
-      assert(encodings === 3, `the camera sender has ${encodings} encodings`);
-    }, { critical: false });
-
-    await step("a chat message crosses (unread badge, then the text)", async () => {
-      await A.page.getByRole("button", { name: /^Chat/ }).click();
-      await A.page.getByRole("textbox", { name: "Chat message" }).fill("Hello from Alice");
-      await A.page.getByRole("textbox", { name: "Chat message" }).press("Enter");
-      await A.page.locator(".chat-msg.mine", { hasText: "Hello from Alice" }).waitFor({ timeout: 5000 });
-      await B.page.getByTestId("chat-unread").waitFor({ timeout: 5000 });
-      await B.page.getByRole("button", { name: /^Chat/ }).click();
-      await B.page.locator(".chat-msg", { hasText: "Hello from Alice" }).waitFor({ timeout: 5000 });
-      const name = await B.page.locator(".chat-msg", { hasText: "Hello from Alice" }).locator(".chat-name").textContent();
-      assert(name === "Alice Host", `sender name shown as ${name}`);
-    }, { critical: false });
-
-    await step("muting the microphone shows on the other side", async () => {
-      await A.page.getByRole("button", { name: /^Mute microphone/ }).click();
-      await A.page.getByRole("button", { name: /^Unmute microphone/ }).waitFor({ timeout: 3000 });
-      await poll("B to see Alice muted", () =>
-        B.page.evaluate(() => {
-          const tile = document.querySelector('[data-source="camera"]:not([data-participant-id="self"])');
-          return tile?.getAttribute("data-audio-muted") === "true" && !!tile.querySelector('[aria-label="Microphone muted"]');
-        }),
-        { timeout: 5000 },
-      );
-      await A.page.getByRole("button", { name: /^Unmute microphone/ }).click();
-      await poll("B to see Alice unmuted", () =>
-        B.page.evaluate(() => document.querySelector('[data-source="camera"]:not([data-participant-id="self"])')?.getAttribute("data-audio-muted") === "false"),
-        { timeout: 5000 },
-      );
-    }, { critical: false });
-
-    await step("keyboard shortcut Ctrl+E turns the camera off and on", async () => {
-      await A.page.locator("body").click({ position: { x: 5, y: 5 } }).catch(() => undefined);
-      await A.page.keyboard.press("Control+e");
-      await A.page.getByRole("button", { name: /^Turn camera on/ }).waitFor({ timeout: 3000 });
-      await poll("B to see Alice's camera off", () =>
-        B.page.evaluate(() => Object.values(window.__mm.client.state.getSnapshot().participants).some((p) => p.media.video_muted)),
-        { timeout: 5000 },
-      );
-      await A.page.keyboard.press("Control+e");
-      await A.page.getByRole("button", { name: /^Turn camera off/ }).waitFor({ timeout: 5000 });
-      await poll("B to play Alice's camera again", async () => {
-        const on = await B.page.evaluate(() => Object.values(window.__mm.client.state.getSnapshot().participants).every((p) => !p.media.video_muted));
-        return on && (await remoteVideoSize(B.page));
-      }, { timeout: 10_000 });
-    }, { critical: false });
-
-    await step("screen share reaches the other side as a screen_share track", async () => {
-      await A.page.getByRole("button", { name: "Share screen" }).click();
-      await A.page.getByRole("button", { name: "Stop sharing screen" }).waitFor({ timeout: 5000 });
-      await poll("B to get a screen_share track from Alice", () =>
-        B.page.evaluate(() => Object.values(window.__mm.client.state.getSnapshot().remoteTracks).some((t) => t.source === "screen_share")),
-        { timeout: 15_000 },
-      );
-      const size = await poll("B's screen-share video to have frames", () => remoteVideoSize(B.page, "screen_share"), { timeout: 20_000 });
-      log(`B sees the shared screen at ${size.w}x${size.h}`);
-      const s = await inboundVideo(B.page, "screen_share");
-      assert(s.rows > 0 && s.bytesReceived > 0, `no inbound screen_share bytes: ${JSON.stringify(s)}`);
-    }, { critical: false });
-
-    await step("screenshot of the meeting page", async () => {
-      await A.page.screenshot({ path: path.join(RESULTS_DIR, "meeting.png") });
-      await B.page.screenshot({ path: path.join(RESULTS_DIR, "meeting-guest.png") });
-    }, { critical: false });
-
-    await step("stopping the screen share removes it", async () => {
-      await A.page.getByRole("button", { name: "Stop sharing screen" }).click();
-      await poll("B's screen tile to go", () => B.page.evaluate(() => !document.querySelector('[data-source="screen_share"]')), { timeout: 10_000 });
-    }, { critical: false });
-
-    await step("a dropped signaling socket shows 'Reconnecting…', resumes, and media keeps flowing", async () => {
-      // Close B's WebSocket from the client side with a non-final code: the client must treat it
-      // as an unexpected drop (the socket field is private in TypeScript, reachable at run time).
-      // Watch for the banner from before the drop: a fast resume may show it only briefly.
-      await B.page.evaluate(() => {
-        window.__sawBanner = false;
-        const seen = () => {
-          if (document.querySelector('[data-testid="reconnecting-banner"]')) window.__sawBanner = true;
-        };
-        new MutationObserver(seen).observe(document.body, { childList: true, subtree: true });
-        window.__mm.client.signaling.socket.close(4000, "e2e drop");
-      });
-      await poll("the 'Reconnecting…' banner", () => B.page.evaluate(() => window.__sawBanner), { timeout: 5000, interval: 100 });
-      await poll("B to be joined again", () => B.page.evaluate(() => window.__mm.client.state.getSnapshot().phase === "joined"), { timeout: 20_000 });
-      const resumed = await B.page.evaluate(() => window.__mm.client.state.getSnapshot().resumed);
-      log(`B rejoined, resumed=${resumed}`);
-      assert(resumed, "the server did not resume B's participant (resumed=false)");
-      const s1 = await inboundVideo(B.page, "camera");
-      await poll(
-        "B's camera frames to keep growing after the resume",
+    await step(`${who}'s subscribe connection decodes frames and receives bytes (growing)`, async () => {
+      const page = who === "A" ? A.page : B.page;
+      const s1 = await inboundVideo(page, "camera");
+      assert(s1.rows > 0, `no inbound camera video stats (peers ${JSON.stringify(s1.peers)})`);
+      const s2 = await poll(
+        "framesDecoded and bytesReceived to grow",
         async () => {
-          const s = await inboundVideo(B.page, "camera");
-          return s.framesDecoded > s1.framesDecoded && s.bytesReceived > s1.bytesReceived;
+          const s = await inboundVideo(page, "camera");
+          return s.framesDecoded > s1.framesDecoded && s.bytesReceived > s1.bytesReceived ? s : null;
         },
-        { timeout: 15_000, interval: 500 },
+        { timeout: 10_000, interval: 500 },
       );
-      await B.page.getByTestId("reconnecting-banner").waitFor({ state: "detached", timeout: 5000 });
+      log(`${who}: framesDecoded ${s1.framesDecoded} -> ${s2.framesDecoded}, bytesReceived ${s1.bytesReceived} -> ${s2.bytesReceived}`);
     }, { critical: false });
-
-    await step("a muted participant who reloads comes back muted and sees the earlier chat", async () => {
-      await B.page.getByRole("button", { name: /^Mute microphone/ }).click();
-      await B.page.getByRole("button", { name: /^Unmute microphone/ }).waitFor({ timeout: 3000 });
-      await B.page.reload();
-      await B.page.getByRole("button", { name: "Join meeting" }).waitFor({ timeout: 10_000 });
-      await B.page.getByRole("button", { name: "Join meeting" }).click();
-      await poll("B to be joined after the reload", () => B.page.evaluate(() => window.__mm?.client.state.getSnapshot().phase === "joined"), { timeout: 15_000 });
-      await B.page.getByRole("button", { name: /^Unmute microphone/ }).waitFor({ timeout: 5000 });
-      await poll("A to see Bob still muted", () =>
-        A.page.evaluate(() => Object.values(window.__mm.client.state.getSnapshot().participants).some((p) => p.name === "Bob Guest" && p.media.audio_muted)),
-        { timeout: 5000 },
-      );
-      // The reloaded page is a new client: the message reaches it only through joined's history.
-      await B.page.getByRole("button", { name: /^Chat/ }).click();
-      await B.page.locator(".chat-msg", { hasText: "Hello from Alice" }).waitFor({ timeout: 5000 });
-    }, { critical: false });
-
-    await step("the host ends the meeting and the guest is told", async () => {
-      await A.page.getByRole("button", { name: "End meeting for everyone" }).click();
-      const dialog = A.page.getByRole("dialog", { name: "End the meeting for everyone?" });
-      await dialog.waitFor({ timeout: 3000 });
-      await dialog.getByRole("button", { name: "End meeting" }).click();
-      await B.page.getByRole("heading", { name: "The meeting has ended" }).waitFor({ timeout: 10_000 });
-      await A.page.getByRole("heading", { name: "The meeting has ended" }).waitFor({ timeout: 10_000 });
-      const text = await B.page.locator(".center-card p").first().textContent();
-      assert(/host ended/i.test(text ?? ""), `guest was told: ${text}`);
-    });
-
-    await step("the ended meeting's link shows the ended page", async () => {
-      await B.page.goto(`${base}/meeting/${encodeURIComponent(code)}`);
-      await B.page.getByRole("heading", { name: "The meeting has ended" }).waitFor({ timeout: 10_000 });
-    }, { critical: false });
-
-    await step("a wrong code shows 'Meeting not found'", async () => {
-      await B.page.goto(`${base}/meeting/zzz-zzzz-zzz`);
-      await B.page.getByRole("heading", { name: "Meeting not found" }).waitFor({ timeout: 10_000 });
-    }, { critical: false });
-  } finally {
-    await cleanup();
   }
-}
 
-let fatal = null;
-try {
-  await main();
-} catch (e) {
-  fatal = e;
-  log(`fatal: ${e?.stack ?? e}`);
-}
-const passed = results.filter((r) => r.status === "passed").length;
-const failed = results.filter((r) => r.status === "failed").length + (fatal ? 1 : 0);
-const skipped = results.filter((r) => r.status === "skipped").length;
-for (const r of results.filter((x) => x.status === "failed")) log(`failed: ${r.name}: ${r.error?.message ?? r.error}`);
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
-process.exit(failed > 0 || skipped > 0 ? 1 : 0);
+  await step("A publishes the camera as three simulcast layers", async () => {
+    const rids = await poll("A's camera encodings", async () => {
+      const s = await A.page.evaluate(() => window.__mm.client.getStatsSummary());
+      const rids = s.publish.filter((r) => r.kind === "video" && r.rid).map((r) => r.rid).sort();
+      return rids.length === 3 ? rids : null;
+    }, { timeout: 10_000 });
+    assert(rids.join(",") === "f,h,q", `camera layers ${rids}`);
+    // The publish connection is private in TypeScript, reachable at run time.
+    const encodings = await A.page.evaluate(() =>
+      window.__mm.client.pub.pc.getSenders().find((s) => s.track?.kind === "video")?.getParameters().encodings.length,
+    );
+    assert(encodings === 3, `the camera sender has ${encodings} encodings`);
+  }, { critical: false });
+
+  await step("a chat message crosses (unread badge, then the text)", async () => {
+    await A.page.getByRole("button", { name: /^Chat/ }).click();
+    await A.page.getByRole("textbox", { name: "Chat message" }).fill("Hello from Alice");
+    await A.page.getByRole("textbox", { name: "Chat message" }).press("Enter");
+    await A.page.locator(".chat-msg.mine", { hasText: "Hello from Alice" }).waitFor({ timeout: 5000 });
+    await B.page.getByTestId("chat-unread").waitFor({ timeout: 5000 });
+    await B.page.getByRole("button", { name: /^Chat/ }).click();
+    await B.page.locator(".chat-msg", { hasText: "Hello from Alice" }).waitFor({ timeout: 5000 });
+    const name = await B.page.locator(".chat-msg", { hasText: "Hello from Alice" }).locator(".chat-name").textContent();
+    assert(name === "Alice Host", `sender name shown as ${name}`);
+  }, { critical: false });
+
+  await step("muting the microphone shows on the other side", async () => {
+    await A.page.getByRole("button", { name: /^Mute microphone/ }).click();
+    await A.page.getByRole("button", { name: /^Unmute microphone/ }).waitFor({ timeout: 3000 });
+    await poll("B to see Alice muted", () =>
+      B.page.evaluate(() => {
+        const tile = document.querySelector('[data-source="camera"]:not([data-participant-id="self"])');
+        return tile?.getAttribute("data-audio-muted") === "true" && !!tile.querySelector('[aria-label="Microphone muted"]');
+      }),
+      { timeout: 5000 },
+    );
+    await A.page.getByRole("button", { name: /^Unmute microphone/ }).click();
+    await poll("B to see Alice unmuted", () =>
+      B.page.evaluate(() => document.querySelector('[data-source="camera"]:not([data-participant-id="self"])')?.getAttribute("data-audio-muted") === "false"),
+      { timeout: 5000 },
+    );
+  }, { critical: false });
+
+  await step("keyboard shortcut Ctrl+E turns the camera off and on", async () => {
+    await A.page.locator("body").click({ position: { x: 5, y: 5 } }).catch(() => undefined);
+    await A.page.keyboard.press("Control+e");
+    await A.page.getByRole("button", { name: /^Turn camera on/ }).waitFor({ timeout: 3000 });
+    await poll("B to see Alice's camera off", () =>
+      B.page.evaluate(() => Object.values(window.__mm.client.state.getSnapshot().participants).some((p) => p.media.video_muted)),
+      { timeout: 5000 },
+    );
+    await A.page.keyboard.press("Control+e");
+    await A.page.getByRole("button", { name: /^Turn camera off/ }).waitFor({ timeout: 5000 });
+    await poll("B to play Alice's camera again", async () => {
+      const on = await B.page.evaluate(() => Object.values(window.__mm.client.state.getSnapshot().participants).every((p) => !p.media.video_muted));
+      return on && (await remoteVideoSize(B.page));
+    }, { timeout: 10_000 });
+  }, { critical: false });
+
+  await step("screen share reaches the other side as a screen_share track", async () => {
+    await A.page.getByRole("button", { name: "Share screen" }).click();
+    await A.page.getByRole("button", { name: "Stop sharing screen" }).waitFor({ timeout: 5000 });
+    await poll("B to get a screen_share track from Alice", () =>
+      B.page.evaluate(() => Object.values(window.__mm.client.state.getSnapshot().remoteTracks).some((t) => t.source === "screen_share")),
+      { timeout: 15_000 },
+    );
+    const size = await poll("B's screen-share video to have frames", () => remoteVideoSize(B.page, "screen_share"), { timeout: 20_000 });
+    log(`B sees the shared screen at ${size.w}x${size.h}`);
+    const s = await inboundVideo(B.page, "screen_share");
+    assert(s.rows > 0 && s.bytesReceived > 0, `no inbound screen_share bytes: ${JSON.stringify(s)}`);
+  }, { critical: false });
+
+  await step("screenshot of the meeting page", async () => {
+    await A.page.screenshot({ path: path.join(RESULTS_DIR, "meeting.png") });
+    await B.page.screenshot({ path: path.join(RESULTS_DIR, "meeting-guest.png") });
+  }, { critical: false });
+
+  await step("stopping the screen share removes it", async () => {
+    await A.page.getByRole("button", { name: "Stop sharing screen" }).click();
+    await poll("B's screen tile to go", () => B.page.evaluate(() => !document.querySelector('[data-source="screen_share"]')), { timeout: 10_000 });
+  }, { critical: false });
+
+  await step("a dropped signaling socket shows 'Reconnecting…', resumes, and media keeps flowing", async () => {
+    // Close B's WebSocket from the client side with a non-final code: the client must treat it
+    // as an unexpected drop (the socket field is private in TypeScript, reachable at run time).
+    // Watch for the banner from before the drop: a fast resume may show it only briefly.
+    await B.page.evaluate(() => {
+      window.__sawBanner = false;
+      const seen = () => {
+        if (document.querySelector('[data-testid="reconnecting-banner"]')) window.__sawBanner = true;
+      };
+      new MutationObserver(seen).observe(document.body, { childList: true, subtree: true });
+      window.__mm.client.signaling.socket.close(4000, "e2e drop");
+    });
+    await poll("the 'Reconnecting…' banner", () => B.page.evaluate(() => window.__sawBanner), { timeout: 5000, interval: 100 });
+    await poll("B to be joined again", () => B.page.evaluate(() => window.__mm.client.state.getSnapshot().phase === "joined"), { timeout: 20_000 });
+    const resumed = await B.page.evaluate(() => window.__mm.client.state.getSnapshot().resumed);
+    log(`B rejoined, resumed=${resumed}`);
+    assert(resumed, "the server did not resume B's participant (resumed=false)");
+    const s1 = await inboundVideo(B.page, "camera");
+    await poll(
+      "B's camera frames to keep growing after the resume",
+      async () => {
+        const s = await inboundVideo(B.page, "camera");
+        return s.framesDecoded > s1.framesDecoded && s.bytesReceived > s1.bytesReceived;
+      },
+      { timeout: 15_000, interval: 500 },
+    );
+    await B.page.getByTestId("reconnecting-banner").waitFor({ state: "detached", timeout: 5000 });
+  }, { critical: false });
+
+  await step("a muted participant who reloads comes back muted and sees the earlier chat", async () => {
+    await B.page.getByRole("button", { name: /^Mute microphone/ }).click();
+    await B.page.getByRole("button", { name: /^Unmute microphone/ }).waitFor({ timeout: 3000 });
+    await B.page.reload();
+    await B.page.getByRole("button", { name: "Join meeting" }).waitFor({ timeout: 10_000 });
+    await B.page.getByRole("button", { name: "Join meeting" }).click();
+    await poll("B to be joined after the reload", () => B.page.evaluate(() => window.__mm?.client.state.getSnapshot().phase === "joined"), { timeout: 15_000 });
+    await B.page.getByRole("button", { name: /^Unmute microphone/ }).waitFor({ timeout: 5000 });
+    await poll("A to see Bob still muted", () =>
+      A.page.evaluate(() => Object.values(window.__mm.client.state.getSnapshot().participants).some((p) => p.name === "Bob Guest" && p.media.audio_muted)),
+      { timeout: 5000 },
+    );
+    // The reloaded page is a new client: the message reaches it only through joined's history.
+    await B.page.getByRole("button", { name: /^Chat/ }).click();
+    await B.page.locator(".chat-msg", { hasText: "Hello from Alice" }).waitFor({ timeout: 5000 });
+  }, { critical: false });
+
+  await step("the host ends the meeting and the guest is told", async () => {
+    await A.page.getByRole("button", { name: "End meeting for everyone" }).click();
+    const dialog = A.page.getByRole("dialog", { name: "End the meeting for everyone?" });
+    await dialog.waitFor({ timeout: 3000 });
+    await dialog.getByRole("button", { name: "End meeting" }).click();
+    await B.page.getByRole("heading", { name: "The meeting has ended" }).waitFor({ timeout: 10_000 });
+    await A.page.getByRole("heading", { name: "The meeting has ended" }).waitFor({ timeout: 10_000 });
+    const text = await B.page.locator(".center-card p").first().textContent();
+    assert(/host ended/i.test(text ?? ""), `guest was told: ${text}`);
+  });
+
+  await step("the ended meeting's link shows the ended page", async () => {
+    await B.page.goto(`${base}/meeting/${encodeURIComponent(code)}`);
+    await B.page.getByRole("heading", { name: "The meeting has ended" }).waitFor({ timeout: 10_000 });
+  }, { critical: false });
+
+  await step("a wrong code shows 'Meeting not found'", async () => {
+    await B.page.goto(`${base}/meeting/zzz-zzzz-zzz`);
+    await B.page.getByRole("heading", { name: "Meeting not found" }).waitFor({ timeout: 10_000 });
+  }, { critical: false });
+});

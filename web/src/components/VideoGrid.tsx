@@ -1,7 +1,8 @@
-import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import { useMemo, useState } from "react";
 import { computeGridLayout, paginate, MAX_TILES_PER_PAGE } from "../lib/grid";
-import { useMeeting, useMeetingClient } from "../hooks/useMeeting";
-import { planTrackSettings, type ShownTile } from "../lib/trackSettings";
+import { useMeeting } from "../hooks/useMeeting";
+import type { ShownTile } from "../lib/trackSettings";
+import { useElementSize, useTrackSettings, useVisibleKeys } from "../hooks/useTrackSettings";
 import { useActiveSpeaker, useAllRemoteMedia, useWebRTC } from "../hooks/useWebRTC";
 import { Icon } from "./Icon";
 import { VideoTile, type TileDesc } from "./VideoTile";
@@ -16,55 +17,6 @@ function remoteShown(tiles: TileDesc[], width: number, height: number): ShownTil
   const out: ShownTile[] = [];
   for (const t of tiles) if (t.participantId !== "self") out.push({ participantId: t.participantId, kind: t.kind, width, height });
   return out;
-}
-
-/**
- * Tells the server what this page shows of remote videos (`track_settings`), a moment after it
- * changes: tiles on the current page or in the filmstrip at their size, every other video
- * disabled, and everything disabled while the tab is hidden.
- */
-function useTrackSettings(shown: ShownTile[]) {
-  const client = useMeetingClient();
-  const participants = useMeeting((s) => s.participants);
-  const phase = useMeeting((s) => s.phase);
-  const [hidden, setHidden] = useState(() => typeof document !== "undefined" && document.visibilityState === "hidden");
-  useEffect(() => {
-    const on = () => setHidden(document.visibilityState === "hidden");
-    document.addEventListener("visibilitychange", on);
-    return () => document.removeEventListener("visibilitychange", on);
-  }, []);
-  const shownKey = JSON.stringify(shown);
-  // Only who speaks matters here, not how loud: a stable key keeps the effect quiet.
-  const speakingKey = useSyncExternalStore(client.levels.subscribe, () =>
-    Object.keys(client.levels.getSnapshot().speaking)
-      .filter((k) => k !== "self")
-      .sort()
-      .join(","),
-  );
-  useEffect(() => {
-    const timer = setTimeout(() => {
-      const list = JSON.parse(shownKey) as ShownTile[];
-      const speaking = new Set(speakingKey ? speakingKey.split(",").map(Number) : []);
-      client.setTrackSettings(planTrackSettings(participants, list, window.devicePixelRatio || 1, hidden, speaking));
-    }, 250);
-    return () => clearTimeout(timer);
-  }, [client, participants, shownKey, hidden, phase, speakingKey]);
-}
-
-function useElementSize<T extends HTMLElement>() {
-  const ref = useRef<T>(null);
-  const [size, setSize] = useState({ width: 0, height: 0 });
-  useEffect(() => {
-    const el = ref.current;
-    if (!el || typeof ResizeObserver === "undefined") return;
-    const ro = new ResizeObserver((entries) => {
-      const r = entries[0].contentRect;
-      setSize((s) => (Math.abs(s.width - r.width) < 1 && Math.abs(s.height - r.height) < 1 ? s : { width: r.width, height: r.height }));
-    });
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, []);
-  return { ref, size };
 }
 
 function useTiles(): TileDesc[] {
@@ -87,32 +39,44 @@ function useTiles(): TileDesc[] {
   }, [order, participants, remote, sharing]);
 }
 
+/** What the video area shows: the grid, the speaker view, or (whenever someone shares a screen) the presentation layout. */
 export function VideoGrid({ view }: { view: ViewMode }) {
   const tiles = useTiles();
-  return view === "speaker" && tiles.length > 1 ? <SpeakerView tiles={tiles} /> : <GridView tiles={tiles} />;
+  const presenting = tiles.some((t) => t.kind === "screen");
+  if (presenting) return <SpeakerView tiles={tiles} layout="presentation" />;
+  return view === "speaker" && tiles.length > 1 ? <SpeakerView tiles={tiles} layout="speaker" /> : <GridView tiles={tiles} />;
 }
 
+/**
+ * Everyone on pages of up to 16 tiles, the last row centred. Once someone else is there our
+ * own camera moves to a small self-view in the corner, as in Meet and Jitsi.
+ */
 function GridView({ tiles }: { tiles: TileDesc[] }) {
   const { ref, size } = useElementSize<HTMLDivElement>();
   const [page, setPage] = useState(0);
+  const selfTile = tiles.find((t) => t.participantId === "self" && t.kind === "camera");
+  const floatSelf = !!selfTile && tiles.length > 1;
+  const gridTiles = floatSelf ? tiles.filter((t) => t !== selfTile) : tiles;
   const narrow = size.width > 0 && size.width < 600;
-  const layout = computeGridLayout(tiles.length, size.width || 1280, size.height || 720, narrow ? 4 / 3 : 16 / 9, MAX_TILES_PER_PAGE);
-  const { items, page: current, pages } = paginate(tiles, page, layout.pageSize);
+  const layout = computeGridLayout(gridTiles.length, size.width || 1280, size.height || 720, narrow ? 4 / 3 : 16 / 9, MAX_TILES_PER_PAGE);
+  const { items, page: current, pages } = paginate(gridTiles, page, layout.pageSize);
   useTrackSettings(remoteShown(items, layout.tileWidth, layout.tileHeight));
   return (
-    <section className="grid-wrap" aria-label="Participants' video">
+    <section className="grid-wrap" aria-label="Participants' video" data-layout="grid">
       <div
         ref={ref}
         className="video-grid"
-        style={{
-          gridTemplateColumns: `repeat(${layout.columns}, ${Math.floor(layout.tileWidth)}px)`,
-          gridAutoRows: `${Math.floor(layout.tileHeight)}px`,
-        }}
+        style={{ ["--tile-w" as string]: `${Math.floor(layout.tileWidth)}px`, ["--tile-h" as string]: `${Math.floor(layout.tileHeight)}px` }}
       >
         {items.map((t) => (
           <VideoTile key={t.key} tile={t} />
         ))}
       </div>
+      {floatSelf && (
+        <div className="self-view" data-testid="self-view">
+          <VideoTile tile={selfTile} />
+        </div>
+      )}
       {pages > 1 && (
         <nav className="pager" aria-label="Video pages">
           <button type="button" className="icon-btn" aria-label="Previous page" disabled={current === 0} onClick={() => setPage(current - 1)}>
@@ -130,7 +94,12 @@ function GridView({ tiles }: { tiles: TileDesc[] }) {
   );
 }
 
-function SpeakerView({ tiles }: { tiles: TileDesc[] }) {
+/**
+ * One large tile and a filmstrip. In the speaker view the large tile is the active speaker;
+ * in the presentation layout it is the shared screen. Thumbnails scrolled out of the
+ * filmstrip receive no video.
+ */
+function SpeakerView({ tiles, layout }: { tiles: TileDesc[]; layout: "speaker" | "presentation" }) {
   const active = useActiveSpeaker();
   const main =
     tiles.find((t) => t.kind === "screen") ??
@@ -139,18 +108,20 @@ function SpeakerView({ tiles }: { tiles: TileDesc[] }) {
     tiles[0];
   const rest = tiles.filter((t) => t !== main);
   const { ref, size } = useElementSize<HTMLDivElement>();
+  const { ref: stripRef, visible } = useVisibleKeys<HTMLDivElement>(rest.map((t) => t.key).join(","));
+  const inStrip = visible ? rest.filter((t) => visible.has(t.key)) : rest;
   useTrackSettings([
     ...remoteShown([main], size.width || 1280, size.height || 720).map((t) => ({ ...t, main: true })),
-    ...remoteShown(rest, THUMB_WIDTH, (THUMB_WIDTH * 9) / 16),
+    ...remoteShown(inStrip, THUMB_WIDTH, (THUMB_WIDTH * 9) / 16),
   ]);
   return (
-    <section className="speaker-view" aria-label="Speaker view">
+    <section className={`speaker-view ${layout}`} aria-label={layout === "presentation" ? "Presentation" : "Speaker view"} data-layout={layout}>
       <div className="speaker-main" ref={ref}>
         <VideoTile tile={main} />
       </div>
-      <div className="filmstrip" aria-label="Other participants">
+      <div className="filmstrip" aria-label="Other participants" ref={stripRef}>
         {rest.map((t) => (
-          <div className="filmstrip-item" key={t.key}>
+          <div className="filmstrip-item" key={t.key} data-key={t.key}>
             <VideoTile tile={t} />
           </div>
         ))}
