@@ -3,7 +3,7 @@
 // at 1280x720, published as three simulcast layers): the grid with its self-view and centred
 // last row, the speaker view, the presentation layout while a screen is shared, and which
 // simulcast layer each tile receives (frameHeight from getStats). Screenshots of each layout
-// and of a paused tile go to test-results/. The harness is e2e/harness.mjs.
+// and of a paused tile go to test-results/; a hidden tab must stop receiving video. The harness is e2e/harness.mjs.
 
 import path from "node:path";
 import { assert, log, newUser, poll, register, RESULTS_DIR, runSuite, step } from "./harness.mjs";
@@ -124,6 +124,35 @@ await runSuite("layouts", async ({ base, browser, track }) => {
     await B.page.screenshot({ path: path.join(RESULTS_DIR, "layout-presentation.png") });
     await A.page.getByRole("button", { name: "Stop sharing screen" }).click();
     await B.page.locator('[data-layout="speaker"]').waitFor({ timeout: 15_000 });
+  }, { critical: false });
+
+  await step("a hidden tab receives no video until it is shown again", async () => {
+    const videoBytes = async () => (await B.page.evaluate(async () => (await window.__mm.client.getStatsSummary()).subscribe))
+      .filter((r) => r.kind === "video")
+      .reduce((a, r) => a + (r.bytesReceived ?? 0), 0);
+    const setHidden = (hidden) =>
+      B.page.evaluate((h) => {
+        Object.defineProperty(document, "visibilityState", { configurable: true, get: () => (h ? "hidden" : "visible") });
+        document.dispatchEvent(new Event("visibilitychange"));
+      }, hidden);
+    await setHidden(true);
+    // Once the server has applied track_settings (debounced 250 ms), video stops: the byte
+    // count holds still over a whole second.
+    const still = await poll("B's video bytes to stop growing", async () => {
+      const before = await videoBytes();
+      await new Promise((r) => setTimeout(r, 1000));
+      const after = await videoBytes();
+      return after - before < 2000 ? { before, after } : null;
+    }, { timeout: 10_000, interval: 100 });
+    log(`hidden: video bytes ${still.before} -> ${still.after}`);
+    await setHidden(false);
+    const again = await poll("B's video bytes to grow again", async () => {
+      const before = await videoBytes();
+      await new Promise((r) => setTimeout(r, 1000));
+      const after = await videoBytes();
+      return after - before > 20_000 ? after - before : null;
+    }, { timeout: 10_000, interval: 100 });
+    log(`shown again: ${again} video bytes in 1 s`);
   }, { critical: false });
 
   await step("a tile paused for bandwidth says so (track_state delivered to the client)", async () => {
