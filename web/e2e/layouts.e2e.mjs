@@ -90,6 +90,22 @@ await runSuite("layouts", async ({ base, browser, track }) => {
     await B.page.screenshot({ path: path.join(RESULTS_DIR, "layout-grid.png") });
   });
 
+  await step("the controls' middle group is centred for the host (with End) and for others alike", async () => {
+    const middle = (page) =>
+      page.evaluate(() => {
+        const groups = document.querySelectorAll('[role="toolbar"][aria-label="Meeting controls"] > .controls-group');
+        const r = groups[1].getBoundingClientRect();
+        const unlabelled = [...document.querySelectorAll('[role="toolbar"] button')].filter((b) => !b.getAttribute("aria-label") || !b.getAttribute("title")).length;
+        return { mid: (r.left + r.right) / 2, width: window.innerWidth, unlabelled };
+      });
+    const host = await middle(A.page);
+    const guest = await middle(B.page);
+    assert(await A.page.getByRole("button", { name: "End meeting for everyone" }).isVisible(), "the host has End");
+    assert(!(await B.page.getByRole("button", { name: "End meeting for everyone" }).count()), "a guest has no End");
+    assert(Math.abs(host.mid - host.width / 2) < 2 && Math.abs(guest.mid - guest.width / 2) < 2, `middle groups at ${host.mid} and ${guest.mid}`);
+    assert(host.unlabelled === 0 && guest.unlabelled === 0, `controls without a label and tooltip: ${host.unlabelled}, ${guest.unlabelled}`);
+  }, { critical: false });
+
   await step("every camera tile shows its connection quality", async () => {
     const grades = await poll("quality on B's remote tiles", () =>
       B.page.evaluate(() => {

@@ -119,7 +119,7 @@ export function Controls({
           <Icon name="leave" />
         </button>
         {isHost && (
-          <button type="button" className="btn btn-danger end-btn" aria-label="End meeting for everyone" onClick={onEnd}>
+          <button type="button" className="btn btn-danger end-btn" aria-label="End meeting for everyone" title="End meeting for everyone" onClick={onEnd}>
             End<span className="hide-narrow">for everyone</span>
           </button>
         )}
