@@ -97,6 +97,16 @@ pub struct Settings {
     /// {"urls":[...],"username":..,"credential":..} [default: none]
     #[arg(long, env = "ICE_SERVERS")]
     pub ice_servers: Option<String>,
+    /// TURN server URLs to mint per-join credentials for, comma-separated (needs TURN_SECRET)
+    /// [default: none]
+    #[arg(long, env = "TURN_URLS", value_delimiter = ',')]
+    pub turn_urls: Option<Vec<String>>,
+    /// The TURN server's shared secret (coturn `static-auth-secret`) [default: none]
+    #[arg(long, env = "TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<String>,
+    /// Seconds a minted TURN credential stays valid [default: 86400]
+    #[arg(long, env = "TURN_CREDENTIAL_TTL_SECS")]
+    pub turn_credential_ttl_secs: Option<u64>,
     /// Seconds between signaling pings; a connection silent for four intervals is dropped [default: 5]
     #[arg(long, env = "HEARTBEAT_INTERVAL_SECS")]
     pub heartbeat_interval_secs: Option<u64>,
@@ -166,6 +176,9 @@ impl Settings {
             sfu_keyframe_cache_ms,
             sfu_bandwidth_estimation,
             ice_servers,
+            turn_urls,
+            turn_secret,
+            turn_credential_ttl_secs,
             heartbeat_interval_secs,
             reconnect_grace_secs,
             empty_meeting_grace_secs,
@@ -204,6 +217,9 @@ impl Settings {
             sfu_keyframe_cache_ms: sfu_keyframe_cache_ms.or(base.sfu_keyframe_cache_ms),
             sfu_bandwidth_estimation: sfu_bandwidth_estimation.or(base.sfu_bandwidth_estimation),
             ice_servers: ice_servers.or(base.ice_servers),
+            turn_urls: turn_urls.or(base.turn_urls),
+            turn_secret: turn_secret.or(base.turn_secret),
+            turn_credential_ttl_secs: turn_credential_ttl_secs.or(base.turn_credential_ttl_secs),
             heartbeat_interval_secs: heartbeat_interval_secs.or(base.heartbeat_interval_secs),
             reconnect_grace_secs: reconnect_grace_secs.or(base.reconnect_grace_secs),
             empty_meeting_grace_secs: empty_meeting_grace_secs.or(base.empty_meeting_grace_secs),
@@ -250,6 +266,7 @@ pub struct Config {
     pub web_dir: PathBuf,
     pub sfu: mm_sfu::SfuConfig,
     pub ice_servers: Vec<mm_signaling::protocol::IceServer>,
+    pub turn: Option<mm_signaling::turn_credentials::TurnConfig>,
     pub heartbeat_interval: Duration,
     pub reconnect_grace: Duration,
     pub empty_meeting_grace: Duration,
@@ -345,6 +362,7 @@ impl Config {
                 ..sfu_defaults
             },
             ice_servers: parse_ice_servers(s.ice_servers.as_deref().unwrap_or(""))?,
+            turn: turn_config(s.turn_urls, s.turn_secret, s.turn_credential_ttl_secs)?,
             heartbeat_interval: Duration::from_secs(s.heartbeat_interval_secs.unwrap_or(5).max(1)),
             reconnect_grace: Duration::from_secs(s.reconnect_grace_secs.unwrap_or(30)),
             empty_meeting_grace: Duration::from_secs(s.empty_meeting_grace_secs.unwrap_or(60)),
@@ -396,6 +414,40 @@ fn positive_secs(key: &str, secs: u64) -> Result<Duration> {
         bail!("{key} must be at least 1");
     }
     Ok(Duration::from_secs(secs))
+}
+
+/// TURN credentials need both the URLs and the secret: one without the other is a mistake.
+fn turn_config(
+    urls: Option<Vec<String>>,
+    secret: Option<String>,
+    ttl_secs: Option<u64>,
+) -> Result<Option<mm_signaling::turn_credentials::TurnConfig>> {
+    use mm_signaling::turn_credentials::{DEFAULT_TURN_CREDENTIAL_TTL, TurnConfig};
+    let urls: Vec<String> = urls
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty())
+        .collect();
+    let secret = secret.unwrap_or_default();
+    if let Some(bad) = urls
+        .iter()
+        .find(|u| !u.starts_with("turn:") && !u.starts_with("turns:"))
+    {
+        bail!("TURN_URLS: {bad} is not a turn: or turns: URL");
+    }
+    match (urls.is_empty(), secret.is_empty()) {
+        (true, true) => Ok(None),
+        (false, true) => bail!("TURN_URLS is set but TURN_SECRET is not"),
+        (true, false) => bail!("TURN_SECRET is set but TURN_URLS is not"),
+        (false, false) => {
+            let ttl = ttl_secs.map_or(DEFAULT_TURN_CREDENTIAL_TTL, Duration::from_secs);
+            if ttl.is_zero() {
+                bail!("TURN_CREDENTIAL_TTL_SECS must be at least 1");
+            }
+            Ok(TurnConfig::new(urls, &secret, ttl))
+        }
+    }
 }
 
 /// `stun:a,turn:b` or a JSON array of RTCIceServer-like objects.
@@ -479,6 +531,19 @@ mod tests {
             Config::from_settings(s).is_err(),
             "unspecified bind needs public IPs"
         );
+    }
+
+    #[test]
+    fn turn_needs_urls_and_secret_together() {
+        assert!(turn_config(None, None, None).unwrap().is_none());
+        let t = turn_config(Some(vec!["turn:t:3478".into()]), Some("s".into()), Some(60))
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.ttl(), Duration::from_secs(60));
+        assert!(turn_config(Some(vec!["turn:t".into()]), None, None).is_err());
+        assert!(turn_config(None, Some("s".into()), None).is_err());
+        assert!(turn_config(Some(vec!["stun:t".into()]), Some("s".into()), None).is_err());
+        assert!(turn_config(Some(vec!["turn:t".into()]), Some("s".into()), Some(0)).is_err());
     }
 
     #[test]

@@ -77,6 +77,7 @@ impl Server {
             max_participants: config.max_participants_per_meeting,
             allowed_origins: config.cors_origins.clone(),
             ice_servers: config.ice_servers.clone(),
+            turn: config.turn.clone(),
             ..SignalingConfig::default()
         };
         let directory = Arc::new(MeetingDirectory {

@@ -19,6 +19,8 @@ struct Key {
     toml: &'static str,
     read: fn(&Config) -> String,
     expected: &'static str,
+    /// Keys that only work together with this one: (id, text, toml), set the same way.
+    with: &'static [(&'static str, &'static str, &'static str)],
 }
 
 fn secs(d: std::time::Duration) -> String {
@@ -34,6 +36,13 @@ fn keys() -> Vec<Key> {
                 toml: $toml,
                 read: $read,
                 expected: $expected,
+                with: &[],
+            }
+        };
+        ($id:literal, $text:literal, $toml:literal, $read:expr, $expected:literal, with $with:expr) => {
+            Key {
+                with: $with,
+                ..key!($id, $text, $toml, $read, $expected)
             }
         };
     }
@@ -199,6 +208,42 @@ fn keys() -> Vec<Key> {
             "stun:stun.example:3478"
         ),
         key!(
+            "turn_urls",
+            "turn:turn.example:3478",
+            "[\"turn:turn.example:3478\"]",
+            |c| c
+                .turn
+                .as_ref()
+                .map(|t| t.urls().join(","))
+                .unwrap_or_default(),
+            "turn:turn.example:3478",
+            with & [("turn_secret", "k3y", "\"k3y\"")]
+        ),
+        key!(
+            "turn_secret",
+            "k3y",
+            "\"k3y\"",
+            |c| c
+                .turn
+                .as_ref()
+                .and_then(|t| t.mint(1, std::time::UNIX_EPOCH).credential)
+                .unwrap_or_default(),
+            // base64(HMAC-SHA1("k3y", "86400:1")): the secret reached the minting.
+            "zZXtC/xT9Ij5TwKYDmfR9DMYklg=",
+            with & [("turn_urls", "turn:t:3478", "[\"turn:t:3478\"]")]
+        ),
+        key!(
+            "turn_credential_ttl_secs",
+            "600",
+            "600",
+            |c| c.turn.as_ref().map(|t| secs(t.ttl())).unwrap_or_default(),
+            "600",
+            with & [
+                ("turn_urls", "turn:t:3478", "[\"turn:t:3478\"]"),
+                ("turn_secret", "k3y", "\"k3y\"")
+            ]
+        ),
+        key!(
             "heartbeat_interval_secs",
             "7",
             "7",
@@ -349,16 +394,31 @@ fn every_help_key_works_from_the_file_the_environment_and_a_flag() {
             key.id
         );
 
-        let flag = load(&[&format!("--{long}"), key.text]);
+        let env_of = |id: &str| id.to_uppercase();
+        let mut flags = vec![format!("--{long}"), key.text.to_owned()];
+        for (id, text, _) in key.with {
+            flags.extend([format!("--{}", id.replace('_', "-")), (*text).to_owned()]);
+        }
+        let flag = load(&flags.iter().map(String::as_str).collect::<Vec<_>>());
         assert_eq!((key.read)(&flag), key.expected, "--{long}");
 
         // SAFETY: as above.
         unsafe { std::env::set_var(env, key.text) };
+        for (id, text, _) in key.with {
+            unsafe { std::env::set_var(env_of(id), text) };
+        }
         let from_env = load(&[]);
         unsafe { std::env::remove_var(env) };
+        for (id, _, _) in key.with {
+            unsafe { std::env::remove_var(env_of(id)) };
+        }
         assert_eq!((key.read)(&from_env), key.expected, "${env}");
 
-        let file = write(&dir, &format!("{} = {}\n", key.id, key.toml));
+        let mut text = format!("{} = {}\n", key.id, key.toml);
+        for (id, _, toml) in key.with {
+            text.push_str(&format!("{id} = {toml}\n"));
+        }
+        let file = write(&dir, &text);
         let from_file = load(&["--config-file", file.to_str().unwrap()]);
         assert_eq!(
             (key.read)(&from_file),

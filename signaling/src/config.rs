@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::protocol::IceServer;
+use crate::turn_credentials::TurnConfig;
 
 #[derive(Clone, Debug)]
 pub struct SignalingConfig {
@@ -44,6 +45,8 @@ pub struct SignalingConfig {
     /// Browser origins allowed besides the server's own (same host); `*` allows any.
     pub allowed_origins: Vec<String>,
     pub ice_servers: Vec<IceServer>,
+    /// TURN servers whose credentials are minted per join (`turn_credentials.rs`).
+    pub turn: Option<TurnConfig>,
 }
 
 /// Meeting capacity by default: 200 people, each publishing two tracks, make a subscriber
@@ -73,6 +76,7 @@ impl Default for SignalingConfig {
             max_tracks_per_participant: 8,
             allowed_origins: Vec::new(),
             ice_servers: Vec::new(),
+            turn: None,
         }
     }
 }

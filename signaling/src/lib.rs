@@ -18,6 +18,7 @@ pub mod rate_limiter;
 pub mod room;
 pub mod session;
 pub mod session_registry;
+pub mod turn_credentials;
 
 use std::net::SocketAddr;
 

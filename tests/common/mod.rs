@@ -6,6 +6,7 @@
 pub mod leak_probe;
 #[path = "../../api/tests/common/redis_server.rs"]
 pub mod redis_server;
+pub mod turn_server;
 pub mod udp_relay;
 pub mod ws_client;
 
@@ -73,6 +74,8 @@ pub struct Timers {
     pub max_participants: Option<usize>,
     /// `SFU_BANDWIDTH_ESTIMATION` (default: the server's).
     pub bandwidth_estimation: Option<bool>,
+    /// `TURN_URLS` and `TURN_SECRET` (default: none).
+    pub turn: Option<(String, String)>,
 }
 
 impl Default for Timers {
@@ -88,6 +91,7 @@ impl Default for Timers {
             sfu_workers: None,
             max_participants: None,
             bandwidth_estimation: None,
+            turn: None,
         }
     }
 }
@@ -133,6 +137,8 @@ impl TestServer {
             sfu_workers: timers.sfu_workers,
             max_participants_per_meeting: timers.max_participants,
             sfu_bandwidth_estimation: timers.bandwidth_estimation,
+            turn_urls: timers.turn.as_ref().map(|(url, _)| vec![url.clone()]),
+            turn_secret: timers.turn.as_ref().map(|(_, secret)| secret.clone()),
             heartbeat_interval_secs: Some(timers.heartbeat_interval_secs),
             reconnect_grace_secs: Some(timers.reconnect_grace_secs),
             empty_meeting_grace_secs: Some(timers.empty_meeting_grace_secs),

@@ -63,7 +63,7 @@ impl Room {
                 .filter(|p| p.id != id)
                 .map(|p| self.info(p))
                 .collect(),
-            ice_servers: self.config.ice_servers.clone(),
+            ice_servers: self.ice_servers_for(participant.user.user_id),
             resume_token: participant.resume_token.clone(),
             resumed,
             chat_history: self.chat.recent(),
@@ -192,5 +192,16 @@ impl Room {
             }
         });
         Ok(())
+    }
+}
+
+impl Room {
+    /// The configured ICE servers, and TURN with credentials of this participant's own.
+    fn ice_servers_for(&self, user_id: i64) -> Vec<crate::protocol::IceServer> {
+        let mut servers = self.config.ice_servers.clone();
+        if let Some(turn) = &self.config.turn {
+            servers.push(turn.mint(user_id, std::time::SystemTime::now()));
+        }
+        servers
     }
 }
