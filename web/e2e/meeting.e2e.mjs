@@ -64,6 +64,14 @@ await runSuite("meeting", async ({ base, browser, track }) => {
     );
   });
 
+  await step("the pre-join's microphone meter moves with the (fake) microphone's beeps", async () => {
+    const level = await poll("a level above 0", async () => {
+      const v = Number(await A.page.getByTestId("mic-meter").getAttribute("data-level"));
+      return v > 0 ? v : null;
+    }, { timeout: 10_000, interval: 50 });
+    log(`mic meter level ${level}`);
+  }, { critical: false });
+
   await step("both join", async () => {
     await A.page.getByRole("button", { name: "Join meeting" }).click();
     await B.page.getByRole("button", { name: "Join meeting" }).click();
@@ -117,6 +125,23 @@ await runSuite("meeting", async ({ base, browser, track }) => {
       window.__mm.client.pub.pc.getSenders().find((s) => s.track?.kind === "video")?.getParameters().encodings.length,
     );
     assert(encodings === 3, `the camera sender has ${encodings} encodings`);
+  }, { critical: false });
+
+  await step("the speaker picked in the device settings plays every remote audio element", async () => {
+    await B.page.getByRole("button", { name: "Device settings" }).click();
+    const select = B.page.getByLabel("Speaker", { exact: true });
+    await select.waitFor({ timeout: 5000 });
+    const outputs = await select.locator("option").evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+    assert(outputs.length > 0, "Chromium lists no audio output to choose");
+    await select.selectOption(outputs[0]);
+    await poll("every audio element to play on it", () =>
+      B.page.evaluate((id) => {
+        const els = [...document.querySelectorAll("audio")];
+        return els.length > 0 && els.every((a) => a.sinkId === id);
+      }, outputs[0]),
+      { timeout: 5000 },
+    );
+    await B.page.getByRole("button", { name: "Done" }).click();
   }, { critical: false });
 
   await step("a chat message crosses (unread badge, then the text)", async () => {

@@ -1,11 +1,14 @@
 import { useId } from "react";
 import { useWebRTC } from "../hooks/useWebRTC";
+import { canChooseOutput } from "./TrackVideo";
 
-/** Microphone and camera pickers; switching mid-call replaces the sent track. */
+/** Microphone, camera and (where the browser can route audio) speaker pickers; switching mid-call replaces the sent track. */
 export function DeviceSelect() {
   const { client, value: devices } = useWebRTC((l) => l.devices);
   const audioId = useWebRTC((l) => l.audioDeviceId).value;
   const videoId = useWebRTC((l) => l.videoDeviceId).value;
+  const outputId = useWebRTC((l) => l.audioOutputId).value;
+  const outId = useId();
   const micId = useId();
   const camId = useId();
   return (
@@ -28,6 +31,21 @@ export function DeviceSelect() {
           </option>
         ))}
       </select>
+      {canChooseOutput && devices.audiooutput.length > 0 && (
+        <>
+          <label htmlFor={outId}>Speaker</label>
+          <select id={outId} value={outputId ?? ""} onChange={(e) => client.setAudioOutput(e.target.value || null)}>
+            <option value="">System default</option>
+            {devices.audiooutput
+              .filter((d) => d.deviceId !== "default")
+              .map((d) => (
+                <option key={d.deviceId} value={d.deviceId}>
+                  {d.label}
+                </option>
+              ))}
+          </select>
+        </>
+      )}
     </div>
   );
 }

@@ -4,6 +4,7 @@ import { useWebRTC } from "../hooks/useWebRTC";
 import { initials, nameHue } from "../lib/api";
 import { DeviceSelect } from "./DeviceSelect";
 import { Icon } from "./Icon";
+import { MicMeter } from "./MicMeter";
 import { TrackVideo } from "./TrackVideo";
 
 /** Camera and microphone preview, device choice and start-muted options before joining. */
@@ -68,6 +69,7 @@ export function PreJoin({ title, code, onJoin }: { title: string; code: string; 
           Code <code>{code}</code>
         </p>
         <DeviceSelect />
+        <MicMeter track={local.audioTrack} muted={audioOff} />
         <div className="checkbox-row">
           <label>
             <input type="checkbox" checked={local.audioMuted} onChange={(e) => void client.setAudioMuted(e.target.checked)} /> Join with microphone muted

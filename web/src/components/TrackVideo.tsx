@@ -35,8 +35,17 @@ export function TrackVideo({
 }
 
 /** Plays one remote audio track (hidden). */
-export function TrackAudio({ track }: { track: MediaStreamTrack }) {
+/** Whether this browser can route an element's audio to a chosen output (`setSinkId`). */
+export const canChooseOutput = typeof HTMLMediaElement !== "undefined" && "setSinkId" in HTMLMediaElement.prototype;
+
+export function TrackAudio({ track, sinkId }: { track: MediaStreamTrack; sinkId: string | null }) {
   const ref = useRef<HTMLAudioElement>(null);
+  useEffect(() => {
+    const el = ref.current as (HTMLAudioElement & { setSinkId?: (id: string) => Promise<void> }) | null;
+    if (!el?.setSinkId) return;
+    // A device that is gone (unplugged) falls back to the default output.
+    el.setSinkId(sinkId ?? "").catch(() => el.setSinkId?.("").catch(() => undefined));
+  }, [sinkId]);
   useEffect(() => {
     const el = ref.current;
     if (!el) return;

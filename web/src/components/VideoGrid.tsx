@@ -5,6 +5,7 @@ import type { ShownTile } from "../lib/trackSettings";
 import { useElementSize, useTrackSettings, useVisibleKeys } from "../hooks/useTrackSettings";
 import { useActiveSpeaker, useAllRemoteMedia, useWebRTC } from "../hooks/useWebRTC";
 import { Icon } from "./Icon";
+import { AlonePanel } from "./AlonePanel";
 import { VideoTile, type TileDesc } from "./VideoTile";
 
 export type ViewMode = "grid" | "speaker";
@@ -61,6 +62,8 @@ function GridView({ tiles }: { tiles: TileDesc[] }) {
   const layout = computeGridLayout(gridTiles.length, size.width || 1280, size.height || 720, narrow ? 4 / 3 : 16 / 9, MAX_TILES_PER_PAGE);
   const { items, page: current, pages } = paginate(gridTiles, page, layout.pageSize);
   useTrackSettings(remoteShown(items, layout.tileWidth, layout.tileHeight));
+  const alone = useMeeting((s) => s.phase === "joined" && s.order.length === 0);
+  const code = useMeeting((s) => s.meeting?.code);
   return (
     <section className="grid-wrap" aria-label="Participants' video" data-layout="grid">
       <div
@@ -72,6 +75,7 @@ function GridView({ tiles }: { tiles: TileDesc[] }) {
           <VideoTile key={t.key} tile={t} />
         ))}
       </div>
+      {alone && code && <AlonePanel code={code} />}
       {floatSelf && (
         <div className="self-view" data-testid="self-view">
           <VideoTile tile={selfTile} />

@@ -40,7 +40,7 @@ export function MeetingProvider({ code, children }: { code: string; children: Re
     let last = "";
     return client.local.subscribe(() => {
       const l = client.local.getSnapshot();
-      const choices = { audioMuted: l.audioMuted, videoMuted: l.videoMuted, audioDeviceId: l.audioDeviceId, videoDeviceId: l.videoDeviceId };
+      const choices = { audioMuted: l.audioMuted, videoMuted: l.videoMuted, audioDeviceId: l.audioDeviceId, videoDeviceId: l.videoDeviceId, audioOutputId: l.audioOutputId };
       const key = JSON.stringify(choices);
       if (key === last) return;
       last = key;

@@ -6,7 +6,7 @@ function storage(): ChoiceStorage & { map: Map<string, string> } {
   return { map, getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, v) };
 }
 
-const choices = (c: Partial<MediaChoices>): MediaChoices => ({ audioMuted: false, videoMuted: false, audioDeviceId: null, videoDeviceId: null, ...c });
+const choices = (c: Partial<MediaChoices>): MediaChoices => ({ audioMuted: false, videoMuted: false, audioDeviceId: null, videoDeviceId: null, audioOutputId: null, ...c });
 
 describe("media choices", () => {
   it("starts with both on and the default devices when nothing is remembered", () => {
@@ -20,6 +20,15 @@ describe("media choices", () => {
     const was = choices({ audioMuted: true, videoMuted: true, audioDeviceId: "mic-2", videoDeviceId: "cam-2" });
     saveChoices(local, session, "abc", was);
     expect(loadChoices(local, session, "abc")).toEqual(was);
+  });
+
+  it("remembers the speaker, and reads choices stored before there was one", () => {
+    const local = storage();
+    saveChoices(local, storage(), "abc", choices({ audioOutputId: "out-2" }));
+    expect(loadChoices(local, storage(), "xyz").audioOutputId).toBe("out-2");
+    const old = storage();
+    old.setItem("mm.media", JSON.stringify({ audioMuted: true, videoMuted: false, audioDeviceId: "mic-1", videoDeviceId: null }));
+    expect(loadChoices(old, storage(), "abc")).toEqual(choices({ audioMuted: true, audioDeviceId: "mic-1" }));
   });
 
   it("another meeting's pre-join starts from the browser's last choice, devices included", () => {

@@ -5,6 +5,8 @@ export interface MediaChoices {
   /** The device in use (`null`: the browser's default). */
   audioDeviceId: string | null;
   videoDeviceId: string | null;
+  /** The speaker (`setSinkId`), `null`: the default output. */
+  audioOutputId: string | null;
 }
 
 /** The parts of `Storage` used (tests pass a Map-backed fake). */
@@ -44,6 +46,7 @@ export function loadChoices(local: ChoiceStorage | null, session: ChoiceStorage 
     ...(onOff(parse(session, meetingKey(code))) ?? onOff(last) ?? { audioMuted: false, videoMuted: false }),
     audioDeviceId: deviceId(last.audioDeviceId),
     videoDeviceId: deviceId(last.videoDeviceId),
+    audioOutputId: deviceId(last.audioOutputId),
   };
 }
 

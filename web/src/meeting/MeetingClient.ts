@@ -24,7 +24,7 @@ export interface MeetingClientOptions {
   /** How long to wait for a publish_answer. */
   negotiationTimeoutMs?: number;
   /** What to start with (the participant's remembered choices); else both on, default devices. */
-  initial?: Partial<Pick<LocalState, "audioMuted" | "videoMuted" | "audioDeviceId" | "videoDeviceId">>;
+  initial?: Partial<Pick<LocalState, "audioMuted" | "videoMuted" | "audioDeviceId" | "videoDeviceId" | "audioOutputId">>;
 }
 
 const NEGOTIATION_ERRORS = new Set(["negotiation_failed", "sdp_too_large", "too_many_tracks", "bad_message"]);
@@ -91,6 +91,7 @@ export class MeetingClient {
       audioMuted: opts.initial?.audioMuted ?? false,
       videoMuted: opts.initial?.videoMuted ?? false,
       audioDeviceId: opts.initial?.audioDeviceId ?? null,
+      audioOutputId: opts.initial?.audioOutputId ?? null,
       videoDeviceId: opts.initial?.videoDeviceId ?? null,
       devices: { audioinput: [], videoinput: [], audiooutput: [] },
       micProblem: null,
@@ -168,6 +169,11 @@ export class MeetingClient {
     if (track) track.enabled = !muted;
     this.local.patch({ audioMuted: muted });
     this.sendMediaState();
+  }
+
+  /** Plays remote audio on this output from now on (the audio elements apply it). */
+  setAudioOutput(deviceId: string | null): void {
+    this.local.patch({ audioOutputId: deviceId || null });
   }
 
   toggleAudio(): Promise<void> {

@@ -22,6 +22,8 @@ export interface LocalState {
   audioMuted: boolean;
   videoMuted: boolean;
   audioDeviceId: string | null;
+  /** The speaker remote audio plays on (`setSinkId`; null: the default output). */
+  audioOutputId: string | null;
   videoDeviceId: string | null;
   devices: { audioinput: DeviceOption[]; videoinput: DeviceOption[]; audiooutput: DeviceOption[] };
   micProblem: CaptureProblem | null;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ServerMessage } from "../protocol";
-import { initialMeetingState, reduceServerMessage, setChatOpen, type MeetingState } from "./state";
+import { describeEndReason, initialMeetingState, reduceServerMessage, setChatOpen, type MeetingState } from "./state";
 
 const msg = (m: unknown) => JSON.parse(JSON.stringify(m)) as ServerMessage;
 const person = (id: number, name: string, extra: Record<string, unknown> = {}) => ({
@@ -95,5 +95,15 @@ describe("reduceServerMessage", () => {
     const s = run(joined([]), msg({ type: "error", code: "not_host", message: "no" }));
     expect(s.phase).toBe("joined");
     expect(s.notice?.code).toBe("not_host");
+  });
+});
+
+describe("describeEndReason", () => {
+  it("gives the reason under the ended page's title, never the title again", () => {
+    for (const r of ["host_ended", "empty", "server_shutdown", null] as const) {
+      expect(describeEndReason(r).toLowerCase()).not.toContain("meeting has ended");
+      expect(describeEndReason(r).toLowerCase()).not.toContain("this meeting has ended");
+    }
+    expect(describeEndReason(null)).toMatch(/dashboard/);
   });
 });

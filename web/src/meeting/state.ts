@@ -200,6 +200,7 @@ export function describeEndReason(r: EndReason | null): string {
     case "server_shutdown":
       return "The server was shut down.";
     default:
-      return "This meeting has ended.";
+      // Shown under the title "The meeting has ended": say what to do, not that again.
+      return "Its link no longer opens a meeting. Start a new one from your dashboard.";
   }
 }
