@@ -329,6 +329,25 @@ describe("MeetingClient", () => {
     expect(join.media).toEqual({ audio_muted: true, video_muted: true, screen_sharing: false });
   });
 
+  it("Rejoin after leaving goes straight back in, muted as before, without opening the camera", async () => {
+    const { client, md } = await setup();
+    await joinMeeting(client);
+    await client.setAudioMuted(true);
+    await client.setVideoMuted(true);
+    client.leave();
+    expect(client.state.getSnapshot().phase).toBe("left");
+    vi.mocked(md.getUserMedia).mockClear();
+    const sockets = FakeSocket.instances.length;
+    await client.rejoin();
+    expect(client.state.getSnapshot().phase).toBe("joining");
+    await vi.waitFor(() => expect(FakeSocket.instances.length).toBe(sockets + 1));
+    const ws = FakeSocket.last();
+    ws.open();
+    ws.receive(welcome);
+    expect(ws.ofType("join")[0].media).toEqual({ audio_muted: true, video_muted: true, screen_sharing: false });
+    expect(vi.mocked(md.getUserMedia).mock.calls.every(([c]) => !c.video)).toBe(true);
+  });
+
   it("a remembered device that is gone gives way to the default one", async () => {
     const { client } = await setup({ gone: ["mic-old", "cam-old"], initial: { audioDeviceId: "mic-old", videoDeviceId: "cam-old" } });
     const l = client.local.getSnapshot();

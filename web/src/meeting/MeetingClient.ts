@@ -358,6 +358,16 @@ export class MeetingClient {
     this.state.set({ ...initialMeetingState });
   }
 
+  /**
+   * "Rejoin" after leaving or a failure: straight back in, with the microphone and camera as
+   * they were (muted stays muted, a camera that was off is not opened), no pre-join.
+   */
+  async rejoin(): Promise<void> {
+    this.backToLobby();
+    await this.acquireMedia();
+    this.join();
+  }
+
   /** Leave and release everything (camera, microphone, screen). Safe to call twice. */
   dispose(): void {
     this.epoch++;

@@ -122,13 +122,13 @@ function MeetingRoom({ meeting }: { meeting: Meeting }) {
     case "left":
       return (
         <CenteredMessage title="You left the meeting">
-          <button type="button" className="btn btn-primary" onClick={() => client.backToLobby()}>
+          <button type="button" className="btn btn-primary" onClick={() => void client.rejoin()}>
             Rejoin
           </button>
         </CenteredMessage>
       );
     case "failed":
-      return <FailedScreen failure={failure} onRetry={() => client.backToLobby()} />;
+      return <FailedScreen failure={failure} onRetry={() => void client.rejoin()} />;
     default:
       return <Room meeting={meeting} />;
   }
