@@ -274,6 +274,16 @@ await runSuite("meeting", async ({ base, browser, track }) => {
     await B.page.getByRole("heading", { name: "The meeting has ended" }).waitFor({ timeout: 10_000 });
   }, { critical: false });
 
+  await step("the host's dashboard shows the ended meeting's length and who attended", async () => {
+    await A.page.goto(`${base}/dashboard`);
+    const row = A.page.locator(".meeting-row", { hasText: code }).first();
+    await row.waitFor({ timeout: 10_000 });
+    await row.getByText(/Lasted (under a minute|\d+ min)/).waitFor({ timeout: 5000 });
+    await row.getByRole("button", { name: "Who attended" }).click();
+    const who = row.getByRole("region", { name: /Who attended/ });
+    await who.getByText("2 people: Alice Host, Bob Guest").waitFor({ timeout: 5000 });
+  }, { critical: false });
+
   await step("a wrong code shows 'Meeting not found'", async () => {
     await B.page.goto(`${base}/meeting/zzz-zzzz-zzz`);
     await B.page.getByRole("heading", { name: "Meeting not found" }).waitFor({ timeout: 10_000 });

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { CopyButton } from "../components/CopyButton";
 import { Layout } from "../components/Layout";
+import { PastMeeting } from "../components/PastMeeting";
 import { useAuth } from "../hooks/useAuth";
 import { formatDateTime, meetingsApi, type Meeting } from "../lib/api";
 import { ApiError } from "../lib/auth";
@@ -165,6 +166,7 @@ export default function Dashboard() {
                     <span className="muted-text">
                       <code>{m.code}</code> · {formatDateTime(m.created_at)}
                     </span>
+                    {m.status === "ended" && <PastMeeting meeting={m} />}
                   </div>
                   <StatusBadge status={m.status} />
                   <div className="meeting-actions">
