@@ -1,16 +1,30 @@
-import { useId } from "react";
+import { useEffect, useId } from "react";
 import { useWebRTC } from "../hooks/useWebRTC";
-import { canChooseOutput } from "./TrackVideo";
+import { canChooseOutput, effectiveOutput, outputOptions } from "../lib/audioOutput";
 
-/** Microphone, camera and (where the browser can route audio) speaker pickers; switching mid-call replaces the sent track. */
+const CHOOSE_OUTPUT = canChooseOutput();
+
+/**
+ * Microphone, camera and (where the browser can route audio) speaker pickers; switching mid-call
+ * replaces the sent track. The lists are read again when the pickers open and when a device is
+ * plugged in or out, so a headset connected mid-call can be chosen.
+ */
 export function DeviceSelect() {
   const { client, value: devices } = useWebRTC((l) => l.devices);
   const audioId = useWebRTC((l) => l.audioDeviceId).value;
   const videoId = useWebRTC((l) => l.videoDeviceId).value;
-  const outputId = useWebRTC((l) => l.audioOutputId).value;
-  const outId = useId();
+  const outputId = useWebRTC((l) => effectiveOutput(l.audioOutputId, l.devices.audiooutput)).value;
   const micId = useId();
   const camId = useId();
+  const outId = useId();
+  useEffect(() => {
+    const md = typeof navigator !== "undefined" ? navigator.mediaDevices : undefined;
+    const refresh = () => void client.refreshDevices();
+    refresh();
+    md?.addEventListener("devicechange", refresh);
+    return () => md?.removeEventListener("devicechange", refresh);
+  }, [client]);
+  const outputs = outputOptions(devices.audiooutput);
   return (
     <div className="device-select">
       <label htmlFor={micId}>Microphone</label>
@@ -31,18 +45,16 @@ export function DeviceSelect() {
           </option>
         ))}
       </select>
-      {canChooseOutput && devices.audiooutput.length > 0 && (
+      {CHOOSE_OUTPUT && devices.audiooutput.length > 0 && (
         <>
           <label htmlFor={outId}>Speaker</label>
           <select id={outId} value={outputId ?? ""} onChange={(e) => client.setAudioOutput(e.target.value || null)}>
             <option value="">System default</option>
-            {devices.audiooutput
-              .filter((d) => d.deviceId !== "default")
-              .map((d) => (
-                <option key={d.deviceId} value={d.deviceId}>
-                  {d.label}
-                </option>
-              ))}
+            {outputs.map((d) => (
+              <option key={d.deviceId} value={d.deviceId}>
+                {d.label}
+              </option>
+            ))}
           </select>
         </>
       )}

@@ -13,6 +13,12 @@ export function MicMeter({ track, muted }: { track: MediaStreamTrack | null; mut
   useEffect(() => {
     if (!track || muted || typeof AudioContext === "undefined") return;
     const ctx = new AudioContext();
+    // Before any click on the page (an invite link opened in a new tab) the autoplay policy
+    // starts the context suspended, the meter flat; the first click or key press wakes it.
+    const resume = () => void ctx.resume().catch(() => undefined);
+    resume();
+    window.addEventListener("pointerdown", resume);
+    window.addEventListener("keydown", resume);
     const source = ctx.createMediaStreamSource(new MediaStream([track]));
     const analyser = ctx.createAnalyser();
     analyser.fftSize = 1024;
@@ -24,6 +30,8 @@ export function MicMeter({ track, muted }: { track: MediaStreamTrack | null; mut
     }, INTERVAL_MS);
     return () => {
       clearInterval(timer);
+      window.removeEventListener("pointerdown", resume);
+      window.removeEventListener("keydown", resume);
       setLevel(0);
       source.disconnect();
       void ctx.close();

@@ -1,22 +1,33 @@
 import { useState } from "react";
 import { useAuth } from "../hooks/useAuth";
 import { meetingsApi, type Meeting } from "../lib/api";
-import { attendees, formatDuration } from "../lib/meetingSummary";
+import { ApiError } from "../lib/auth";
+import { attendees, attendeeSummary, formatDuration } from "../lib/meetingSummary";
 
-/** An ended meeting's length, and who attended, fetched only when asked for. */
+type Who = { kind: "unasked" } | { kind: "loading" } | { kind: "ok"; names: string[] } | { kind: "error"; message: string };
+
+/** An ended meeting's length, and who attended, fetched only when asked for (not for every row of the list). */
 export function PastMeeting({ meeting }: { meeting: Meeting }) {
   const { session } = useAuth();
   const [open, setOpen] = useState(false);
-  const [names, setNames] = useState<string[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [who, setWho] = useState<Who>({ kind: "unasked" });
+  // Never started: nobody ever joined, so there is nothing to fetch.
+  if (!meeting.started_at) {
+    return (
+      <div className="past-meeting" data-testid="past-meeting">
+        <span className="muted-text">Nobody joined</span>
+      </div>
+    );
+  }
   const duration = formatDuration(meeting.started_at, meeting.ended_at);
   const toggle = () => {
     setOpen(!open);
-    if (open || names) return;
+    if (open || who.kind === "loading" || who.kind === "ok") return;
+    setWho({ kind: "loading" });
     meetingsApi
       .participants(session, meeting.code)
-      .then((rows) => setNames(attendees(rows)))
-      .catch((e: unknown) => setError(e instanceof Error ? e.message : "Could not load who attended"));
+      .then((rows) => setWho({ kind: "ok", names: attendees(rows) }))
+      .catch((e: unknown) => setWho({ kind: "error", message: e instanceof ApiError ? e.message : "Could not load who attended." }));
   };
   return (
     <div className="past-meeting" data-testid="past-meeting">
@@ -25,14 +36,10 @@ export function PastMeeting({ meeting }: { meeting: Meeting }) {
         Who attended
       </button>
       {open && (
-        <div className="attendees" role="region" aria-label={`Who attended ${meeting.title}`}>
-          {error && <span className="form-error">{error}</span>}
-          {!error && !names && <span className="muted-text">Loading…</span>}
-          {names && (
-            <span>
-              {names.length} {names.length === 1 ? "person" : "people"}: {names.join(", ")}
-            </span>
-          )}
+        <div className="attendees" role="region" aria-label={`Who attended ${meeting.title}`} aria-busy={who.kind === "loading"}>
+          {who.kind === "loading" && <span className="muted-text">Loading…</span>}
+          {who.kind === "error" && <span className="form-error">{who.message}</span>}
+          {who.kind === "ok" && <span data-testid="attendees">{attendeeSummary(who.names)}</span>}
         </div>
       )}
     </div>

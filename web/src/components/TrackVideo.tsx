@@ -34,10 +34,7 @@ export function TrackVideo({
   );
 }
 
-/** Plays one remote audio track (hidden). */
-/** Whether this browser can route an element's audio to a chosen output (`setSinkId`). */
-export const canChooseOutput = typeof HTMLMediaElement !== "undefined" && "setSinkId" in HTMLMediaElement.prototype;
-
+/** Plays one remote audio track (hidden) on the chosen output (`sinkId`, null: the default). */
 export function TrackAudio({ track, sinkId }: { track: MediaStreamTrack; sinkId: string | null }) {
   const ref = useRef<HTMLAudioElement>(null);
   useEffect(() => {

@@ -4,8 +4,8 @@ import { useMeeting } from "../hooks/useMeeting";
 import type { ShownTile } from "../lib/trackSettings";
 import { useElementSize, useTrackSettings, useVisibleKeys } from "../hooks/useTrackSettings";
 import { useActiveSpeaker, useAllRemoteMedia, useWebRTC } from "../hooks/useWebRTC";
-import { Icon } from "./Icon";
 import { AlonePanel } from "./AlonePanel";
+import { Icon } from "./Icon";
 import { VideoTile, type TileDesc } from "./VideoTile";
 
 export type ViewMode = "grid" | "speaker";
@@ -62,8 +62,6 @@ function GridView({ tiles }: { tiles: TileDesc[] }) {
   const layout = computeGridLayout(gridTiles.length, size.width || 1280, size.height || 720, narrow ? 4 / 3 : 16 / 9, MAX_TILES_PER_PAGE);
   const { items, page: current, pages } = paginate(gridTiles, page, layout.pageSize);
   useTrackSettings(remoteShown(items, layout.tileWidth, layout.tileHeight));
-  const alone = useMeeting((s) => s.phase === "joined" && s.order.length === 0);
-  const code = useMeeting((s) => s.meeting?.code);
   return (
     <section className="grid-wrap" aria-label="Participants' video" data-layout="grid">
       <div
@@ -75,7 +73,7 @@ function GridView({ tiles }: { tiles: TileDesc[] }) {
           <VideoTile key={t.key} tile={t} />
         ))}
       </div>
-      {alone && code && <AlonePanel code={code} />}
+      <AlonePanel />
       {floatSelf && (
         <div className="self-view" data-testid="self-view">
           <VideoTile tile={selfTile} />
@@ -122,6 +120,7 @@ function SpeakerView({ tiles, layout }: { tiles: TileDesc[]; layout: "speaker" |
     <section className={`speaker-view ${layout}`} aria-label={layout === "presentation" ? "Presentation" : "Speaker view"} data-layout={layout}>
       <div className="speaker-main" ref={ref}>
         <VideoTile tile={main} />
+        <AlonePanel />
       </div>
       <div className="filmstrip" aria-label="Other participants" ref={stripRef}>
         {rest.map((t) => (

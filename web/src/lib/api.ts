@@ -13,28 +13,27 @@ export interface Meeting {
   created_at: string;
 }
 
-export interface Page<T> {
-  items: T[];
-  total?: number;
-  limit?: number;
-  offset?: number;
+/** One page of `GET /api/meetings`, newest first. */
+export interface MeetingPage {
+  items: Meeting[];
+  /** The offset of the next page; null on the last one. */
+  next_offset: number | null;
 }
 
+/** One stay of a user in a meeting (`GET /api/meetings/{code}/participants`); a reconnect or a second tab is another row. */
 export interface MeetingParticipant {
-  id: number;
   user_id: number;
-  name?: string;
+  name: string;
   joined_at: string;
   left_at: string | null;
 }
 
 export const meetingsApi = {
   create: (s: AuthSession, title: string) => s.request<Meeting>("/api/meetings", { method: "POST", body: { title } }),
-  list: (s: AuthSession, limit = 20, offset = 0) => s.request<Page<Meeting>>(`/api/meetings?limit=${limit}&offset=${offset}`),
+  list: (s: AuthSession, limit = 20, offset = 0) => s.request<MeetingPage>(`/api/meetings?limit=${limit}&offset=${offset}`),
   get: (s: AuthSession, code: string) => s.request<Meeting>(`/api/meetings/${encodeURIComponent(code)}`),
   end: (s: AuthSession, code: string) => s.request<unknown>(`/api/meetings/${encodeURIComponent(code)}/end`, { method: "POST" }),
-  participants: (s: AuthSession, code: string) =>
-    s.request<Page<MeetingParticipant> | MeetingParticipant[]>(`/api/meetings/${encodeURIComponent(code)}/participants`),
+  participants: (s: AuthSession, code: string) => s.request<MeetingParticipant[]>(`/api/meetings/${encodeURIComponent(code)}/participants`),
 };
 
 export function formatDateTime(iso: string | null | undefined): string {

@@ -29,6 +29,9 @@ describe("media choices", () => {
     const old = storage();
     old.setItem("mm.media", JSON.stringify({ audioMuted: true, videoMuted: false, audioDeviceId: "mic-1", videoDeviceId: null }));
     expect(loadChoices(old, storage(), "abc")).toEqual(choices({ audioMuted: true, audioDeviceId: "mic-1" }));
+    const odd = storage();
+    odd.setItem("mm.media", JSON.stringify({ audioMuted: false, videoMuted: false, audioOutputId: 7 }));
+    expect(loadChoices(odd, storage(), "abc").audioOutputId).toBeNull();
   });
 
   it("another meeting's pre-join starts from the browser's last choice, devices included", () => {

@@ -348,6 +348,57 @@ describe("MeetingClient", () => {
     expect(vi.mocked(md.getUserMedia).mock.calls.every(([c]) => !c.video)).toBe(true);
   });
 
+  it("Rejoin goes from the left screen to joining at once, never through the pre-join", async () => {
+    const { client } = await setup();
+    await joinMeeting(client);
+    client.leave();
+    const phases: string[] = [];
+    const unsubscribe = client.state.subscribe(() => phases.push(client.state.getSnapshot().phase));
+    await client.rejoin();
+    await client.rejoin(); // a second click while joining: nothing more
+    unsubscribe();
+    expect(phases).not.toContain("idle");
+    expect(phases.at(-1)).toBe("joining");
+    expect(FakeSocket.instances).toHaveLength(2);
+  });
+
+  it("a replaced tab releases its devices; 'Use this tab instead' reopens them and joins afresh", async () => {
+    const { client, md } = await setup();
+    const { ws } = await joinMeeting(client);
+    const { audioTrack, videoTrack } = client.local.getSnapshot();
+    ws.receive({ type: "error", code: "replaced", message: "another tab" });
+    ws.drop(4011);
+    expect([audioTrack?.readyState, videoTrack?.readyState]).toEqual(["ended", "ended"]);
+    vi.mocked(md.getUserMedia).mockClear();
+    await client.rejoin();
+    const l = client.local.getSnapshot();
+    expect(l.audioTrack?.readyState).toBe("live");
+    expect(l.videoTrack?.readyState).toBe("live");
+    expect(vi.mocked(md.getUserMedia).mock.calls.some(([c]) => !!c.video)).toBe(true);
+    await vi.waitFor(() => expect(FakeSocket.instances).toHaveLength(2));
+    const ws2 = FakeSocket.last();
+    ws2.open();
+    ws2.receive(welcome);
+    expect(ws2.ofType("join")[0]).toEqual({ type: "join", meeting_code: "abc-defg-hij", media: { audio_muted: false, video_muted: false, screen_sharing: false } });
+  });
+
+  it("a Rejoin that finds the meeting over shows the ended page and releases the devices", async () => {
+    const { client } = await setup();
+    await joinMeeting(client);
+    client.leave();
+    await client.rejoin();
+    await vi.waitFor(() => expect(FakeSocket.instances).toHaveLength(2));
+    const ws = FakeSocket.last();
+    ws.open();
+    ws.receive(welcome);
+    const cam = client.local.getSnapshot().videoTrack;
+    ws.receive({ type: "error", code: "meeting_ended", message: "the meeting has ended" });
+    expect(client.state.getSnapshot().phase).toBe("ended");
+    expect(cam?.readyState).toBe("ended");
+    expect(client.local.getSnapshot().videoTrack).toBeNull();
+    expect(ws.closedWith).toBe(1000);
+  });
+
   it("a remembered device that is gone gives way to the default one", async () => {
     const { client } = await setup({ gone: ["mic-old", "cam-old"], initial: { audioDeviceId: "mic-old", videoDeviceId: "cam-old" } });
     const l = client.local.getSnapshot();

@@ -292,9 +292,24 @@ export class MeetingClient {
     const phase = this.state.getSnapshot().phase;
     if (phase === "joining" || phase === "joined" || phase === "reconnecting") return;
     this.state.set((s) => ({ ...initialMeetingState, chatOpen: s.chatOpen, phase: "joining" }));
-    this.attachSignaling();
-    if (this.signaling.isReady) this.sendJoin();
-    else this.signaling.connect();
+    this.connect();
+  }
+
+  /**
+   * "Rejoin" after leaving or a failure: straight back into the meeting (joining at once, no
+   * pre-join) with the microphone and camera as they were. Leaving or failing released them, so
+   * they are opened again, except a camera that was off; a muted microphone opens muted.
+   */
+  async rejoin(): Promise<void> {
+    const phase = this.state.getSnapshot().phase;
+    if (phase !== "left" && phase !== "failed") return;
+    this.leave();
+    this.state.set((s) => ({ ...initialMeetingState, chatOpen: s.chatOpen, phase: "joining" }));
+    const epoch = this.epoch;
+    await this.acquireMedia();
+    // Left again (or the page went) while the devices opened.
+    if (epoch !== this.epoch || this.state.getSnapshot().phase !== "joining") return;
+    this.connect();
   }
 
   sendChat(text: string): boolean {
@@ -352,22 +367,6 @@ export class MeetingClient {
     if (l.audioTrack || l.videoTrack || l.screenTrack) this.local.patch({ audioTrack: null, videoTrack: null, screenTrack: null });
   }
 
-  /** Back to the pre-join screen after leaving or a failure (keeps device choices). */
-  backToLobby(): void {
-    this.leave();
-    this.state.set({ ...initialMeetingState });
-  }
-
-  /**
-   * "Rejoin" after leaving or a failure: straight back in, with the microphone and camera as
-   * they were (muted stays muted, a camera that was off is not opened), no pre-join.
-   */
-  async rejoin(): Promise<void> {
-    this.backToLobby();
-    await this.acquireMedia();
-    this.join();
-  }
-
   /** Leave and release everything (camera, microphone, screen). Safe to call twice. */
   dispose(): void {
     this.epoch++;
@@ -377,6 +376,21 @@ export class MeetingClient {
   }
 
   // ---------------------------------------------------------------- signaling
+
+  /** The signaling connection up (if it is not), then `join`. */
+  private connect(): void {
+    this.attachSignaling();
+    if (this.signaling.isReady) this.sendJoin();
+    else this.signaling.connect();
+  }
+
+  /** Over for good (ended, or a failure such as being replaced): closed, and the devices released. */
+  private shutDown(reason: string): void {
+    this.detachSignaling();
+    this.signaling.close(CloseCode.Normal, reason);
+    this.teardownPeers();
+    this.releaseMedia();
+  }
 
   private attachSignaling(): void {
     if (this.unsubs.length) return;
@@ -468,10 +482,7 @@ export class MeetingClient {
         });
         break;
       case "meeting_ended":
-        this.detachSignaling();
-        this.signaling.close(CloseCode.Normal, "meeting ended");
-        this.teardownPeers();
-        this.releaseMedia();
+        this.shutDown("meeting ended");
         break;
       case "error":
         if (NEGOTIATION_ERRORS.has(msg.code)) this.pub?.answerFailed(new Error(`${msg.code}: ${msg.message}`));
@@ -480,10 +491,9 @@ export class MeetingClient {
           this.resumeToken = null;
           this.teardownPeers();
           this.sendJoin();
-        } else if (this.state.getSnapshot().phase === "failed") {
-          this.detachSignaling();
-          this.signaling.close(CloseCode.Normal, msg.code);
-          this.teardownPeers();
+        } else if (this.state.getSnapshot().phase === "failed" || this.state.getSnapshot().phase === "ended") {
+          // "ended": a (re)join found the meeting over.
+          this.shutDown(msg.code);
         }
         break;
       default:

@@ -91,6 +91,7 @@ describe("reduceServerMessage", () => {
 
   it("meeting_ended and fatal errors", () => {
     expect(run(joined([]), msg({ type: "meeting_ended", reason: "host_ended" }))).toMatchObject({ phase: "ended", endedReason: "host_ended" });
+    expect(run(msg({ type: "error", code: "meeting_ended", message: "over" }))).toMatchObject({ phase: "ended", endedReason: null });
     expect(run(msg({ type: "error", code: "meeting_not_found", message: "no" }))).toMatchObject({ phase: "failed", failure: { code: "meeting_not_found" } });
     const s = run(joined([]), msg({ type: "error", code: "not_host", message: "no" }));
     expect(s.phase).toBe("joined");

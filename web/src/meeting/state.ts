@@ -155,7 +155,8 @@ function reduceError(state: MeetingState, err: Problem): MeetingState {
     case "replaced":
       return { ...state, phase: "failed", failure: err };
     case "meeting_ended":
-      return { ...state, phase: "ended", endedReason: state.endedReason ?? "host_ended" };
+      // A (re)join found the meeting over: why it ended is not known here, so no reason is made up.
+      return { ...state, phase: "ended", endedReason: state.endedReason };
     case "already_joined":
     case "resume_failed":
       return state;

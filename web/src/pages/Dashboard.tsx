@@ -38,9 +38,8 @@ export default function Dashboard() {
       .list(session, PAGE, offset)
       .then((page) => {
         if (cancelled) return;
-        const items = Array.isArray(page) ? (page as Meeting[]) : page.items;
-        setMeetings(items);
-        setHasMore(typeof (page as { total?: number }).total === "number" ? offset + items.length < (page as { total: number }).total : items.length === PAGE);
+        setMeetings(page.items);
+        setHasMore(page.next_offset != null);
         setListError(null);
       })
       .catch((e: unknown) => {

@@ -18,6 +18,7 @@ import { useWebSocket } from "../hooks/useWebSocket";
 import { meetingsApi, type Meeting } from "../lib/api";
 import { ApiError } from "../lib/auth";
 import { inviteLink, isMeetingCode } from "../lib/invite";
+import { endedNote } from "../lib/meetingSummary";
 import { describeEndReason, describeProblem, type Problem } from "../meeting/state";
 import type { EndReason } from "../protocol";
 
@@ -67,7 +68,7 @@ function MeetingLoader({ code }: { code: string }) {
         </button>
       </CenteredMessage>
     );
-  if (load.meeting.status === "ended") return <EndedScreen reason={null} />;
+  if (load.meeting.status === "ended") return <EndedScreen reason={null} note={endedNote(load.meeting)} />;
   return (
     <WebSocketProvider>
       <MeetingProvider code={load.meeting.code}>
@@ -77,13 +78,15 @@ function MeetingLoader({ code }: { code: string }) {
   );
 }
 
-function CenteredMessage({ title, body, children }: { title: string; body?: string; children?: React.ReactNode }) {
+/** A page with one message; the actions (`children`) come with a link back to the dashboard. */
+function CenteredMessage({ title, body, note, children }: { title: string; body?: string; note?: string; children?: React.ReactNode }) {
   return (
     <div className="center-page">
       <Brand />
       <main className="card center-card">
         <h1>{title}</h1>
         {body && <p>{body}</p>}
+        {note && <p className="muted-text">{note}</p>}
         <div className="center-actions">
           {children}
           <Link className="btn btn-secondary" to="/dashboard">
@@ -104,8 +107,9 @@ function NotFoundScreen({ code }: { code: string }) {
   );
 }
 
-function EndedScreen({ reason }: { reason: EndReason | null }) {
-  return <CenteredMessage title="The meeting has ended" body={describeEndReason(reason)} />;
+/** The title says it ended; the body says why (or, when not known, what now), never the title again. */
+function EndedScreen({ reason, note }: { reason: EndReason | null; note?: string }) {
+  return <CenteredMessage title="The meeting has ended" body={describeEndReason(reason)} note={note} />;
 }
 
 function MeetingRoom({ meeting }: { meeting: Meeting }) {
