@@ -77,6 +77,26 @@ impl Directory for MeetingDirectory {
         Ok(())
     }
 
+    async fn record_action(
+        &self,
+        meeting_id: i64,
+        actor: ParticipantId,
+        target: Option<ParticipantId>,
+        action: &str,
+    ) -> Result<(), DirectoryError> {
+        let target = target.map(|t| ParticipationId(t.0));
+        self.store
+            .record_host_action(
+                MeetingId(meeting_id),
+                ParticipationId(actor.0),
+                target,
+                action,
+                Utc::now(),
+            )
+            .await
+            .map_err(storage)
+    }
+
     async fn set_meeting_status(
         &self,
         meeting_id: i64,

@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 use crate::cache::Cache;
 use crate::error::{Error, Result};
+use crate::host_action::HostAction;
 use crate::ids::UserId;
 use crate::meeting::Meeting;
 use crate::meeting_event::{MEETING_EVENTS_CHANNEL, MeetingEvent};
@@ -99,6 +100,15 @@ impl MeetingService {
             return Err(Error::NotParticipant);
         }
         Ok(participants)
+    }
+
+    /// Host only: what the host and co-hosts did in the meeting, oldest first.
+    pub async fn host_actions(&self, user: UserId, code: &str) -> Result<Vec<HostAction>> {
+        let meeting = self.get(code).await?;
+        if meeting.host_id != user {
+            return Err(Error::NotHost);
+        }
+        self.store.host_actions_of(meeting.id).await
     }
 
     /// Best effort: the database already says "ended", which the signaling server checks on

@@ -17,6 +17,7 @@ use sqlx::sqlite::{
 
 use crate::error::{Error, Result};
 
+mod host_actions;
 mod meetings;
 mod participants;
 mod refresh_sessions;

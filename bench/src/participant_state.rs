@@ -170,6 +170,13 @@ impl ParticipantSnapshot {
             ServerMessage::MeetingEnded { reason } => self.meeting_ended = Some(*reason),
             ServerMessage::Error(e) => self.errors.push(e.clone()),
             ServerMessage::Pong { .. } => self.pongs += 1,
+            ServerMessage::MeetingUpdated { meeting } => self.meeting = Some(meeting.clone()),
+            // Kept in `events` only: nothing here acts on them, so a test can tell what the
+            // server enforces from what a client merely agrees to.
+            ServerMessage::MutedByHost { .. }
+            | ServerMessage::UnmuteRequested { .. }
+            | ServerMessage::Removed { .. }
+            | ServerMessage::Reaction { .. } => {}
         }
         self.events.push(msg.clone());
     }
@@ -191,6 +198,8 @@ mod tests {
             user_id: id * 10,
             name: format!("p{id}"),
             is_host: false,
+            is_cohost: false,
+            raised_hand: None,
             connection: ConnectionState::Connected,
             media: MediaState::default(),
             tracks: vec![],
@@ -206,6 +215,7 @@ mod tests {
                 code: "c".into(),
                 title: "t".into(),
                 host_user_id: 10,
+                locked: false,
             },
             participants: vec![info(2)],
             ice_servers: vec![],

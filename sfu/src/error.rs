@@ -6,6 +6,9 @@ pub enum SfuError {
     /// The peer has not joined this room (or has left / was closed).
     #[error("unknown peer")]
     UnknownPeer,
+    /// The peer publishes no track with this id (it stopped it, or never had it).
+    #[error("unknown track")]
+    UnknownTrack,
     /// The peer id is already joined in this room.
     #[error("peer already joined")]
     PeerExists,

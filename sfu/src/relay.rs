@@ -103,6 +103,9 @@ pub(crate) enum RelayMsg {
         peer: PeerId,
         placement: u64,
     },
+    /// Publisher's worker -> shards: a host stopped `track`; what the shards cached of it
+    /// (its last keyframe) must not reach anyone who starts watching later.
+    TrackBlocked { room: RoomId, track: TrackId },
 }
 
 /// The worker's outgoing messages to the other workers, sent once per loop iteration.

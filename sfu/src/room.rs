@@ -4,7 +4,7 @@
 //! The room's work lives in these files: this one (commands, the order of work), `network`
 //! (datagrams and timers), `forwarding` (the RTP hot path, layers, keyframe cache and
 //! requests), `track_settings` (what each subscriber shows), `bandwidth` (what each
-//! subscriber's link fits), `dynacast` (pausing layers nobody wants), `offers` (subscriber renegotiation), `published` (a publisher's accepted
+//! subscriber's link fits), `dynacast` (pausing layers nobody wants), `moderation` (tracks a host stopped), `offers` (subscriber renegotiation), `published` (a publisher's accepted
 //! offer as UpTracks), `rtc_events` (what str0m reports) and `shards` (the room on other
 //! workers).
 //!
@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 mod bandwidth;
 mod dynacast;
 mod forwarding;
+mod moderation;
 mod network;
 mod offers;
 mod published;

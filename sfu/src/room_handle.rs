@@ -128,6 +128,28 @@ impl RoomHandle {
         .await
     }
 
+    /// A host's stop on one of the peer's own published tracks: while `blocked`, whatever the
+    /// publisher sends of it is dropped on arrival (not forwarded, not counted as speech) and
+    /// its cached keyframe is forgotten everywhere. Unblocking a video asks the publisher for a
+    /// keyframe, so subscribers see it again at once. `UnknownTrack` when the peer does not
+    /// publish `track`.
+    pub async fn block_track(
+        &self,
+        peer: PeerId,
+        track: TrackId,
+        blocked: bool,
+    ) -> Result<(), SfuError> {
+        let room = self.room.clone();
+        self.call(|reply| Command::BlockTrack {
+            room,
+            peer,
+            track,
+            blocked,
+            reply,
+        })
+        .await
+    }
+
     /// Removes the peer; the others get offers without its tracks. The peer gets no `Closed`
     /// event (that one means the SFU removed it); its event channel ends.
     pub async fn leave(&self, peer: PeerId) {

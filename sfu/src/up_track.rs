@@ -47,6 +47,9 @@ pub(crate) struct UpTrack {
     /// Audio published on this worker: whether it carries speech.
     pub speech: Option<SpeechMeter>,
     pub(crate) settings: LayerSettings,
+    /// A host stopped the track (`RoomHandle::block_track`): its packets are dropped on
+    /// arrival, so nobody receives it whatever its publisher sends.
+    pub blocked: bool,
 }
 
 /// What each new layer gets.
@@ -74,6 +77,7 @@ impl UpTrack {
                 keyframe_min_interval: settings.keyframe_min_interval,
                 cache_max_age: settings.keyframe_cache_max_age,
             },
+            blocked: false,
         }
     }
 

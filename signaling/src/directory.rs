@@ -58,6 +58,15 @@ pub trait Directory: Send + Sync + 'static {
     ) -> Result<ParticipantId, DirectoryError>;
     /// Sets `left_at`; closing an already closed participation is harmless.
     async fn close_participation(&self, id: ParticipantId) -> Result<(), DirectoryError>;
+    /// Records a host action in the meeting's history (`action`: a snake_case name such as
+    /// `mute_microphone` or `remove_and_ban`; `target`: whom it was about, if anyone).
+    async fn record_action(
+        &self,
+        meeting_id: i64,
+        actor: ParticipantId,
+        target: Option<ParticipantId>,
+        action: &str,
+    ) -> Result<(), DirectoryError>;
     /// Persists a lifecycle transition (`started_at`/`ended_at` are set by the implementation).
     async fn set_meeting_status(
         &self,

@@ -104,8 +104,48 @@ pub enum ClientMessage {
     Chat {
         text: String,
     },
-    /// Host only: end the meeting for everyone.
+    /// Host or co-host: end the meeting for everyone.
     EndMeeting,
+    /// Host or co-host: stop a participant's microphone, camera or screen share. The server
+    /// stops forwarding it at once; only the participant can turn it on again.
+    MuteParticipant {
+        participant_id: ParticipantId,
+        source: TrackSource,
+    },
+    /// Host or co-host: ask a participant to turn its microphone or camera back on.
+    AskToUnmute {
+        participant_id: ParticipantId,
+        source: TrackSource,
+    },
+    /// Host or co-host: remove a participant; with `ban`, its user cannot come back to this
+    /// meeting.
+    RemoveParticipant {
+        participant_id: ParticipantId,
+        #[serde(default)]
+        #[ts(optional)]
+        ban: Option<bool>,
+    },
+    /// Host or co-host: while locked, nobody new can join (hosts and co-hosts still can).
+    LockMeeting {
+        locked: bool,
+    },
+    /// Host only: give or take a participant's co-host rights (every host action but this).
+    SetCohost {
+        participant_id: ParticipantId,
+        cohost: bool,
+    },
+    /// Raise or lower one's own hand.
+    RaiseHand {
+        raised: bool,
+    },
+    /// Host or co-host: lower someone's hand.
+    LowerHand {
+        participant_id: ParticipantId,
+    },
+    /// A short reaction shown to everyone: one of [`REACTIONS`].
+    Reaction {
+        emoji: String,
+    },
     Leave,
     Ping {
         #[serde(default)]
@@ -120,6 +160,9 @@ pub struct TrackDecl {
     pub mid: String,
     pub source: TrackSource,
 }
+
+/// The reactions a client may send.
+pub const REACTIONS: [&str; 8] = ["👍", "👏", "😂", "😮", "❤️", "🎉", "🤔", "👎"];
 
 /// Entries in one `track_settings` at most (a meeting's remote tracks fit several times).
 pub const MAX_TRACK_SETTINGS: usize = 512;
@@ -263,6 +306,31 @@ pub enum ServerMessage {
         speakers: Vec<SpeakerLevel>,
     },
     Chat(ChatMessage),
+    /// To a participant a host or co-host muted (or whose screen share they stopped): the
+    /// server no longer forwards that source; the client should turn it off and say so.
+    MutedByHost {
+        source: TrackSource,
+        by: ParticipantId,
+    },
+    /// To a participant a host or co-host asks to turn `source` back on.
+    UnmuteRequested {
+        source: TrackSource,
+        by: ParticipantId,
+    },
+    /// To a participant a host or co-host removed, just before the close (4012). With
+    /// `banned`, joining this meeting again is refused.
+    Removed {
+        by: ParticipantId,
+        banned: bool,
+    },
+    /// The meeting's settings changed (it was locked or unlocked); to everyone.
+    MeetingUpdated {
+        meeting: MeetingInfo,
+    },
+    Reaction {
+        participant_id: ParticipantId,
+        emoji: String,
+    },
     MeetingEnded {
         reason: EndReason,
     },
@@ -281,6 +349,9 @@ pub struct MeetingInfo {
     pub title: String,
     #[ts(type = "number")]
     pub host_user_id: i64,
+    /// Nobody new can join (hosts and co-hosts still can).
+    #[serde(default)]
+    pub locked: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -291,6 +362,14 @@ pub struct ParticipantInfo {
     pub user_id: i64,
     pub name: String,
     pub is_host: bool,
+    /// Given host rights by the host.
+    #[serde(default)]
+    pub is_cohost: bool,
+    /// Raised hand: its place in the meeting's order (smaller = raised earlier); absent when
+    /// the hand is down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub raised_hand: Option<u32>,
     pub connection: ConnectionState,
     pub media: MediaState,
     pub tracks: Vec<PublishedTrack>,
@@ -357,6 +436,8 @@ pub enum LeaveReason {
     TimedOut,
     /// Removed by the server after a failure of its media connection.
     Failed,
+    /// Removed by a host or co-host.
+    Removed,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -395,6 +476,13 @@ pub enum ErrorCode {
     AlreadyJoined,
     MeetingNotFound,
     MeetingEnded,
+    /// The meeting is locked: nobody new can join.
+    MeetingLocked,
+    /// Removed by a host: sent (fatal) to the removed participant, and to a join of a user
+    /// a host kept out.
+    Removed,
+    /// No participant with this id is in the meeting.
+    UnknownParticipant,
     /// The meeting holds its maximum number of participants.
     MeetingFull,
     NotHost,
@@ -430,6 +518,7 @@ impl ErrorCode {
             ErrorCode::MeetingEnded => 4010,
             ErrorCode::JoinTimeout => 4005,
             ErrorCode::Replaced => 4011,
+            ErrorCode::Removed => 4012,
             ErrorCode::Unavailable => 1013,
             ErrorCode::RateLimited => 4029,
             ErrorCode::MessageTooLarge => 1009,
@@ -449,50 +538,4 @@ impl ServerMessage {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn client_messages_are_tagged_snake_case() {
-        let m: ClientMessage =
-            serde_json::from_str(r#"{"type":"hello","version":1,"token":"t"}"#).unwrap();
-        assert_eq!(
-            m,
-            ClientMessage::Hello {
-                version: 1,
-                token: "t".into()
-            }
-        );
-        let m: ClientMessage = serde_json::from_str(
-            r#"{"type":"media_state","audio_muted":true,"video_muted":false}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            m,
-            ClientMessage::MediaState(MediaState {
-                audio_muted: true,
-                video_muted: false,
-                screen_sharing: false
-            })
-        );
-        let m: ClientMessage = serde_json::from_str(r#"{"type":"end_meeting"}"#).unwrap();
-        assert_eq!(m, ClientMessage::EndMeeting);
-    }
-
-    #[test]
-    fn server_error_serializes_code_and_message() {
-        let json =
-            serde_json::to_value(ServerMessage::error(ErrorCode::SdpTooLarge, "big")).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"type":"error","code":"sdp_too_large","message":"big"})
-        );
-    }
-
-    #[test]
-    fn fatal_codes_map_to_application_close_codes() {
-        assert_eq!(ErrorCode::Unauthenticated.close_code(), 4001);
-        assert_eq!(ErrorCode::MessageTooLarge.close_code(), 1009);
-        assert_eq!(ErrorCode::BadMessage.close_code(), 1008);
-    }
-}
+mod tests;

@@ -15,9 +15,11 @@ use tracing::{Instrument, debug, info, info_span, warn};
 mod admission;
 mod chat_history;
 mod media_events;
+mod moderation;
 mod requests;
 mod speakers;
 
+pub use self::moderation::HostAction;
 use crate::config::SignalingConfig;
 use crate::directory::{AuthUser, Directory, MeetingRecord, MeetingStatus};
 use crate::lifecycle::{Lifecycle, LifecycleTimeouts, Transition};
@@ -38,6 +40,9 @@ pub enum RoomRequest {
     MediaState(MediaState),
     Chat { text: String },
     EndMeeting,
+    Host(HostAction),
+    RaiseHand(bool),
+    Reaction(String),
     Leave,
 }
 
@@ -110,6 +115,7 @@ struct Participant {
     lost_until: Option<Instant>,
     /// Loudness 1-100 while the SFU hears speech on its microphone.
     speaking: Option<u8>,
+    moderation: moderation::ParticipantModeration,
 }
 
 impl Participant {
@@ -126,6 +132,7 @@ pub(crate) struct Room {
     participants: HashMap<ParticipantId, Participant>,
     lifecycle: Lifecycle,
     chat: chat_history::ChatHistory,
+    moderation: moderation::Moderation,
     /// Participants whose session the room dropped while sending (queue full or gone); their
     /// reconnection grace starts before the next command is handled.
     dropped: Vec<ParticipantId>,
@@ -162,6 +169,7 @@ impl Room {
             participants: HashMap::new(),
             lifecycle,
             chat: chat_history::ChatHistory::new(),
+            moderation: moderation::Moderation::default(),
             dropped: Vec::new(),
             speakers: Vec::new(),
             tx: tx.clone(),
@@ -446,6 +454,8 @@ impl Room {
             user_id: p.user.user_id,
             name: p.user.name.clone(),
             is_host: p.user.user_id == self.meeting.host_user_id,
+            is_cohost: self.moderation.cohosts.contains(&p.user.user_id),
+            raised_hand: p.moderation.raised_hand,
             connection: if p.lost_until.is_some() {
                 ConnectionState::Reconnecting
             } else {

@@ -19,7 +19,7 @@ use crate::protocol::{
     ClientMessage, ErrorCode, MediaState, PROTOCOL_VERSION, ParticipantId, ServerMessage,
 };
 use crate::rate_limiter::RateLimiter;
-use crate::room::{RoomCmd, RoomHandle, RoomRequest};
+use crate::room::{HostAction, RoomCmd, RoomHandle, RoomRequest};
 use crate::session_registry::{Refusal, SessionTicket};
 
 /// Messages a room may queue for one session before the session counts as too slow.
@@ -461,6 +461,49 @@ impl Session {
                 RoomRequest::Chat { text }
             }
             ClientMessage::EndMeeting => RoomRequest::EndMeeting,
+            ClientMessage::MuteParticipant {
+                participant_id,
+                source,
+            } => RoomRequest::Host(HostAction::Mute {
+                target: participant_id,
+                source,
+            }),
+            ClientMessage::AskToUnmute {
+                participant_id,
+                source,
+            } => RoomRequest::Host(HostAction::AskToUnmute {
+                target: participant_id,
+                source,
+            }),
+            ClientMessage::RemoveParticipant {
+                participant_id,
+                ban,
+            } => RoomRequest::Host(HostAction::Remove {
+                target: participant_id,
+                ban: ban.unwrap_or(false),
+            }),
+            ClientMessage::LockMeeting { locked } => RoomRequest::Host(HostAction::Lock(locked)),
+            ClientMessage::SetCohost {
+                participant_id,
+                cohost,
+            } => RoomRequest::Host(HostAction::SetCohost {
+                target: participant_id,
+                cohost,
+            }),
+            ClientMessage::LowerHand { participant_id } => {
+                RoomRequest::Host(HostAction::LowerHand {
+                    target: participant_id,
+                })
+            }
+            ClientMessage::RaiseHand { raised } => RoomRequest::RaiseHand(raised),
+            ClientMessage::Reaction { emoji } => {
+                if emoji.len() > 16 {
+                    return self
+                        .reply(socket, ErrorCode::BadMessage, "not a reaction")
+                        .await;
+                }
+                RoomRequest::Reaction(emoji)
+            }
             ClientMessage::Leave => RoomRequest::Leave,
             ClientMessage::Hello { .. } | ClientMessage::Join { .. } => {
                 return self

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{AppState, AuthUser, Json, Path, Query};
 use crate::error::{Error, ErrorBody, Result};
+use crate::host_action::HostAction;
 use crate::meeting::Meeting;
 use crate::meeting_service::MeetingPage;
 use crate::participant::Participant;
@@ -112,6 +113,25 @@ pub async fn end(
     Path(code): Path<String>,
 ) -> Result<Json<Meeting>> {
     Ok(Json(state.meetings().end(user.id, &code).await?))
+}
+
+/// What the host and co-hosts did in the meeting (mute, remove, lock, ...), oldest first.
+/// Host only.
+#[utoipa::path(get, path = "/api/meetings/{code}/host-actions", tag = "meetings",
+    params(("code" = String, Path, description = "Join code")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Host actions", body = [HostAction]),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "`not_host`", body = ErrorBody),
+        (status = 404, description = "`meeting_not_found`", body = ErrorBody),
+    ))]
+pub async fn host_actions(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<HostAction>>> {
+    Ok(Json(state.meetings().host_actions(user.id, &code).await?))
 }
 
 /// Everyone who joined the meeting, in order of joining. Only for the host and for people who

@@ -21,6 +21,7 @@ use crate::error::ErrorBody;
         meeting_routes::get,
         meeting_routes::end,
         meeting_routes::participants,
+        meeting_routes::host_actions,
         health_routes::healthz,
         health_routes::readyz,
         health_routes::metrics,

@@ -66,6 +66,10 @@ pub fn router(state: AppState) -> Router {
             "/api/meetings/{code}/participants",
             get(meeting_routes::participants),
         )
+        .route(
+            "/api/meetings/{code}/host-actions",
+            get(meeting_routes::host_actions),
+        )
         .route("/api/openapi.json", get(health_routes::openapi))
         .route("/api/docs", get(health_routes::docs))
         .route("/api", any(health_routes::api_not_found))

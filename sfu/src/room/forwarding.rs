@@ -139,6 +139,9 @@ impl Room {
         let Some(up) = self.up_tracks.get_mut(&track) else {
             return;
         };
+        if up.blocked {
+            return; // stopped by a host: not forwarded, not heard as speech, not cached
+        }
         if up.params.is_none_or(|(known, _)| known != pt) {
             // Only a negotiated media payload type is forwarded: a repair stream str0m could
             // not pair with its media stream (RTX under an SSRC of its own) arrives as one more

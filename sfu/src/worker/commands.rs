@@ -56,6 +56,13 @@ pub(crate) enum Command {
         wants: Vec<(TrackId, TrackWant)>,
         reply: Reply<()>,
     },
+    BlockTrack {
+        room: RoomId,
+        peer: PeerId,
+        track: TrackId,
+        blocked: bool,
+        reply: Reply<()>,
+    },
     Leave {
         room: RoomId,
         peer: PeerId,
@@ -85,6 +92,7 @@ impl Command {
             | Command::AddCandidate { room, peer, .. }
             | Command::RestartSubscriber { room, peer, .. }
             | Command::TrackSettings { room, peer, .. }
+            | Command::BlockTrack { room, peer, .. }
             | Command::Leave { room, peer, .. } => Some((room, Some(*peer))),
             Command::Close { room, .. } => Some((room, None)),
             Command::Stats { .. } | Command::Shutdown { .. } | Command::Relay(_) => None,
@@ -167,6 +175,18 @@ impl Worker {
             } => {
                 let r = self
                     .with_room(&room, |r, ctx| r.track_settings(peer, &wants, ctx))
+                    .unwrap_or(Err(SfuError::UnknownPeer));
+                let _ = reply.send(r);
+            }
+            Command::BlockTrack {
+                room,
+                peer,
+                track,
+                blocked,
+                reply,
+            } => {
+                let r = self
+                    .with_room(&room, |r, ctx| r.block_track(peer, track, blocked, ctx))
                     .unwrap_or(Err(SfuError::UnknownPeer));
                 let _ = reply.send(r);
             }

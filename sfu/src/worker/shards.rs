@@ -94,6 +94,9 @@ impl Worker {
             } => {
                 self.placement.remove(&room, peer, Some(placement));
             }
+            RelayMsg::TrackBlocked { room, track } => {
+                self.with_room(&room, |r, _| r.forget_cached(track));
+            }
         }
     }
 }

@@ -11,9 +11,7 @@ use tracing::{info, warn};
 use super::{Participant, Room, RoomCmd, err, new_resume_token};
 use crate::directory::{AuthUser, MeetingStatus};
 use crate::outbox::SessionLink;
-use crate::protocol::{
-    ErrorBody, ErrorCode, MediaState, MeetingInfo, ParticipantId, ServerMessage,
-};
+use crate::protocol::{ErrorBody, ErrorCode, MediaState, ParticipantId, ServerMessage};
 
 impl Room {
     /// Admits a session: a new participant, a second tab taking one over, or a resume.
@@ -26,6 +24,12 @@ impl Room {
     ) -> Result<ParticipantId, ErrorBody> {
         if self.lifecycle.status() == MeetingStatus::Ended {
             return Err(err(ErrorCode::MeetingEnded, "the meeting has ended"));
+        }
+        if self.moderation.banned.contains(&user.user_id) {
+            return Err(err(
+                ErrorCode::Removed,
+                "a host removed you from this meeting",
+            ));
         }
         // The same user holds at most one participant: a second session takes it over.
         let existing = self
@@ -47,16 +51,17 @@ impl Room {
                 self.take_over(id, session, resumed).await?;
                 (id, resumed)
             }
-            None => (self.admit(user, media, session).await?, false),
+            None => {
+                if self.moderation.locked && !self.has_host_rights(user.user_id) {
+                    return Err(err(ErrorCode::MeetingLocked, "the meeting is locked"));
+                }
+                (self.admit(user, media, session).await?, false)
+            }
         };
         let participant = &self.participants[&id];
         let joined = ServerMessage::Joined {
             participant_id: id,
-            meeting: MeetingInfo {
-                code: self.meeting.code.clone(),
-                title: self.meeting.title.clone(),
-                host_user_id: self.meeting.host_user_id,
-            },
+            meeting: self.meeting_info(),
             participants: self
                 .participants
                 .values()
@@ -121,6 +126,7 @@ impl Room {
                 media_down: [false; 2],
                 lost_until: None,
                 speaking: None,
+                moderation: Default::default(),
             },
         );
         let t = self.lifecycle.connected(false);
@@ -143,6 +149,7 @@ impl Room {
             p.tracks.clear();
             p.declared.clear();
             p.media_down = [false; 2];
+            p.moderation.blocked.clear(); // a new SFU peer blocks nothing yet
         }
         let p = self.participants.get_mut(&id).expect("present");
         p.session_id = session.id;

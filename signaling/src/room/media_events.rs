@@ -46,6 +46,8 @@ impl Room {
                         kind: kind(t.kind),
                     })
                     .collect();
+                // A new track of a source a host turned off stays off.
+                self.enforce_silence(id).await;
                 let info = self.info(&self.participants[&id]);
                 self.broadcast(ServerMessage::ParticipantUpdated { participant: info });
             }

@@ -68,6 +68,8 @@ impl Room {
             RoomRequest::MediaState(media) => {
                 let p = self.participants.get_mut(&id).expect("present");
                 p.media = media;
+                self.lift_silence(id);
+                self.enforce_silence(id).await;
                 let info = self.info(&self.participants[&id]);
                 self.broadcast(ServerMessage::ParticipantUpdated { participant: info });
             }
@@ -76,9 +78,13 @@ impl Room {
                 let msg = self.chat.record(id, name, text);
                 self.broadcast(ServerMessage::Chat(msg));
             }
+            RoomRequest::Host(action) => self.host_action(id, action).await,
+            RoomRequest::RaiseHand(raised) => self.raise_hand(id, raised),
+            RoomRequest::Reaction(emoji) => self.reaction(id, emoji),
             RoomRequest::EndMeeting => {
-                if self.participants[&id].user.user_id != self.meeting.host_user_id {
-                    self.send_error(id, ErrorCode::NotHost, "only the host can end the meeting");
+                if !self.has_host_rights(self.participants[&id].user.user_id) {
+                    let message = "only a host or co-host can end the meeting";
+                    self.send_error(id, ErrorCode::NotHost, message);
                     return false;
                 }
                 self.end(EndReason::HostEnded).await;

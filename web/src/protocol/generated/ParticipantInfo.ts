@@ -4,4 +4,13 @@ import type { MediaState } from "./MediaState";
 import type { ParticipantId } from "./ParticipantId";
 import type { PublishedTrack } from "./PublishedTrack";
 
-export type ParticipantInfo = { id: ParticipantId, user_id: number, name: string, is_host: boolean, connection: ConnectionState, media: MediaState, tracks: Array<PublishedTrack>, };
+export type ParticipantInfo = { id: ParticipantId, user_id: number, name: string, is_host: boolean, 
+/**
+ * Given host rights by the host.
+ */
+is_cohost: boolean, 
+/**
+ * Raised hand: its place in the meeting's order (smaller = raised earlier); absent when
+ * the hand is down.
+ */
+raised_hand?: number, connection: ConnectionState, media: MediaState, tracks: Array<PublishedTrack>, };

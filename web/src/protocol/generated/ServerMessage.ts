@@ -10,6 +10,7 @@ import type { ParticipantInfo } from "./ParticipantInfo";
 import type { RemoteTrack } from "./RemoteTrack";
 import type { SpeakerLevel } from "./SpeakerLevel";
 import type { TrackFlow } from "./TrackFlow";
+import type { TrackSource } from "./TrackSource";
 
 /**
  * Server -> client.
@@ -40,4 +41,4 @@ chat_history: Array<ChatMessage>, } | { "type": "participant_joined", participan
  * The simulcast layer forwarded (0 = the first the publisher sends) and how many it
  * sends; `active` only.
  */
-layer?: number, layers?: number, width?: number, height?: number, } | { "type": "publish_layers", mid: string, track_id: string, active: Array<string>, } | { "type": "active_speakers", speakers: Array<SpeakerLevel>, } | { "type": "chat" } & ChatMessage | { "type": "meeting_ended", reason: EndReason, } | { "type": "error" } & ErrorBody | { "type": "pong", nonce?: number, };
+layer?: number, layers?: number, width?: number, height?: number, } | { "type": "publish_layers", mid: string, track_id: string, active: Array<string>, } | { "type": "active_speakers", speakers: Array<SpeakerLevel>, } | { "type": "chat" } & ChatMessage | { "type": "muted_by_host", source: TrackSource, by: ParticipantId, } | { "type": "unmute_requested", source: TrackSource, by: ParticipantId, } | { "type": "removed", by: ParticipantId, banned: boolean, } | { "type": "meeting_updated", meeting: MeetingInfo, } | { "type": "reaction", participant_id: ParticipantId, emoji: string, } | { "type": "meeting_ended", reason: EndReason, } | { "type": "error" } & ErrorBody | { "type": "pong", nonce?: number, };
