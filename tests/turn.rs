@@ -115,3 +115,78 @@ async fn joined_carries_turn_credentials_that_coturn_accepts() {
         s.stop().await;
     }
 }
+
+/// Polls until `p` has received `packets` audio packets and `frames` video frames from `from`.
+async fn wait_media(p: &mm_bench::Participant, from: mm_bench::wire::ParticipantId) {
+    use mm_bench::wire::MediaKind;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let tracks = p.stats().remove(&from).unwrap_or_default();
+        let got = |kind: MediaKind, n: u64| {
+            tracks.iter().any(|t| {
+                t.label.kind == kind
+                    && (if kind == MediaKind::Audio {
+                        t.packets
+                    } else {
+                        t.frames
+                    }) >= n
+                    && t.corrupted == 0
+            })
+        };
+        if got(MediaKind::Audio, 50) && got(MediaKind::Video, 20) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "media from {from:?} does not arrive: {tracks:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A client that may use nothing but its TURN relay (`iceTransportPolicy: "relay"`), with
+/// the credential the server minted for it, sends and receives media through coturn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_only_client_exchanges_media_through_coturn() {
+    use mm_bench::{JoinOptions, Participant};
+    let turn = TurnServer::start("correct-horse-turn-secret").await;
+    for backend in backends() {
+        let timers = Timers {
+            turn: Some((turn.url(), turn.secret.clone())),
+            ..Timers::default()
+        };
+        let s = TestServer::start_with(backend, timers).await;
+        let (ta, _) = s.user("Ada").await;
+        let (tr, _) = s.user("Relay").await;
+        let code = s.create_meeting(&ta, "Through TURN").await;
+        let a = Participant::join(JoinOptions::new(&s.base, &ta, &code))
+            .await
+            .unwrap();
+
+        // What a browser gets from `joined` before it makes its connections.
+        let (mut probe, joined) = s.joined(&tr, &code).await;
+        let servers: Vec<mm_bench::wire::IceServer> =
+            serde_json::from_value(joined["ice_servers"].clone()).unwrap();
+        probe.send(serde_json::json!({"type": "leave"})).await;
+        assert_eq!(probe.expect_close().await, 1000);
+
+        let mut opts = JoinOptions::new(&s.base, &tr, &code);
+        opts.ice_servers = servers;
+        opts.relay_only = true;
+        let r = Participant::join(opts)
+            .await
+            .expect("joins through the relay");
+        let (ida, idr) = (a.participant_id().unwrap(), r.participant_id().unwrap());
+        wait_media(&r, ida).await;
+        wait_media(&a, idr).await;
+        let types = r.selected_candidate_types().await;
+        assert_eq!(
+            types,
+            (Some("relay".into()), Some("relay".into())),
+            "both connections run through the TURN relay"
+        );
+        a.close().await;
+        r.close().await;
+        s.stop().await;
+    }
+}

@@ -12,10 +12,12 @@ use webrtc::api::setting_engine::SettingEngine;
 use webrtc::api::{API, APIBuilder};
 use webrtc::ice::mdns::MulticastDnsMode;
 use webrtc::ice::network_type::NetworkType;
+use webrtc::ice_transport::ice_server::RTCIceServer;
 use webrtc::interceptor::registry::Registry;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::peer_connection::configuration::RTCConfiguration;
 use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
+use webrtc::peer_connection::policy::ice_transport_policy::RTCIceTransportPolicy;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::rtp_transceiver::rtp_codec::{RTCRtpHeaderExtensionCapability, RTPCodecType};
 
@@ -105,6 +107,32 @@ pub async fn new_peer_connection(api: &API) -> Result<Arc<RTCPeerConnection>> {
     Ok(Arc::new(
         api.new_peer_connection(RTCConfiguration::default()).await?,
     ))
+}
+
+/// A peer connection with these ICE servers; with `relay_only`, it gathers and uses nothing
+/// but TURN relay candidates (`iceTransportPolicy: "relay"`), as a client behind a network
+/// that lets only its TURN server through.
+pub async fn new_peer_connection_via(
+    api: &API,
+    servers: &[crate::wire::IceServer],
+    relay_only: bool,
+) -> Result<Arc<RTCPeerConnection>> {
+    let config = RTCConfiguration {
+        ice_servers: (servers.iter())
+            .map(|s| RTCIceServer {
+                urls: s.urls.clone(),
+                username: s.username.clone().unwrap_or_default(),
+                credential: s.credential.clone().unwrap_or_default(),
+            })
+            .collect(),
+        ice_transport_policy: if relay_only {
+            RTCIceTransportPolicy::Relay
+        } else {
+            RTCIceTransportPolicy::All
+        },
+        ..RTCConfiguration::default()
+    };
+    Ok(Arc::new(api.new_peer_connection(config).await?))
 }
 
 /// Sets the local description, waits until ICE gathering is complete (instant on loopback) and

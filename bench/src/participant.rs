@@ -18,7 +18,7 @@ use webrtc::peer_connection::offer_answer_options::RTCOfferOptions;
 use crate::api_client::ws_url;
 use crate::error::{BenchError, Result};
 use crate::loopback::{
-    loopback_api, loopback_publish_api, new_peer_connection, set_local_and_gather,
+    loopback_api, loopback_publish_api, new_peer_connection_via, set_local_and_gather,
 };
 use crate::media_profile::MediaProfile;
 use crate::participant_state::{CloseInfo, ParticipantSnapshot};
@@ -31,7 +31,7 @@ mod inner;
 use inner::{Inner, event_loop, heartbeat};
 
 use crate::wire::{
-    ClientMessage, MediaState, PROTOCOL_VERSION, ParticipantId, TrackDecl, TrackSetting,
+    ClientMessage, IceServer, MediaState, PROTOCOL_VERSION, ParticipantId, TrackDecl, TrackSetting,
     TrackSource,
 };
 
@@ -49,6 +49,11 @@ pub struct JoinOptions {
     pub media: Option<MediaState>,
     /// Upper bound for each request/response step (welcome, joined, publish answer).
     pub timeout: Duration,
+    /// ICE servers for both connections (none: loopback host candidates only), and whether
+    /// to use relay candidates only. Applied when the connections are made, before `joined`,
+    /// so a test passes what an earlier `joined` of the same user carried.
+    pub ice_servers: Vec<IceServer>,
+    pub relay_only: bool,
 }
 
 impl JoinOptions {
@@ -66,6 +71,8 @@ impl JoinOptions {
             publish: true,
             media: None,
             timeout: Duration::from_secs(10),
+            ice_servers: Vec::new(),
+            relay_only: false,
         }
     }
 }
@@ -97,12 +104,14 @@ impl Participant {
     /// and starts sending. Returns once `publish_answer` is applied; media follows.
     pub async fn join(opts: JoinOptions) -> Result<Participant> {
         let api = loopback_api()?;
-        let publish_pc = if opts.publish {
-            new_peer_connection(&loopback_publish_api(opts.profile.simulcast)?).await?
+        let publish_api = if opts.publish {
+            loopback_publish_api(opts.profile.simulcast)?
         } else {
-            new_peer_connection(&api).await?
+            loopback_api()?
         };
-        let subscribe_pc = new_peer_connection(&api).await?;
+        let (servers, relay_only) = (&opts.ice_servers, opts.relay_only);
+        let publish_pc = new_peer_connection_via(&publish_api, servers, relay_only).await?;
+        let subscribe_pc = new_peer_connection_via(&api, servers, relay_only).await?;
         let tracks = if opts.publish {
             SendTracks::add_to(&publish_pc, &opts.profile, "mm-bench").await?
         } else {
@@ -203,6 +212,22 @@ impl Participant {
     }
 
     /// Sends any client message as is (for protocol tests).
+    /// The type of the local candidate each connection (publish, subscribe) uses now
+    /// (`host`, `relay`, ...), once ICE selected a pair.
+    pub async fn selected_candidate_types(&self) -> (Option<String>, Option<String>) {
+        let mut types = [None, None];
+        for (i, pc) in [&self.inner.publish_pc, &self.inner.subscribe_pc]
+            .iter()
+            .enumerate()
+        {
+            let ice = pc.sctp().transport();
+            let pair = ice.ice_transport().get_selected_candidate_pair().await;
+            types[i] = pair.map(|p| p.local.typ.to_string());
+        }
+        let [publish, subscribe] = types;
+        (publish, subscribe)
+    }
+
     pub fn send(&self, msg: &ClientMessage) -> Result<()> {
         self.sender()?.send(msg)
     }
