@@ -93,6 +93,14 @@ pub struct Settings {
     /// pauses); it adds pacing delay to keyframe bursts, see docs/media.md [default: false]
     #[arg(long, env = "SFU_BANDWIDTH_ESTIMATION")]
     pub sfu_bandwidth_estimation: Option<bool>,
+    /// ICE over TCP: each media worker also listens on TCP and announces a passive TCP
+    /// candidate, for clients whose UDP is blocked (no TURN needed) [default: true]
+    #[arg(long, env = "SFU_ICE_TCP")]
+    pub sfu_ice_tcp: Option<bool>,
+    /// ICE-TCP port of the first media worker; worker i uses port + i, 0 picks free ports
+    /// [default: the port of SFU_UDP_ADDR]
+    #[arg(long, env = "SFU_ICE_TCP_PORT")]
+    pub sfu_ice_tcp_port: Option<u16>,
     /// STUN/TURN servers for clients: comma-separated URLs, or a JSON array of
     /// {"urls":[...],"username":..,"credential":..} [default: none]
     #[arg(long, env = "ICE_SERVERS")]
@@ -175,6 +183,8 @@ impl Settings {
             sfu_socket_buffer_bytes,
             sfu_keyframe_cache_ms,
             sfu_bandwidth_estimation,
+            sfu_ice_tcp,
+            sfu_ice_tcp_port,
             ice_servers,
             turn_urls,
             turn_secret,
@@ -216,6 +226,8 @@ impl Settings {
             sfu_socket_buffer_bytes: sfu_socket_buffer_bytes.or(base.sfu_socket_buffer_bytes),
             sfu_keyframe_cache_ms: sfu_keyframe_cache_ms.or(base.sfu_keyframe_cache_ms),
             sfu_bandwidth_estimation: sfu_bandwidth_estimation.or(base.sfu_bandwidth_estimation),
+            sfu_ice_tcp: sfu_ice_tcp.or(base.sfu_ice_tcp),
+            sfu_ice_tcp_port: sfu_ice_tcp_port.or(base.sfu_ice_tcp_port),
             ice_servers: ice_servers.or(base.ice_servers),
             turn_urls: turn_urls.or(base.turn_urls),
             turn_secret: turn_secret.or(base.turn_secret),
@@ -359,6 +371,8 @@ impl Config {
                 bandwidth_estimation: s
                     .sfu_bandwidth_estimation
                     .unwrap_or(sfu_defaults.bandwidth_estimation),
+                ice_tcp: s.sfu_ice_tcp.unwrap_or(sfu_defaults.ice_tcp),
+                ice_tcp_port: s.sfu_ice_tcp_port.or(sfu_defaults.ice_tcp_port),
                 ..sfu_defaults
             },
             ice_servers: parse_ice_servers(s.ice_servers.as_deref().unwrap_or(""))?,

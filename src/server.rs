@@ -260,6 +260,11 @@ fn register_gauges(state: &AppState, hub: &Hub, sfu: &mm_sfu::Sfu) {
                 "Forwarded track subscriptions on the SFU",
                 s.down_tracks as f64,
             );
+            metrics.set_gauge(
+                "mm_sfu_tcp_connections",
+                "Open ICE-TCP connections on the SFU",
+                s.tcp_connections as f64,
+            );
             for (name, help, value) in [
                 (
                     "mm_sfu_packets_in_total",
@@ -290,6 +295,36 @@ fn register_gauges(state: &AppState, hub: &Hub, sfu: &mm_sfu::Sfu) {
                     "mm_sfu_cache_starts_total",
                     "Video subscriptions started from the keyframe cache",
                     s.cache_starts,
+                ),
+                (
+                    "mm_sfu_tcp_accepted_total",
+                    "ICE-TCP connections the SFU accepted",
+                    s.tcp_accepted,
+                ),
+                (
+                    "mm_sfu_tcp_refused_total",
+                    "ICE-TCP connections refused (network filter, connection limits)",
+                    s.tcp_refused,
+                ),
+                (
+                    "mm_sfu_tcp_expired_total",
+                    "ICE-TCP connections closed by the SFU (no valid STUN in time, idle, peer gone)",
+                    s.tcp_expired,
+                ),
+                (
+                    "mm_sfu_tcp_frames_in_total",
+                    "RFC 4571 frames received over ICE-TCP (also in mm_sfu_packets_in_total)",
+                    s.tcp_frames_in,
+                ),
+                (
+                    "mm_sfu_tcp_frames_out_total",
+                    "Frames queued to ICE-TCP connections",
+                    s.tcp_frames_out,
+                ),
+                (
+                    "mm_sfu_tcp_dropped_total",
+                    "Frames to ICE-TCP connections dropped (write queue full or connection gone)",
+                    s.tcp_dropped,
                 ),
             ] {
                 metrics.set_counter(name, help, value);

@@ -189,6 +189,20 @@ fn keys() -> Vec<Key> {
             "true"
         ),
         key!(
+            "sfu_ice_tcp",
+            "false",
+            "false",
+            |c| c.sfu.ice_tcp.to_string(),
+            "false"
+        ),
+        key!(
+            "sfu_ice_tcp_port",
+            "41000",
+            "41000",
+            |c| format!("{:?}", c.sfu.ice_tcp_port),
+            "Some(41000)"
+        ),
+        key!(
             "sfu_keyframe_cache_ms",
             "1500",
             "1500",

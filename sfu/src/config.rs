@@ -34,6 +34,13 @@ pub struct SfuConfig {
     /// paces what it sends at 1.1 times its estimate, which follows what is sent, so every
     /// keyframe burst queues (`docs/media.md`, "Bandwidth allocation").
     pub bandwidth_estimation: bool,
+    /// ICE over TCP (RFC 6544): each worker also listens on TCP, on its UDP socket's IP, and
+    /// announces a passive TCP host candidate (ranked below UDP by its type preference), so a
+    /// client whose UDP is blocked can connect without a TURN server.
+    pub ice_tcp: bool,
+    /// TCP port of worker 0; worker `i` listens on `port + i` (0: ephemeral ports). `None`:
+    /// each worker's UDP port number (TCP and UDP ports are separate spaces).
+    pub ice_tcp_port: Option<u16>,
 }
 
 impl Default for SfuConfig {
@@ -48,6 +55,8 @@ impl Default for SfuConfig {
             max_tracks_per_peer: 8,
             keyframe_cache_max_age: Duration::from_secs(3),
             bandwidth_estimation: false,
+            ice_tcp: true,
+            ice_tcp_port: None,
         }
     }
 }
@@ -82,6 +91,21 @@ impl SfuConfig {
             a.set_port(port);
         }
         Ok(a)
+    }
+
+    /// ICE-TCP listen address of worker `i` (`None`: ICE-TCP is off).
+    pub(crate) fn worker_tcp_bind(&self, i: usize) -> Result<Option<SocketAddr>, SfuError> {
+        if !self.ice_tcp {
+            return Ok(None);
+        }
+        let mut a = self.worker_bind(i)?;
+        if let Some(p) = self.ice_tcp_port {
+            let port = if p == 0 { 0 } else { usize::from(p) + i };
+            let port = u16::try_from(port)
+                .map_err(|_| SfuError::Config(format!("worker {i} TCP port out of range")))?;
+            a.set_port(port);
+        }
+        Ok(Some(a))
     }
 }
 
@@ -134,5 +158,28 @@ mod tests {
             ..Default::default()
         };
         assert!(cfg.worker_bind(1).is_err());
+    }
+
+    #[test]
+    fn worker_tcp_ports() {
+        let mut cfg = SfuConfig {
+            bind: "127.0.0.1:5000".parse().unwrap(),
+            ..Default::default()
+        };
+        assert!(cfg.ice_tcp, "on by default");
+        let a = cfg.worker_tcp_bind(2).unwrap().unwrap();
+        assert_eq!(
+            a,
+            "127.0.0.1:5002".parse().unwrap(),
+            "the UDP port by default"
+        );
+        cfg.ice_tcp_port = Some(6000);
+        assert_eq!(cfg.worker_tcp_bind(1).unwrap().unwrap().port(), 6001);
+        cfg.ice_tcp_port = Some(0);
+        assert_eq!(cfg.worker_tcp_bind(1).unwrap().unwrap().port(), 0);
+        cfg.ice_tcp_port = Some(65535);
+        assert!(cfg.worker_tcp_bind(1).is_err());
+        cfg.ice_tcp = false;
+        assert_eq!(cfg.worker_tcp_bind(0).unwrap(), None);
     }
 }

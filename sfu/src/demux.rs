@@ -129,6 +129,12 @@ impl Demux {
         }
     }
 
+    /// Whether datagrams from `src` are routed (a verified request of a live connection came
+    /// from it).
+    pub fn is_routed(&self, src: SocketAddr) -> bool {
+        self.by_addr.contains_key(&src)
+    }
+
     /// Remote addresses currently routed (a gauge in [`crate::SfuStats`]).
     pub fn addr_count(&self) -> usize {
         self.by_addr.len()
@@ -236,11 +242,13 @@ mod tests {
         d.add_ufrag("subA", key(1, PcKind::Subscribe));
         let rtp = [0x80u8; 40];
         assert_eq!(d.route(a, &rtp), None, "unknown address");
+        assert!(!d.is_routed(a));
         assert_eq!(
             verified(&mut d, a, &binding_request("pubA:cl")),
             Some(key(1, PcKind::Publish))
         );
         assert_eq!(d.route(a, &rtp), Some(Route::Addr(key(1, PcKind::Publish))));
+        assert!(d.is_routed(a));
         assert_eq!(
             verified(&mut d, b, &binding_request("subA:cl")),
             Some(key(1, PcKind::Subscribe))

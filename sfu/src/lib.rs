@@ -11,6 +11,7 @@
 //! signaling ──RoomHandle (Command + oneshot)──► the room's home worker ──► the peer's worker
 //!                                               Worker thread (current-thread tokio)
 //!                                               ├─ UDP socket (recvmmsg / sendmmsg)
+//!                                               ├─ ICE-TCP listener, one task per connection
 //!                                               ├─ Demux: ufrag / address → connection
 //!                                               ├─ Placement: where its rooms' peers run
 //!                                               └─ Room shards ─ Peers (2 × str0m Rtc) + Router
@@ -43,6 +44,9 @@
 //! | `keyframe_throttle` | `KeyframeThrottle`: ≤ 1 keyframe request per interval per UpTrack |
 //! | `demux` | `Demux`: datagram → connection by STUN ufrag (learnt once verified), then address |
 //! | `udp_batch` | socket setup and batched `recvmmsg` / `sendmmsg` |
+//! | `tcp_conns` | `TcpConns`: a worker's ICE-TCP connections and their limits (pure) |
+//! | `tcp_conn` | one ICE-TCP connection's task: frames in, queued frames out |
+//! | `frame_decoder` | `FrameDecoder`: pure RFC 4571 framing (2-byte length prefix) |
 //! | `outbox` | `Outbox`: transmits waiting for the next `sendmmsg` |
 //! | `ip_net` | `IpNet`: CIDR parsing and matching for `allowed_networks` |
 //! | `sdp_text` | small textual SDP helpers |
@@ -72,7 +76,7 @@
 //! ## Not done (yet)
 //!
 //! Simulcast (RID layers are ignored), subscriber bandwidth estimation / layer switching,
-//! TURN/TCP, GRO/GSO offloads, audio-level based speaker events.
+//! TURN, GRO/GSO offloads, audio-level based speaker events.
 //!
 //! ## Threading
 //!
@@ -94,6 +98,7 @@ mod demux;
 mod down_track;
 mod error;
 mod event;
+mod frame_decoder;
 mod ids;
 mod ip_net;
 mod keyframe_throttle;
@@ -115,6 +120,8 @@ mod sfu;
 mod simulcast;
 mod speech;
 mod stats;
+mod tcp_conn;
+mod tcp_conns;
 mod udp_batch;
 mod up_track;
 mod worker;

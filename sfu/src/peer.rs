@@ -10,6 +10,7 @@ use str0m::bwe::Bitrate;
 use str0m::change::SdpPendingOffer;
 use str0m::config::{CryptoProvider, DtlsCert};
 use str0m::media::{Mid, Rid};
+use str0m::net::TcpType;
 use str0m::rtp::Ssrc;
 use str0m::{Candidate, IceCreds, Rtc};
 use tokio::sync::mpsc;
@@ -25,6 +26,8 @@ use crate::simulcast::TrackWant;
 /// What a worker gives each new `Rtc`.
 pub(crate) struct RtcFactory {
     pub candidates: Vec<SocketAddr>,
+    /// Passive ICE-TCP host candidates (empty: ICE-TCP off).
+    pub tcp_candidates: Vec<SocketAddr>,
     pub crypto: Arc<CryptoProvider>,
     /// One certificate per worker: generating one per connection cost about 10 M
     /// instructions per peer. The fingerprint is per worker, which reveals nothing the
@@ -50,12 +53,14 @@ impl RtcFactory {
     /// A factory with a fresh certificate; `None` when the crypto provider cannot make one.
     pub fn new(
         candidates: Vec<SocketAddr>,
+        tcp_candidates: Vec<SocketAddr>,
         crypto: Arc<CryptoProvider>,
         bandwidth_estimation: bool,
     ) -> Option<Self> {
         let dtls_cert = crypto.dtls_provider.generate_certificate()?;
         Some(RtcFactory {
             candidates,
+            tcp_candidates,
             crypto,
             dtls_cert,
             bandwidth_estimation,
@@ -89,6 +94,20 @@ impl RtcFactory {
                     rtc.add_local_candidate(c);
                 }
                 Err(e) => tracing::warn!("bad local candidate {a}: {e}"),
+            }
+        }
+        // Type preference 90 against UDP's 126: a client that can use both picks UDP.
+        for a in &self.tcp_candidates {
+            match Candidate::builder()
+                .tcp()
+                .host(*a)
+                .tcptype(TcpType::Passive)
+                .build()
+            {
+                Ok(c) => {
+                    rtc.add_local_candidate(c);
+                }
+                Err(e) => tracing::warn!("bad local TCP candidate {a}: {e}"),
             }
         }
         (rtc, ufrag)

@@ -51,6 +51,7 @@ impl SdpHarness {
         let settings = RoomSettings {
             factory: RtcFactory::new(
                 vec![sfu_addr],
+                Vec::new(),
                 Arc::new(str0m::crypto::from_feature_flags()),
                 SfuConfig::default().bandwidth_estimation,
             )

@@ -18,6 +18,13 @@ use crate::stats::SfuStats;
 use crate::udp_batch;
 use crate::worker::{Command, Worker};
 
+/// A non-blocking TCP listener for a worker's ICE-TCP candidate.
+fn tcp_listener(addr: SocketAddr) -> Result<std::net::TcpListener, SfuError> {
+    let l = std::net::TcpListener::bind(addr)?;
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
 /// Cheap, cloneable handle to the media engine. When every clone is dropped the workers stop.
 #[derive(Clone, Debug)]
 pub struct Sfu {
@@ -28,6 +35,7 @@ pub struct Sfu {
 struct Inner {
     workers: Vec<mpsc::UnboundedSender<Command>>,
     addrs: Vec<SocketAddr>,
+    tcp_addrs: Vec<SocketAddr>,
 }
 
 impl Sfu {
@@ -37,6 +45,7 @@ impl Sfu {
         let crypto = Arc::new(str0m::crypto::from_feature_flags());
         let mut workers = Vec::with_capacity(cfg.workers);
         let mut addrs = Vec::with_capacity(cfg.workers);
+        let mut tcp_addrs = Vec::new();
         let (txs, mut rxs): (Vec<_>, Vec<_>) =
             (0..cfg.workers).map(|_| mpsc::unbounded_channel()).unzip();
         let load = WorkerLoad::new(cfg.workers);
@@ -52,11 +61,24 @@ impl Sfu {
             let bind = cfg.worker_bind(i)?;
             let std_sock = udp_batch::bind(bind, cfg.socket_buffer_bytes)?;
             let local = std_sock.local_addr()?;
+            let tcp = match cfg.worker_tcp_bind(i)? {
+                Some(a) => Some(tcp_listener(a)?),
+                None => None,
+            };
+            let tcp_local = tcp.as_ref().map(|l| l.local_addr()).transpose()?;
+            let tcp_candidates = tcp_local
+                .map(|t| {
+                    ips.iter()
+                        .map(|ip| SocketAddr::new(*ip, t.port()))
+                        .collect()
+                })
+                .unwrap_or_default();
             let settings = RoomSettings {
                 factory: RtcFactory::new(
                     ips.iter()
                         .map(|ip| SocketAddr::new(*ip, local.port()))
                         .collect(),
+                    tcp_candidates,
                     crypto.clone(),
                     cfg.bandwidth_estimation,
                 )
@@ -83,8 +105,10 @@ impl Sfu {
                         }
                     };
                     rt.block_on(async move {
-                        let worker = tokio::net::UdpSocket::from_std(std_sock)
-                            .and_then(|s| Worker::new(s, settings, relay, load));
+                        let worker = tokio::net::UdpSocket::from_std(std_sock).and_then(|s| {
+                            let tcp = tcp.map(tokio::net::TcpListener::from_std).transpose()?;
+                            Worker::new(s, tcp, settings, relay, load)
+                        });
                         match worker {
                             Ok(w) => {
                                 let _ = ready_tx.send(Ok(()));
@@ -99,18 +123,28 @@ impl Sfu {
             ready_rx
                 .await
                 .map_err(|_| SfuError::Config("media worker died at start".into()))??;
-            tracing::info!(worker = i, %local, "media worker started");
+            tracing::info!(worker = i, %local, ice_tcp = ?tcp_local, "media worker started");
             workers.push(txs[i].clone());
             addrs.push(local);
+            tcp_addrs.extend(tcp_local);
         }
         Ok(Sfu {
-            inner: Arc::new(Inner { workers, addrs }),
+            inner: Arc::new(Inner {
+                workers,
+                addrs,
+                tcp_addrs,
+            }),
         })
     }
 
     /// The bound UDP address of each worker.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.inner.addrs.clone()
+    }
+
+    /// The ICE-TCP listen address of each worker (empty when ICE-TCP is off).
+    pub fn tcp_addrs(&self) -> Vec<SocketAddr> {
+        self.inner.tcp_addrs.clone()
     }
 
     /// The room `id`, created on the first join. Its commands go to its home worker (a hash

@@ -3,7 +3,7 @@
 use std::ops::AddAssign;
 
 /// Snapshot of the engine (or of one worker), summed over workers. Gauges: `rooms`, `peers`,
-/// `up_tracks`, `down_tracks`, `routes`, `placed_peers`; the rest are counters since start.
+/// `up_tracks`, `down_tracks`, `routes`, `placed_peers`, `tcp_connections`; the rest are counters since start.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SfuStats {
     /// Live rooms.
@@ -14,11 +14,11 @@ pub struct SfuStats {
     pub up_tracks: u64,
     /// Forwarded tracks (one per UpTrack per subscriber).
     pub down_tracks: u64,
-    /// Datagrams received (after the network filter).
+    /// Datagrams received (after the network filter), ICE-TCP frames included.
     pub packets_in: u64,
     /// Bytes received.
     pub bytes_in: u64,
-    /// Datagrams sent.
+    /// Datagrams sent over UDP (ICE-TCP frames: `tcp_frames_out`).
     pub packets_out: u64,
     /// Bytes sent.
     pub bytes_out: u64,
@@ -44,6 +44,21 @@ pub struct SfuStats {
     pub relayed_out: u64,
     /// Packets received from other workers' publishers.
     pub relayed_in: u64,
+    /// Gauge: open ICE-TCP connections.
+    pub tcp_connections: u64,
+    /// ICE-TCP connections accepted.
+    pub tcp_accepted: u64,
+    /// ICE-TCP connections refused: outside `allowed_networks`, or over a connection limit.
+    pub tcp_refused: u64,
+    /// ICE-TCP connections the SFU closed: no valid STUN request in time, idle, or their
+    /// `Rtc` went.
+    pub tcp_expired: u64,
+    /// RFC 4571 frames received (also counted in `packets_in` once a connection takes them).
+    pub tcp_frames_in: u64,
+    /// Frames queued to ICE-TCP connections.
+    pub tcp_frames_out: u64,
+    /// Frames to send dropped: the connection's write queue was full, or it had closed.
+    pub tcp_dropped: u64,
 }
 
 impl AddAssign for SfuStats {
@@ -66,5 +81,12 @@ impl AddAssign for SfuStats {
         self.placed_peers += o.placed_peers;
         self.relayed_out += o.relayed_out;
         self.relayed_in += o.relayed_in;
+        self.tcp_connections += o.tcp_connections;
+        self.tcp_accepted += o.tcp_accepted;
+        self.tcp_refused += o.tcp_refused;
+        self.tcp_expired += o.tcp_expired;
+        self.tcp_frames_in += o.tcp_frames_in;
+        self.tcp_frames_out += o.tcp_frames_out;
+        self.tcp_dropped += o.tcp_dropped;
     }
 }

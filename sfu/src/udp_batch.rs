@@ -12,7 +12,7 @@ use str0m::net::DatagramSend;
 /// Datagrams per system call.
 pub(crate) const BATCH: usize = 32;
 /// Receive buffer per datagram; larger datagrams are truncated and dropped.
-const MAX_DATAGRAM: usize = 2048;
+pub(crate) const MAX_DATAGRAM: usize = 2048;
 
 /// Binds a non-blocking UDP socket with `SO_RCVBUF`/`SO_SNDBUF` of `buffer_bytes`.
 /// An IPv6 wildcard bind also accepts IPv4 (v4-mapped).

@@ -8,10 +8,12 @@
 //!
 //! The worker is also the home of some rooms (`placement`): commands for them arrive here
 //! first and go on to the worker each peer was placed on (`commands`). Rooms shared with
-//! other workers exchange `RelayMsg`s (`shards`).
+//! other workers exchange `RelayMsg`s (`shards`). With ICE-TCP the worker also owns a TCP
+//! listener and its connections' tasks (`tcp`).
 
 mod commands;
 mod shards;
+mod tcp;
 
 pub(crate) use commands::Command;
 
@@ -24,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use str0m::net::{DatagramRecv, Protocol, Receive};
 use tokio::io::Interest;
-use tokio::net::UdpSocket;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 
 use crate::demux::{Demux, RoomKey};
@@ -35,6 +37,8 @@ use crate::placement::{Placement, WorkerLoad};
 use crate::relay::Relay;
 use crate::room::{Room, RoomCtx, RoomSettings};
 use crate::stats::SfuStats;
+use crate::tcp_conn::TcpIn;
+use crate::tcp_conns::{TcpConns, TcpLimits};
 use crate::udp_batch::{self, RecvBatch};
 
 /// Runs `f`, turning a panic into `None`.
@@ -46,12 +50,25 @@ fn guard<R>(f: impl FnOnce() -> R) -> Option<R> {
 const IDLE: Duration = Duration::from_millis(500);
 /// Receive batches per wake-up before serving commands and timers again.
 const READ_BUDGET: usize = 16;
+/// Messages queued from ICE-TCP connection tasks to the worker (a full queue makes the tasks
+/// wait, which is TCP back-pressure on their clients).
+const TCP_IN_QUEUE: usize = 1024;
 
 /// The owner of one socket and its rooms.
 pub(crate) struct Worker {
     socket: UdpSocket,
     v6_socket: bool,
     candidates: Vec<SocketAddr>,
+    tcp_candidates: Vec<SocketAddr>,
+    /// The ICE-TCP listener (`None`: ICE-TCP is off).
+    tcp_listener: Option<TcpListener>,
+    tcp: TcpConns,
+    /// Cloned into every connection task.
+    tcp_tx: mpsc::Sender<TcpIn>,
+    tcp_rx: mpsc::Receiver<TcpIn>,
+    next_tcp_sweep: Instant,
+    /// After a failed accept, none before this.
+    tcp_accept_paused: Option<Instant>,
     settings: RoomSettings,
     rooms: HashMap<RoomKey, Room>,
     room_keys: HashMap<RoomId, RoomKey>,
@@ -71,6 +88,7 @@ pub(crate) struct Worker {
 impl Worker {
     pub fn new(
         socket: UdpSocket,
+        tcp_listener: Option<TcpListener>,
         settings: RoomSettings,
         relay: Relay,
         load: Arc<WorkerLoad>,
@@ -78,10 +96,18 @@ impl Worker {
         let local = socket.local_addr()?;
         let now = Instant::now();
         let allowed: Arc<[_]> = settings.allowed_networks.clone().into();
+        let (tcp_tx, tcp_rx) = mpsc::channel(TCP_IN_QUEUE);
         Ok(Worker {
             socket,
             v6_socket: local.is_ipv6(),
             candidates: settings.factory.candidates.clone(),
+            tcp_candidates: settings.factory.tcp_candidates.clone(),
+            tcp_listener,
+            tcp: TcpConns::new(TcpLimits::default()),
+            tcp_tx,
+            tcp_rx,
+            next_tcp_sweep: now,
+            tcp_accept_paused: None,
             settings,
             rooms: HashMap::new(),
             room_keys: HashMap::new(),
@@ -124,6 +150,12 @@ impl Worker {
                     }
                     self.read();
                 }
+                m = self.tcp_rx.recv() => {
+                    if let Some(m) = m {
+                        self.tcp_input(m);
+                    }
+                }
+                a = tcp::accept(self.tcp_listener.as_ref(), self.tcp_accept_paused) => self.tcp_accept(a),
                 _ = self.socket.writable(), if want_write => {}
                 _ = sleep => {}
             }
@@ -163,7 +195,9 @@ impl Worker {
             let now = Instant::now();
             for i in 0..n {
                 match recv.get(i) {
-                    Some((src, data)) => self.datagram(now, src, data),
+                    Some((src, data)) => {
+                        self.datagram(now, udp_batch::canonical(src), data, Protocol::Udp);
+                    }
                     None => self.stats.packets_dropped += 1,
                 }
             }
@@ -177,29 +211,33 @@ impl Worker {
         self.recv = recv;
     }
 
-    fn datagram(&mut self, now: Instant, src: SocketAddr, data: &[u8]) {
-        let src = udp_batch::canonical(src);
+    /// One datagram (or ICE-TCP frame) from `src`, which is canonical. Returns whether a
+    /// connection took it.
+    fn datagram(&mut self, now: Instant, src: SocketAddr, data: &[u8], proto: Protocol) -> bool {
         if !allowed(&self.settings.allowed_networks, src.ip()) {
             self.stats.packets_dropped += 1;
-            return;
+            return false;
         }
         let Some(route) = self.demux.route(src, data) else {
             self.stats.packets_dropped += 1;
-            return;
+            return false;
         };
         let Ok(contents) = DatagramRecv::try_from(data) else {
             self.stats.packets_dropped += 1;
-            return;
+            return false;
         };
-        let destination = self
-            .candidates
+        let candidates = match proto {
+            Protocol::Tcp => &self.tcp_candidates,
+            _ => &self.candidates,
+        };
+        let destination = candidates
             .iter()
             .find(|c| c.is_ipv4() == src.is_ipv4())
-            .or(self.candidates.first())
+            .or(candidates.first())
             .copied()
             .unwrap_or(src);
         let recv = Receive {
-            proto: Protocol::Udp,
+            proto,
             source: src,
             destination,
             contents,
@@ -209,17 +247,25 @@ impl Worker {
         ctx.now = now;
         let Some(room) = rooms.get_mut(&key.room) else {
             self.stats.packets_dropped += 1;
-            return;
+            return false;
         };
-        match guard(|| room.handle_datagram(route, recv, &mut ctx)) {
+        let taken = match guard(|| room.handle_datagram(route, recv, &mut ctx)) {
             Some(true) => {
                 self.stats.packets_in += 1;
                 self.stats.bytes_in += data.len() as u64;
+                true
             }
-            Some(false) => self.stats.packets_dropped += 1,
-            None => self.fail_room(key.room),
-        }
+            Some(false) => {
+                self.stats.packets_dropped += 1;
+                false
+            }
+            None => {
+                self.fail_room(key.room);
+                false
+            }
+        };
         self.drop_if_empty(key.room);
+        taken
     }
 
     fn timeouts(&mut self) {
@@ -245,6 +291,9 @@ impl Worker {
             .collect();
         for key in empty {
             self.drop_if_empty(key);
+        }
+        if now >= self.next_tcp_sweep {
+            self.sweep_tcp(now);
         }
     }
 
@@ -287,6 +336,7 @@ impl Worker {
             }
         }
         self.outbox.items.drain(..sent);
+        self.flush_tcp();
         self.stats.packets_dropped += std::mem::take(&mut self.outbox.dropped);
     }
 

@@ -205,6 +205,7 @@ impl Worker {
             Command::Stats { reply } => {
                 let mut s = self.stats;
                 s.routes = self.demux.addr_count() as u64;
+                s.tcp_connections = self.tcp.len() as u64;
                 s.rooms = self.placement.room_count() as u64;
                 s.placed_peers = self.load.get(self.relay.me());
                 for r in self.rooms.values() {
