@@ -14,8 +14,9 @@ export function ConfirmDialog({
   onCancel: () => void;
 }) {
   const cancelRef = useRef<HTMLButtonElement>(null);
+  // Focus once: the parent may re-render (and pass a new onCancel) while the dialog is open.
+  useEffect(() => cancelRef.current?.focus(), []);
   useEffect(() => {
-    cancelRef.current?.focus();
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape") onCancel();
     };

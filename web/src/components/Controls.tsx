@@ -1,7 +1,9 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
+import { useDismiss } from "../hooks/useDismiss";
 import { isMacPlatform, matchShortcut, shortcutLabel } from "../lib/shortcuts";
-import { useMeeting } from "../hooks/useMeeting";
+import { useMeeting, useMeetingClient } from "../hooks/useMeeting";
 import { useWebRTC } from "../hooks/useWebRTC";
+import { REACTIONS } from "../meeting/moderation";
 import { DeviceSelect } from "./DeviceSelect";
 import { Icon } from "./Icon";
 import type { ViewMode } from "./VideoGrid";
@@ -10,8 +12,44 @@ export type Panel = "chat" | "people" | null;
 
 const MAC = typeof navigator !== "undefined" && isMacPlatform(navigator.platform || navigator.userAgent);
 
+/** Raise or lower our own hand; pressed once the server says it is up. */
+function HandButton() {
+  const client = useMeetingClient();
+  const raised = useMeeting((s) => s.me?.raised_hand !== undefined);
+  const label = raised ? "Lower hand" : "Raise hand";
+  return (
+    <button type="button" className={`ctl${raised ? " active" : ""}`} aria-label={label} title={label} aria-pressed={raised} onClick={() => client.raiseHand(!raised)}>
+      <Icon name="hand" />
+    </button>
+  );
+}
+
+/** The eight reactions; the picker stays open for another until Escape or a click elsewhere. */
+function ReactionsButton() {
+  const client = useMeetingClient();
+  const [open, setOpen] = useState(false);
+  const anchor = useRef<HTMLDivElement>(null);
+  useDismiss(open, [anchor], () => setOpen(false));
+  return (
+    <div className="popover-anchor hide-narrow" ref={anchor}>
+      <button type="button" className={`ctl${open ? " active" : ""}`} aria-label="Reactions" title="Reactions" aria-expanded={open} onClick={() => setOpen(!open)}>
+        <Icon name="smile" />
+      </button>
+      {open && (
+        <div className="popover reactions-popover" role="group" aria-label="Send a reaction">
+          {REACTIONS.map((emoji) => (
+            <button key={emoji} type="button" className="reaction-btn" aria-label={`React ${emoji}`} title={`React ${emoji}`} onClick={() => client.sendReaction(emoji)}>
+              {emoji}
+            </button>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
 export function Controls({
-  isHost,
+  canEnd,
   panel,
   onPanel,
   view,
@@ -19,7 +57,8 @@ export function Controls({
   onLeave,
   onEnd,
 }: {
-  isHost: boolean;
+  /** The host and co-hosts may end the meeting for everyone. */
+  canEnd: boolean;
   panel: Panel;
   onPanel: (p: Panel) => void;
   view: ViewMode;
@@ -85,6 +124,8 @@ export function Controls({
         </div>
       </div>
       <div className="controls-group">
+        <HandButton />
+        <ReactionsButton />
         <button
           type="button"
           className={`ctl${view === "speaker" ? " active" : ""} hide-narrow`}
@@ -118,7 +159,7 @@ export function Controls({
         <button type="button" className="ctl leave" aria-label="Leave meeting" title="Leave meeting" onClick={onLeave}>
           <Icon name="leave" />
         </button>
-        {isHost && (
+        {canEnd && (
           <button type="button" className="btn btn-danger end-btn" aria-label="End meeting for everyone" title="End meeting for everyone" onClick={onEnd}>
             End<span className="hide-narrow">for everyone</span>
           </button>

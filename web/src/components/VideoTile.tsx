@@ -7,6 +7,7 @@ import type { Quality } from "../meeting/connectionQuality";
 import { tileNotice, videoTrackId, type TileNotice } from "../meeting/trackFlow";
 import { Icon } from "./Icon";
 import { QualityBars } from "./QualityBars";
+import { TileReactions } from "./TileReactions";
 import { TrackVideo } from "./TrackVideo";
 
 export type TileKind = "camera" | "screen";
@@ -33,6 +34,7 @@ interface TileViewProps {
   audioMuted: boolean;
   speaking: boolean;
   isHost: boolean;
+  handRaised: boolean;
   isSelf: boolean;
   reconnecting: boolean;
   participantId: number | "self";
@@ -63,6 +65,12 @@ function TileView(p: TileViewProps) {
         <Avatar name={p.name} />
       )}
       {p.reconnecting && <div className="tile-overlay">Reconnecting…</div>}
+      {p.kind === "camera" && <TileReactions participantId={p.participantId} />}
+      {p.kind === "camera" && p.handRaised && (
+        <span className="tile-hand" role="img" aria-label="Hand raised" title="Hand raised">
+          <Icon name="hand" size={18} />
+        </span>
+      )}
       {!p.reconnecting && p.notice && (
         <div className="tile-notice" role="status" title={p.notice.title} data-notice="paused_bandwidth">
           <Icon name="camOff" size={16} />
@@ -96,6 +104,7 @@ function SelfTile({ kind }: { kind: TileKind }) {
   const speaking = useSpeaking("self");
   const quality = useQuality("self");
   const isHost = useMeeting((s) => !!s.meeting && !!user && Number(s.meeting.host_user_id) === user.id);
+  const handRaised = useMeeting((s) => s.me?.raised_hand !== undefined);
   const track = kind === "screen" ? screenTrack : videoTrack;
   return (
     <TileView
@@ -106,6 +115,7 @@ function SelfTile({ kind }: { kind: TileKind }) {
       audioMuted={audioMuted}
       speaking={speaking && !audioMuted}
       isHost={isHost}
+      handRaised={handRaised}
       isSelf
       reconnecting={false}
       participantId="self"
@@ -132,6 +142,7 @@ function RemoteTile({ id, kind }: { id: number; kind: TileKind }) {
       audioMuted={p.media.audio_muted}
       speaking={speaking && !p.media.audio_muted}
       isHost={p.is_host}
+      handRaised={p.raised_hand !== undefined}
       isSelf={false}
       reconnecting={p.connection === "reconnecting"}
       participantId={id}

@@ -8,6 +8,7 @@ function person(id: number, screen = false): ParticipantInfo {
     user_id: id,
     name: `P${id}`,
     is_host: false,
+    is_cohost: false,
     connection: "connected",
     media: { audio_muted: false, video_muted: false, screen_sharing: screen },
     tracks: [

@@ -31,6 +31,8 @@ interface SetupOptions {
   /** Device ids that are not there (unplugged): asking for one exactly fails. */
   gone?: string[];
   initial?: MeetingClientOptions["initial"];
+  reactionTtlMs?: number;
+  now?: () => number;
 }
 
 const askedFor = (c: boolean | MediaTrackConstraints | undefined) =>
@@ -70,6 +72,8 @@ async function setup(opts: SetupOptions = {}) {
     mediaDevices: md,
     negotiationTimeoutMs: 2000,
     initial: opts.initial,
+    reactionTtlMs: opts.reactionTtlMs,
+    now: opts.now,
   });
   await client.acquireMedia();
   return { client, signaling, md };
@@ -425,5 +429,131 @@ describe("MeetingClient", () => {
     expect(client.levels.getSnapshot()).toEqual({ speaking: { self: true }, activeSpeaker: null });
     ws.receive({ type: "active_speakers", speakers: [] });
     expect(client.levels.getSnapshot().speaking).toEqual({});
+  });
+});
+
+describe("MeetingClient: hosts in control", () => {
+  it("sends each host request as the protocol spells it", async () => {
+    const { client } = await setup();
+    const { ws } = await joinMeeting(client);
+    client.muteParticipant(2, "camera");
+    client.askToUnmute(2, "microphone");
+    client.removeParticipant(2);
+    client.removeParticipant(2, true);
+    client.lockMeeting(true);
+    client.setCohost(2, true);
+    client.raiseHand(true);
+    client.lowerHand(2);
+    const kinds = ["mute_participant", "ask_to_unmute", "remove_participant", "lock_meeting", "set_cohost", "raise_hand", "lower_hand"];
+    expect(ws.sent.filter((m) => kinds.includes(String(m.type)))).toEqual([
+      { type: "mute_participant", participant_id: 2, source: "camera" },
+      { type: "ask_to_unmute", participant_id: 2, source: "microphone" },
+      { type: "remove_participant", participant_id: 2 },
+      { type: "remove_participant", participant_id: 2, ban: true },
+      { type: "lock_meeting", locked: true },
+      { type: "set_cohost", participant_id: 2, cohost: true },
+      { type: "raise_hand", raised: true },
+      { type: "lower_hand", participant_id: 2 },
+    ]);
+  });
+
+  it("sends at most one reaction per 250 ms, and a reaction leaves its tile after its time", async () => {
+    let now = 1000;
+    const { client } = await setup({ reactionTtlMs: 30, now: () => now });
+    const { ws } = await joinMeeting(client);
+    expect(client.sendReaction("👍")).toBe(true);
+    now += 100;
+    expect(client.sendReaction("🎉")).toBe(false);
+    now += 150;
+    expect(client.sendReaction("🎉")).toBe(true);
+    expect(ws.ofType("reaction")).toEqual([
+      { type: "reaction", emoji: "👍" },
+      { type: "reaction", emoji: "🎉" },
+    ]);
+    ws.receive({ type: "reaction", participant_id: 2, emoji: "👏" });
+    expect(client.state.getSnapshot().reactions).toMatchObject([{ participantId: 2, emoji: "👏" }]);
+    await vi.waitFor(() => expect(client.state.getSnapshot().reactions).toEqual([]));
+  });
+
+  it("muted by a host: the microphone goes off here too, media_state says so, and the notice names the host", async () => {
+    const { client } = await setup();
+    const { ws, pub } = await joinMeeting(client);
+    ws.receive({ type: "muted_by_host", source: "microphone", by: 2 });
+    await vi.waitFor(() => expect(ws.ofType("media_state").at(-1)).toMatchObject({ audio_muted: true }));
+    expect(client.local.getSnapshot()).toMatchObject({ audioMuted: true });
+    expect(client.local.getSnapshot().audioTrack?.enabled).toBe(false);
+    expect(pub.transceivers[0].sender.track?.enabled).toBe(false);
+    expect(client.state.getSnapshot().notice).toEqual({ code: "muted_by_host", message: "Bo muted your microphone" });
+  });
+
+  it("a host turning off the camera releases it; stopping the screen share stops it", async () => {
+    const { client } = await setup();
+    const { ws } = await joinMeeting(client);
+    const cam = client.local.getSnapshot().videoTrack;
+    ws.receive({ type: "muted_by_host", source: "camera", by: 2 });
+    await vi.waitFor(() => expect(client.local.getSnapshot().videoTrack).toBeNull());
+    expect(cam?.readyState).toBe("ended");
+    await client.startScreenShare();
+    const screen = client.local.getSnapshot().screenTrack;
+    ws.receive({ type: "muted_by_host", source: "screen_share", by: 2 });
+    await vi.waitFor(() => expect(client.local.getSnapshot().screenTrack).toBeNull());
+    expect(screen?.readyState).toBe("ended");
+    await vi.waitFor(() => expect(ws.ofType("media_state").at(-1)).toEqual({ type: "media_state", audio_muted: false, video_muted: true, screen_sharing: false }));
+  });
+
+  it("an unmute request is only a prompt: the microphone comes on when the participant accepts", async () => {
+    const { client } = await setup({ initial: { audioMuted: true } });
+    const { ws } = await joinMeeting(client);
+    ws.receive({ type: "unmute_requested", source: "microphone", by: 2 });
+    expect(client.state.getSnapshot().unmuteRequest).toEqual({ source: "microphone", byName: "Bo" });
+    expect(client.local.getSnapshot().audioMuted).toBe(true);
+    await client.acceptUnmuteRequest();
+    expect(client.local.getSnapshot().audioTrack?.enabled).toBe(true);
+    expect(ws.ofType("media_state").at(-1)).toMatchObject({ audio_muted: false });
+    expect(client.state.getSnapshot().unmuteRequest).toBeNull();
+    // Asked for what is on already: nothing to prompt.
+    ws.receive({ type: "unmute_requested", source: "microphone", by: 2 });
+    expect(client.state.getSnapshot().unmuteRequest).toBeNull();
+  });
+
+  it("removed: the removed page, the devices released, and no reconnection after the 4012 close", async () => {
+    const { client } = await setup();
+    const { ws, pub } = await joinMeeting(client);
+    const { audioTrack, videoTrack } = client.local.getSnapshot();
+    ws.receive({ type: "removed", by: 2, banned: true });
+    ws.drop(4012);
+    expect(client.state.getSnapshot()).toMatchObject({ phase: "removed", removal: { byName: "Bo", banned: true } });
+    expect([audioTrack?.readyState, videoTrack?.readyState]).toEqual(["ended", "ended"]);
+    expect(pub.closed).toBe(true);
+    await client.rejoin(); // kept out: nothing to rejoin
+    expect(FakeSocket.instances).toHaveLength(1);
+  });
+
+  it("a bare 4012 close (the removed message lost) does not reconnect either", async () => {
+    const { client, signaling } = await setup();
+    const { ws } = await joinMeeting(client);
+    ws.drop(4012);
+    expect(client.state.getSnapshot()).toMatchObject({ phase: "removed", removal: { byName: null, banned: false } });
+    expect(signaling.state.getSnapshot().status).toBe("closed");
+    expect(FakeSocket.instances).toHaveLength(1);
+  });
+
+  it("a join refused because the meeting is locked fails, releases the devices, and Try again joins afresh", async () => {
+    const { client } = await setup();
+    client.join();
+    await vi.waitFor(() => expect(FakeSocket.instances.length).toBe(1));
+    const ws = FakeSocket.last();
+    ws.open();
+    ws.receive(welcome);
+    const cam = client.local.getSnapshot().videoTrack;
+    ws.receive({ type: "error", code: "meeting_locked", message: "the meeting is locked" });
+    expect(client.state.getSnapshot()).toMatchObject({ phase: "failed", failure: { code: "meeting_locked" } });
+    expect(cam?.readyState).toBe("ended");
+    expect(ws.closedWith).toBe(1000);
+    await client.rejoin();
+    await vi.waitFor(() => expect(FakeSocket.instances).toHaveLength(2));
+    FakeSocket.last().open();
+    FakeSocket.last().receive(welcome);
+    expect(FakeSocket.last().ofType("join")).toHaveLength(1);
   });
 });

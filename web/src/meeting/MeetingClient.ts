@@ -7,6 +7,7 @@ import { deviceIdOf, listDevices, openDevice, openMicAndCamera } from "./capture
 import type { SignalingConnection } from "./signaling";
 import { applyActiveSpeakers, NOBODY_SPEAKING, type LevelsState } from "./speakers";
 import { initialMeetingState, reduceServerMessage, setChatOpen, type MeetingState } from "./state";
+import { HostControls } from "./hostControls";
 import type { DeviceOption, LocalState, MediaDevicesLike, PeerConnectionFactory, PeerStates, RemoteMedia } from "./clientTypes";
 import { closeFailure, statsSummary, toRtcIceServers } from "./clientHelpers";
 import { PublishConnection } from "./PublishConnection";
@@ -25,6 +26,9 @@ export interface MeetingClientOptions {
   negotiationTimeoutMs?: number;
   /** What to start with (the participant's remembered choices); else both on, default devices. */
   initial?: Partial<Pick<LocalState, "audioMuted" | "videoMuted" | "audioDeviceId" | "videoDeviceId" | "audioOutputId">>;
+  /** How long a reaction stays on its tile (tests shorten it). */
+  reactionTtlMs?: number;
+  now?: () => number;
 }
 
 const NEGOTIATION_ERRORS = new Set(["negotiation_failed", "sdp_too_large", "too_many_tracks", "bad_message"]);
@@ -36,9 +40,10 @@ const NEGOTIATION_ERRORS = new Set(["negotiation_failed", "sdp_too_large", "too_
  *
  * Two peer connections, each with one offerer: `publish` (we offer our tracks, the SFU answers;
  * `PublishConnection`) and `subscribe` (the SFU offers everybody else's tracks, we answer;
- * `SubscribeConnection`). This class holds the meeting's state machine and the local media.
+ * `SubscribeConnection`). This class holds the meeting's state machine and the local media;
+ * the host and co-host requests, hands and reactions are in `HostControls`, which it extends.
  */
-export class MeetingClient {
+export class MeetingClient extends HostControls {
   readonly code: string;
   readonly state = new Store<MeetingState>(initialMeetingState);
   readonly local: Store<LocalState>;
@@ -79,6 +84,7 @@ export class MeetingClient {
   });
 
   constructor(opts: MeetingClientOptions) {
+    super(opts.reactionTtlMs, opts.now);
     this.code = opts.meetingCode;
     this.signaling = opts.signaling;
     this.createPc = opts.createPeerConnection ?? ((c) => new RTCPeerConnection(c));
@@ -301,8 +307,9 @@ export class MeetingClient {
    * they are opened again, except a camera that was off; a muted microphone opens muted.
    */
   async rejoin(): Promise<void> {
-    const phase = this.state.getSnapshot().phase;
-    if (phase !== "left" && phase !== "failed") return;
+    const { phase, removal } = this.state.getSnapshot();
+    // Removed without being kept out: the user may come back, but only when it asks to.
+    if (phase !== "left" && phase !== "failed" && !(phase === "removed" && !removal?.banned)) return;
     this.leave();
     this.state.set((s) => ({ ...initialMeetingState, chatOpen: s.chatOpen, phase: "joining" }));
     const epoch = this.epoch;
@@ -340,6 +347,7 @@ export class MeetingClient {
     }
   }
 
+  /** The host or a co-host ends the meeting for everyone. */
   endMeeting(): void {
     this.send({ type: "end_meeting" });
   }
@@ -370,6 +378,7 @@ export class MeetingClient {
   /** Leave and release everything (camera, microphone, screen). Safe to call twice. */
   dispose(): void {
     this.epoch++;
+    this.clearReactionTimers();
     this.acquiring = null;
     this.local.patch({ acquiring: false });
     this.leave();
@@ -409,11 +418,11 @@ export class MeetingClient {
     this.unsubs = [];
   }
 
-  private send(msg: ClientMessage): boolean {
+  protected send(msg: ClientMessage): boolean {
     return this.signaling.send(msg);
   }
 
-  private mediaState(): MediaState {
+  protected mediaState(): MediaState {
     const l = this.local.getSnapshot();
     return {
       audio_muted: l.audioMuted || !l.audioTrack,
@@ -483,6 +492,15 @@ export class MeetingClient {
         break;
       case "meeting_ended":
         this.shutDown("meeting ended");
+        break;
+      case "removed":
+        // The server closes with 4012 next; closing first means nothing reconnects.
+        this.shutDown("removed");
+        break;
+      case "muted_by_host":
+      case "unmute_requested":
+      case "reaction":
+        this.onModeration(msg);
         break;
       case "error":
         if (NEGOTIATION_ERRORS.has(msg.code)) this.pub?.answerFailed(new Error(`${msg.code}: ${msg.message}`));

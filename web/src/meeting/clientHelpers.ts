@@ -59,6 +59,9 @@ export function closeFailure(code: number, state: MeetingState): Partial<Meeting
   switch (code) {
     case CloseCode.MeetingEnded:
       return { phase: "ended", endedReason: state.endedReason ?? "host_ended" };
+    case CloseCode.Removed:
+      // The `removed` message that comes first says by whom; without it, nobody is named.
+      return { phase: "removed", removal: state.removal ?? { byName: null, banned: false } };
     case CloseCode.Replaced:
       return { phase: "failed", failure: { code: "replaced", message: "Replaced by another session" } };
     case CloseCode.Unauthenticated:

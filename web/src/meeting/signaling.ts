@@ -46,6 +46,7 @@ const FINAL_CLOSE_CODES = new Set<number>([
   CloseCode.MeetingNotFound,
   CloseCode.MeetingEnded,
   CloseCode.Replaced,
+  CloseCode.Removed,
 ]);
 
 export function defaultBackoff(attempt: number): number {

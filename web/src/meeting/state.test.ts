@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ServerMessage } from "../protocol";
-import { describeEndReason, initialMeetingState, reduceServerMessage, setChatOpen, type MeetingState } from "./state";
+import { describeEndReason, describeProblem, expireReaction, initialMeetingState, reduceServerMessage, setChatOpen, type MeetingState } from "./state";
 
 const msg = (m: unknown) => JSON.parse(JSON.stringify(m)) as ServerMessage;
 const person = (id: number, name: string, extra: Record<string, unknown> = {}) => ({
@@ -106,5 +106,64 @@ describe("describeEndReason", () => {
       expect(describeEndReason(r).toLowerCase()).not.toContain("this meeting has ended");
     }
     expect(describeEndReason(null)).toMatch(/dashboard/);
+  });
+});
+
+describe("hosts in control", () => {
+  const me = (extra: Record<string, unknown> = {}) => person(1, "Me", extra);
+
+  it("meeting_updated carries the lock to everyone", () => {
+    const s = run(joined([]), msg({ type: "meeting_updated", meeting: { code: "abc", title: "T", host_user_id: 10, locked: true } }));
+    expect(s.meeting?.locked).toBe(true);
+  });
+
+  it("a participant_updated about us is kept as `me` (co-host rights, our hand), not listed with the others", () => {
+    let s = run(joined([person(2, "Bo")]), msg({ type: "participant_updated", participant: me({ is_cohost: true, raised_hand: 3 }) }));
+    expect(s.order).toEqual([2]);
+    expect(s.me).toMatchObject({ is_cohost: true, raised_hand: 3 });
+    s = reduceServerMessage(s, msg({ type: "participant_updated", participant: me({ is_cohost: true }) }));
+    expect(s.me?.raised_hand).toBeUndefined();
+    // A resume is the same participant; a fresh join starts without what we knew.
+    expect(reduceServerMessage(s, joined([], true)).me?.is_cohost).toBe(true);
+    expect(reduceServerMessage(s, joined([], false)).me).toBeNull();
+  });
+
+  it("muted_by_host is a notice naming the host; unmute_requested a prompt, and a new mute of that source drops it", () => {
+    let s = run(joined([person(2, "Bo")]), msg({ type: "unmute_requested", source: "microphone", by: 2 }));
+    expect(s.unmuteRequest).toEqual({ source: "microphone", byName: "Bo" });
+    s = reduceServerMessage(s, msg({ type: "muted_by_host", source: "microphone", by: 2 }));
+    expect(s.notice).toEqual({ code: "muted_by_host", message: "Bo muted your microphone" });
+    expect(s.unmuteRequest).toBeNull();
+    s = reduceServerMessage(s, msg({ type: "muted_by_host", source: "screen_share", by: 9 }));
+    expect(s.notice?.message).toBe("A host stopped your screen share");
+  });
+
+  it("removed ends our participation with who did it and whether we are kept out", () => {
+    const s = run(joined([person(2, "Bo")]), msg({ type: "removed", by: 2, banned: true }));
+    expect(s).toMatchObject({ phase: "removed", removal: { byName: "Bo", banned: true } });
+  });
+
+  it("a join refused as locked or removed is a failure with its own sentence", () => {
+    for (const code of ["meeting_locked", "removed"]) {
+      const s = run(msg({ type: "error", code, message: "no" }));
+      expect(s).toMatchObject({ phase: "failed", failure: { code } });
+      expect(describeProblem(s.failure!)).not.toBe("no");
+    }
+    expect(describeProblem({ code: "meeting_locked", message: "" })).toMatch(/locked/);
+    const s = run(joined([]), msg({ type: "error", code: "unknown_participant", message: "x" }));
+    expect(s.phase).toBe("joined");
+    expect(describeProblem(s.notice!)).toMatch(/no longer in the meeting/);
+  });
+
+  it("reactions are entries that expire one by one; an emoji the server does not send is ignored", () => {
+    let s = run(joined([person(2, "Bo")]), msg({ type: "reaction", participant_id: 2, emoji: "🎉" }), msg({ type: "reaction", participant_id: 1, emoji: "👍" }));
+    s = reduceServerMessage(s, msg({ type: "reaction", participant_id: 2, emoji: "<b>" }));
+    expect(s.reactions).toEqual([
+      { seq: 1, participantId: 2, emoji: "🎉" },
+      { seq: 2, participantId: 1, emoji: "👍" },
+    ]);
+    s = expireReaction(s, 1);
+    expect(s.reactions.map((r) => r.seq)).toEqual([2]);
+    expect(expireReaction(s, 1)).toBe(s);
   });
 });

@@ -6,7 +6,9 @@ import type {
   ParticipantInfo,
   RemoteTrack,
   ServerMessage,
+  TrackSource,
 } from "../protocol";
+import { isReaction, mutedNotice, type Reaction } from "./moderation";
 
 export type Phase =
   /** Not joined yet (pre-join). */
@@ -17,6 +19,8 @@ export type Phase =
   | "reconnecting"
   | "ended"
   | "left"
+  /** A host removed us (see `removal`); never reconnected. */
+  | "removed"
   /** Could not join or lost for good: see `failure`. */
   | "failed";
 
@@ -25,10 +29,34 @@ export interface Problem {
   message: string;
 }
 
+/** A reaction floating over its sender's tile until `expireReaction` takes it away. */
+export interface ReactionEntry {
+  /** Increasing per client: the entry's key and what expires it. */
+  seq: number;
+  participantId: ParticipantId;
+  emoji: Reaction;
+}
+
+/** A host asked us to turn a source on: a prompt, never done for us. */
+export interface UnmuteRequest {
+  source: TrackSource;
+  byName: string;
+}
+
+export interface Removal {
+  byName: string | null;
+  banned: boolean;
+}
+
 export interface MeetingState {
   phase: Phase;
   selfId: ParticipantId | null;
   meeting: MeetingInfo | null;
+  /**
+   * Our own ParticipantInfo as the server last told it (a `participant_updated` about us: a
+   * raised hand, co-host rights); null until then, since `joined` lists only the others.
+   */
+  me: ParticipantInfo | null;
   /** Everyone else, by participant id. */
   participants: Record<number, ParticipantInfo>;
   /** Participant ids in join order. */
@@ -42,6 +70,10 @@ export interface MeetingState {
   failure: Problem | null;
   /** A transient, non-fatal problem to show to the user. */
   notice: Problem | null;
+  reactions: ReactionEntry[];
+  reactionSeq: number;
+  unmuteRequest: UnmuteRequest | null;
+  removal: Removal | null;
   resumed: boolean;
 }
 
@@ -49,6 +81,7 @@ export const initialMeetingState: MeetingState = {
   phase: "idle",
   selfId: null,
   meeting: null,
+  me: null,
   participants: {},
   order: [],
   remoteTracks: {},
@@ -58,13 +91,19 @@ export const initialMeetingState: MeetingState = {
   endedReason: null,
   failure: null,
   notice: null,
+  reactions: [],
+  reactionSeq: 0,
+  unmuteRequest: null,
+  removal: null,
   resumed: false,
 };
 
 const MAX_CHAT = 500;
+/** Reactions in flight at most (a burst from many people drops the oldest). */
+const MAX_REACTIONS = 50;
 
 function upsert(state: MeetingState, p: ParticipantInfo): MeetingState {
-  if (p.id === state.selfId) return state;
+  if (p.id === state.selfId) return { ...state, me: p };
   const exists = p.id in state.participants;
   return {
     ...state,
@@ -108,6 +147,8 @@ export function reduceServerMessage(state: MeetingState, msg: ServerMessage): Me
         phase: "joined",
         selfId: msg.participant_id,
         meeting: msg.meeting,
+        // A resume is the same participant (its hand and rights are as they were).
+        me: msg.resumed ? state.me : null,
         participants,
         order,
         remoteTracks: msg.resumed ? state.remoteTracks : {},
@@ -139,6 +180,24 @@ export function reduceServerMessage(state: MeetingState, msg: ServerMessage): Me
     }
     case "meeting_ended":
       return { ...state, phase: "ended", endedReason: msg.reason };
+    case "meeting_updated":
+      return { ...state, meeting: msg.meeting };
+    case "muted_by_host":
+      return {
+        ...state,
+        notice: { code: "muted_by_host", message: mutedNotice(nameOf(state, msg.by), msg.source) },
+        unmuteRequest: state.unmuteRequest?.source === msg.source ? null : state.unmuteRequest,
+      };
+    case "unmute_requested":
+      return { ...state, unmuteRequest: { source: msg.source, byName: nameOf(state, msg.by) } };
+    case "removed":
+      return { ...state, phase: "removed", removal: { byName: nameOf(state, msg.by), banned: msg.banned }, unmuteRequest: null, reactions: [] };
+    case "reaction": {
+      if (!isReaction(msg.emoji)) return state;
+      const seq = state.reactionSeq + 1;
+      const list = [...state.reactions, { seq, participantId: msg.participant_id, emoji: msg.emoji }];
+      return { ...state, reactionSeq: seq, reactions: list.length > MAX_REACTIONS ? list.slice(list.length - MAX_REACTIONS) : list };
+    }
     case "error":
       return reduceError(state, { code: msg.code, message: msg.message });
     default:
@@ -153,6 +212,8 @@ function reduceError(state: MeetingState, err: Problem): MeetingState {
     case "auth_timeout":
     case "unsupported_version":
     case "replaced":
+    case "meeting_locked": // a join refused: locked, or this user was removed and kept out
+    case "removed":
       return { ...state, phase: "failed", failure: err };
     case "meeting_ended":
       // A (re)join found the meeting over: why it ended is not known here, so no reason is made up.
@@ -163,6 +224,17 @@ function reduceError(state: MeetingState, err: Problem): MeetingState {
     default:
       return { ...state, notice: err };
   }
+}
+
+/** Who did something, by participant id, for a sentence ("A host" when not in our list). */
+function nameOf(state: MeetingState, id: ParticipantId): string {
+  return state.participants[id]?.name ?? "A host";
+}
+
+/** A reaction's time is up. */
+export function expireReaction(state: MeetingState, seq: number): MeetingState {
+  if (!state.reactions.some((r) => r.seq === seq)) return state;
+  return { ...state, reactions: state.reactions.filter((r) => r.seq !== seq) };
 }
 
 export function setChatOpen(state: MeetingState, open: boolean): MeetingState {
@@ -182,7 +254,13 @@ export function describeProblem(p: Problem): string {
     case "rate_limited":
       return "Too many requests. Please wait a moment.";
     case "not_host":
-      return "Only the host can do that.";
+      return "Only a host or co-host can do that.";
+    case "unknown_participant":
+      return "That person is no longer in the meeting.";
+    case "meeting_locked":
+      return "This meeting is locked: nobody new can join. Ask a host to unlock it, then try again.";
+    case "removed":
+      return "A host removed you from this meeting. You can't rejoin it.";
     case "chat_invalid":
       return "That message could not be sent (empty or too long).";
     case "connection_lost":

@@ -7,19 +7,21 @@ import { Controls, type Panel } from "../components/Controls";
 import { CopyButton } from "../components/CopyButton";
 import { Icon } from "../components/Icon";
 import { Brand } from "../components/Layout";
-import { ParticipantList } from "../components/ParticipantList";
+import { LockToggle, ParticipantList } from "../components/ParticipantList";
 import { PreJoin } from "../components/PreJoin";
 import { VideoGrid, type ViewMode } from "../components/VideoGrid";
 import { MeetingProvider } from "../contexts/MeetingContext";
 import { WebSocketProvider } from "../contexts/WebSocketContext";
 import { useAuth } from "../hooks/useAuth";
+import { useHostRights } from "../hooks/useHostRights";
 import { useMeeting, useMeetingClient } from "../hooks/useMeeting";
 import { useWebSocket } from "../hooks/useWebSocket";
 import { meetingsApi, type Meeting } from "../lib/api";
 import { ApiError } from "../lib/auth";
 import { inviteLink, isMeetingCode } from "../lib/invite";
 import { endedNote } from "../lib/meetingSummary";
-import { describeEndReason, describeProblem, type Problem } from "../meeting/state";
+import { unmutePrompt } from "../meeting/moderation";
+import { describeEndReason, describeProblem, type Problem, type Removal } from "../meeting/state";
 import type { EndReason } from "../protocol";
 
 type Load = { kind: "loading" } | { kind: "ok"; meeting: Meeting } | { kind: "not_found" } | { kind: "error"; message: string };
@@ -117,6 +119,7 @@ function MeetingRoom({ meeting }: { meeting: Meeting }) {
   const phase = useMeeting((s) => s.phase);
   const endedReason = useMeeting((s) => s.endedReason);
   const failure = useMeeting((s) => s.failure);
+  const removal = useMeeting((s) => s.removal);
 
   switch (phase) {
     case "idle":
@@ -131,6 +134,8 @@ function MeetingRoom({ meeting }: { meeting: Meeting }) {
           </button>
         </CenteredMessage>
       );
+    case "removed":
+      return <RemovedScreen removal={removal} onRejoin={() => void client.rejoin()} />;
     case "failed":
       return <FailedScreen failure={failure} onRetry={() => void client.rejoin()} />;
     default:
@@ -138,18 +143,38 @@ function MeetingRoom({ meeting }: { meeting: Meeting }) {
   }
 }
 
+/** A host removed us: we never reconnect by ourselves; without a ban we may come back when we choose to. */
+function RemovedScreen({ removal, onRejoin }: { removal: Removal | null; onRejoin: () => void }) {
+  const by = removal?.byName ? `${removal.byName} removed you.` : "A host removed you.";
+  return (
+    <CenteredMessage title="You were removed from the meeting" body={removal?.banned ? `${by} You can't rejoin this meeting.` : `${by} You can join again with the meeting link.`}>
+      {!removal?.banned && (
+        <button type="button" className="btn btn-primary" onClick={onRejoin}>
+          Join again
+        </button>
+      )}
+    </CenteredMessage>
+  );
+}
+
+const FAILURE_TITLES: Record<string, string> = {
+  replaced: "Joined from another tab",
+  meeting_locked: "This meeting is locked",
+  removed: "You can't rejoin this meeting",
+};
+
 function FailedScreen({ failure, onRetry }: { failure: Problem | null; onRetry: () => void }) {
   if (failure?.code === "meeting_not_found") return <NotFoundScreen code="" />;
-  const title = failure?.code === "replaced" ? "Joined from another tab" : "Disconnected";
+  const title = (failure && FAILURE_TITLES[failure.code]) ?? "Disconnected";
   return (
     <CenteredMessage title={title} body={failure ? describeProblem(failure) : "The connection was lost."}>
-      {failure?.code === "unauthenticated" ? (
+      {failure?.code === "removed" ? null : failure?.code === "unauthenticated" ? (
         <Link className="btn btn-primary" to={`/login?next=${encodeURIComponent(window.location.pathname)}`}>
           Log in again
         </Link>
       ) : (
         <button type="button" className="btn btn-primary" onClick={onRetry}>
-          {failure?.code === "replaced" ? "Use this tab instead" : "Rejoin"}
+          {failure?.code === "replaced" ? "Use this tab instead" : failure?.code === "meeting_locked" ? "Try again" : "Rejoin"}
         </button>
       )}
     </CenteredMessage>
@@ -158,17 +183,16 @@ function FailedScreen({ failure, onRetry }: { failure: Problem | null; onRetry: 
 
 function Room({ meeting }: { meeting: Meeting }) {
   const client = useMeetingClient();
-  const { user } = useAuth();
   const { state: ws } = useWebSocket();
   const phase = useMeeting((s) => s.phase);
   const notice = useMeeting((s) => s.notice);
   const count = useMeeting((s) => s.order.length + 1);
   const title = useMeeting((s) => s.meeting?.title ?? meeting.title);
-  const hostUserId = useMeeting((s) => (s.meeting ? Number(s.meeting.host_user_id) : meeting.host_id));
+  const locked = useMeeting((s) => !!s.meeting?.locked);
+  const rights = useHostRights();
   const [panel, setPanel] = useState<Panel>(null);
   const [view, setView] = useState<ViewMode>("grid");
   const [confirmEnd, setConfirmEnd] = useState(false);
-  const isHost = !!user && hostUserId === user.id;
   const reconnecting = phase === "reconnecting" || ws.status === "reconnecting";
 
   useEffect(() => {
@@ -185,6 +209,11 @@ function Room({ meeting }: { meeting: Meeting }) {
           <span className="muted-text hide-narrow">
             <code>{meeting.code}</code>
           </span>
+          {locked && (
+            <span className="tag tag-warn room-locked" data-testid="locked-badge" title="Nobody new can join">
+              <Icon name="lock" size={12} /> Locked
+            </span>
+          )}
         </div>
         <CopyButton text={inviteLink(meeting.code, window.location.origin)} />
       </header>
@@ -199,20 +228,24 @@ function Room({ meeting }: { meeting: Meeting }) {
           <span className="spinner" aria-hidden="true" /> Joining…
         </div>
       )}
-      {notice && (
-        <div className="toast" role="alert">
-          <span>{describeProblem(notice)}</span>
-          <button type="button" className="icon-btn" aria-label="Dismiss" onClick={() => client.dismissNotice()}>
-            <Icon name="close" size={16} />
-          </button>
-        </div>
-      )}
+      <div className="toasts">
+        {notice && (
+          <div className="toast" role="alert" data-testid="notice" data-code={notice.code}>
+            <span>{describeProblem(notice)}</span>
+            <button type="button" className="icon-btn" aria-label="Dismiss" onClick={() => client.dismissNotice()}>
+              <Icon name="close" size={16} />
+            </button>
+          </div>
+        )}
+        <UnmuteRequestPrompt />
+      </div>
       <div className={`room-main${panel ? " with-panel" : ""}`}>
         <VideoGrid view={view} />
         {panel && (
           <aside className="side-panel" aria-label={panel === "chat" ? "Chat" : "Participants"}>
             <div className="side-head">
               <h2>{panel === "chat" ? "Chat" : `Participants (${count})`}</h2>
+              {panel === "people" && <LockToggle />}
               <button type="button" className="icon-btn" aria-label={`Close ${panel === "chat" ? "chat" : "participants"}`} onClick={() => setPanel(null)}>
                 <Icon name="close" />
               </button>
@@ -222,7 +255,7 @@ function Room({ meeting }: { meeting: Meeting }) {
         )}
       </div>
       <Controls
-        isHost={isHost}
+        canEnd={!!rights}
         panel={panel}
         onPanel={setPanel}
         view={view}
@@ -243,6 +276,24 @@ function Room({ meeting }: { meeting: Meeting }) {
           }}
         />
       )}
+    </div>
+  );
+}
+
+/** A host asked us to turn something on: only we do it, with this button (never automatically). */
+function UnmuteRequestPrompt() {
+  const client = useMeetingClient();
+  const req = useMeeting((s) => s.unmuteRequest);
+  if (!req) return null;
+  return (
+    <div className="toast" role="alertdialog" aria-label="Unmute request" data-testid="unmute-request">
+      <span>{unmutePrompt(req.byName, req.source)}</span>
+      <button type="button" className="btn btn-primary btn-small" onClick={() => void client.acceptUnmuteRequest()}>
+        {req.source === "camera" ? "Turn on camera" : "Unmute"}
+      </button>
+      <button type="button" className="btn btn-secondary btn-small" onClick={() => client.dismissUnmuteRequest()}>
+        Not now
+      </button>
     </div>
   );
 }

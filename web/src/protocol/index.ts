@@ -36,6 +36,8 @@ export const CloseCode = {
   JoinTimeout: 4005,
   MeetingEnded: 4010,
   Replaced: 4011,
+  /** A host removed the participant: never reconnect. */
+  Removed: 4012,
   RateLimited: 4029,
   /** `unavailable`: the server could not check the token; reconnecting later helps. */
   TryAgainLater: 1013,

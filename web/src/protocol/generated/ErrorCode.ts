@@ -4,4 +4,4 @@
  * Stable error codes. Fatal ones are followed by a close with the code in
  * [`ErrorCode::close_code`].
  */
-export type ErrorCode = "bad_message" | "unknown_type" | "unsupported_version" | "unauthenticated" | "auth_timeout" | "not_joined" | "already_joined" | "meeting_not_found" | "meeting_ended" | "meeting_locked" | "removed" | "unknown_participant" | "meeting_full" | "not_host" | "resume_failed" | "message_too_large" | "rate_limited" | "sdp_too_large" | "too_many_tracks" | "chat_invalid" | "negotiation_failed" | "replaced" | "join_timeout" | "too_many_sessions" | "unavailable" | "internal";
+export type ErrorCode = "bad_message" | "unknown_type" | "unsupported_version" | "unauthenticated" | "auth_timeout" | "not_joined" | "already_joined" | "meeting_not_found" | "meeting_ended" | "meeting_locked" | "removed" | "unknown_participant" | "lobby_denied" | "lobby_timeout" | "meeting_full" | "not_host" | "resume_failed" | "message_too_large" | "rate_limited" | "sdp_too_large" | "too_many_tracks" | "chat_invalid" | "negotiation_failed" | "replaced" | "join_timeout" | "too_many_sessions" | "unavailable" | "internal";

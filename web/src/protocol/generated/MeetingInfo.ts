@@ -4,4 +4,8 @@ export type MeetingInfo = { code: string, title: string, host_user_id: number,
 /**
  * Nobody new can join (hosts and co-hosts still can).
  */
-locked: boolean, };
+locked: boolean, 
+/**
+ * Newcomers wait in the lobby until a host or co-host admits them.
+ */
+lobby: boolean, };

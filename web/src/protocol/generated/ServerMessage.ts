@@ -4,6 +4,7 @@ import type { EndReason } from "./EndReason";
 import type { ErrorBody } from "./ErrorBody";
 import type { IceServer } from "./IceServer";
 import type { LeaveReason } from "./LeaveReason";
+import type { LobbyEntry } from "./LobbyEntry";
 import type { MeetingInfo } from "./MeetingInfo";
 import type { ParticipantId } from "./ParticipantId";
 import type { ParticipantInfo } from "./ParticipantInfo";
@@ -41,4 +42,4 @@ chat_history: Array<ChatMessage>, } | { "type": "participant_joined", participan
  * The simulcast layer forwarded (0 = the first the publisher sends) and how many it
  * sends; `active` only.
  */
-layer?: number, layers?: number, width?: number, height?: number, } | { "type": "publish_layers", mid: string, track_id: string, active: Array<string>, } | { "type": "active_speakers", speakers: Array<SpeakerLevel>, } | { "type": "chat" } & ChatMessage | { "type": "muted_by_host", source: TrackSource, by: ParticipantId, } | { "type": "unmute_requested", source: TrackSource, by: ParticipantId, } | { "type": "removed", by: ParticipantId, banned: boolean, } | { "type": "meeting_updated", meeting: MeetingInfo, } | { "type": "reaction", participant_id: ParticipantId, emoji: string, } | { "type": "meeting_ended", reason: EndReason, } | { "type": "error" } & ErrorBody | { "type": "pong", nonce?: number, };
+layer?: number, layers?: number, width?: number, height?: number, } | { "type": "publish_layers", mid: string, track_id: string, active: Array<string>, } | { "type": "active_speakers", speakers: Array<SpeakerLevel>, } | { "type": "chat" } & ChatMessage | { "type": "muted_by_host", source: TrackSource, by: ParticipantId, } | { "type": "unmute_requested", source: TrackSource, by: ParticipantId, } | { "type": "removed", by: ParticipantId, banned: boolean, } | { "type": "lobby_waiting", meeting: MeetingInfo, } | { "type": "lobby_updated", waiting: Array<LobbyEntry>, } | { "type": "meeting_updated", meeting: MeetingInfo, } | { "type": "reaction", participant_id: ParticipantId, emoji: string, } | { "type": "meeting_ended", reason: EndReason, } | { "type": "error" } & ErrorBody | { "type": "pong", nonce?: number, };
