@@ -130,6 +130,9 @@ pub struct Settings {
     /// Seconds an authenticated signaling socket may stay without joining a meeting [default: 30]
     #[arg(long, env = "JOIN_TIMEOUT_SECS")]
     pub join_timeout_secs: Option<u64>,
+    /// Seconds someone may wait in a meeting's lobby before it gives up [default: 600]
+    #[arg(long, env = "LOBBY_MAX_WAIT_SECS")]
+    pub lobby_max_wait_secs: Option<u64>,
     /// Signaling sockets one client address may hold open before authenticating [default: 16]
     #[arg(long, env = "WS_MAX_UNAUTHENTICATED_PER_IP")]
     pub ws_max_unauthenticated_per_ip: Option<usize>,
@@ -194,6 +197,7 @@ impl Settings {
             empty_meeting_grace_secs,
             paused_timeout_secs,
             join_timeout_secs,
+            lobby_max_wait_secs,
             ws_max_unauthenticated_per_ip,
             ws_max_sessions_per_user,
             max_participants_per_meeting,
@@ -237,6 +241,7 @@ impl Settings {
             empty_meeting_grace_secs: empty_meeting_grace_secs.or(base.empty_meeting_grace_secs),
             paused_timeout_secs: paused_timeout_secs.or(base.paused_timeout_secs),
             join_timeout_secs: join_timeout_secs.or(base.join_timeout_secs),
+            lobby_max_wait_secs: lobby_max_wait_secs.or(base.lobby_max_wait_secs),
             ws_max_unauthenticated_per_ip: ws_max_unauthenticated_per_ip
                 .or(base.ws_max_unauthenticated_per_ip),
             ws_max_sessions_per_user: ws_max_sessions_per_user.or(base.ws_max_sessions_per_user),
@@ -284,6 +289,7 @@ pub struct Config {
     pub empty_meeting_grace: Duration,
     pub paused_timeout: Duration,
     pub join_timeout: Duration,
+    pub lobby_max_wait: Duration,
     pub ws_max_unauthenticated_per_ip: usize,
     pub ws_max_sessions_per_user: usize,
     pub max_participants_per_meeting: usize,
@@ -382,6 +388,10 @@ impl Config {
             empty_meeting_grace: Duration::from_secs(s.empty_meeting_grace_secs.unwrap_or(60)),
             paused_timeout: Duration::from_secs(s.paused_timeout_secs.unwrap_or(300)),
             join_timeout: positive_secs("JOIN_TIMEOUT_SECS", s.join_timeout_secs.unwrap_or(30))?,
+            lobby_max_wait: positive_secs(
+                "LOBBY_MAX_WAIT_SECS",
+                s.lobby_max_wait_secs.unwrap_or(600),
+            )?,
             ws_max_unauthenticated_per_ip: positive(
                 "WS_MAX_UNAUTHENTICATED_PER_IP",
                 s.ws_max_unauthenticated_per_ip.unwrap_or(16),

@@ -47,6 +47,7 @@ impl Directory for MeetingDirectory {
             code: m.code,
             title: m.title,
             host_user_id: m.host_id.0,
+            lobby: m.lobby,
             status: match m.status {
                 mm_api::MeetingStatus::Created => MeetingStatus::Created,
                 mm_api::MeetingStatus::Active => MeetingStatus::Active,
@@ -93,6 +94,12 @@ impl Directory for MeetingDirectory {
                 action,
                 Utc::now(),
             )
+            .await
+            .map_err(storage)
+    }
+
+    async fn set_lobby(&self, meeting_id: i64, enabled: bool) -> Result<(), DirectoryError> {
+        (self.store.set_meeting_lobby(MeetingId(meeting_id), enabled))
             .await
             .map_err(storage)
     }

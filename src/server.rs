@@ -72,6 +72,7 @@ impl Server {
             empty_grace: config.empty_meeting_grace,
             paused_timeout: config.paused_timeout,
             join_timeout: config.join_timeout,
+            lobby_max_wait: config.lobby_max_wait,
             max_unauthenticated_per_ip: config.ws_max_unauthenticated_per_ip,
             max_sessions_per_user: config.ws_max_sessions_per_user,
             max_participants: config.max_participants_per_meeting,

@@ -293,6 +293,13 @@ fn keys() -> Vec<Key> {
             "13"
         ),
         key!(
+            "lobby_max_wait_secs",
+            "17",
+            "17",
+            |c| secs(c.lobby_max_wait),
+            "17"
+        ),
+        key!(
             "ws_max_unauthenticated_per_ip",
             "5",
             "5",

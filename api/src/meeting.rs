@@ -77,4 +77,6 @@ pub struct Meeting {
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Newcomers wait in the lobby until a host or co-host admits them.
+    pub lobby: bool,
 }

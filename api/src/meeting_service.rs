@@ -35,13 +35,14 @@ impl MeetingService {
         Self { store, cache }
     }
 
-    pub async fn create(&self, host: UserId, title: &str) -> Result<Meeting> {
+    /// A new meeting; with `lobby`, newcomers wait until a host admits them.
+    pub async fn create(&self, host: UserId, title: &str, lobby: bool) -> Result<Meeting> {
         let title = validation::title(title)?;
         for _ in 0..CODE_ATTEMPTS {
             let code = meeting_code::generate();
             if let Some(meeting) = self
                 .store
-                .create_meeting(&code, &title, host, store::now())
+                .create_meeting(&code, &title, host, lobby, store::now())
                 .await?
             {
                 return Ok(meeting);

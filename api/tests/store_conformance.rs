@@ -36,6 +36,7 @@ conformance!(
     users_round_trip,
     email_is_unique_case_insensitively,
     meeting_codes_are_unique,
+    a_meeting_keeps_its_lobby_setting,
     meeting_lifecycle_transitions,
     ending_is_idempotent,
     meetings_for_user_lists_hosted_and_joined_newest_first,
@@ -80,12 +81,12 @@ async fn expired_refresh_sessions_are_purged(store: &Store) {
 async fn startup_pauses_active_meetings(store: &Store) {
     let host = user(store, "Host").await;
     let live = store
-        .create_meeting("liv-eliv-eli", "Live", host.id, now())
+        .create_meeting("liv-eliv-eli", "Live", host.id, false, now())
         .await
         .unwrap()
         .unwrap();
     let idle = store
-        .create_meeting("idl-eidl-eid", "Idle", host.id, now())
+        .create_meeting("idl-eidl-eid", "Idle", host.id, false, now())
         .await
         .unwrap()
         .unwrap();
@@ -147,10 +148,29 @@ async fn email_is_unique_case_insensitively(store: &Store) {
     assert!(matches!(upper, Err(Error::EmailTaken)), "{upper:?}");
 }
 
+async fn a_meeting_keeps_its_lobby_setting(store: &Store) {
+    let host = user(store, "Host").await;
+    let m = store
+        .create_meeting("lob-byon-lob", "Waiting room", host.id, true, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(m.lobby);
+    store.set_meeting_lobby(m.id, false).await.unwrap();
+    let read = store.meeting_by_id(m.id).await.unwrap().unwrap();
+    assert!(!read.lobby);
+    let other = store
+        .create_meeting("lob-byof-lob", "Open", host.id, false, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!other.lobby);
+}
+
 async fn meeting_codes_are_unique(store: &Store) {
     let host = user(store, "Host").await;
     let first = store
-        .create_meeting("abc-defg-hij", "One", host.id, now())
+        .create_meeting("abc-defg-hij", "One", host.id, false, now())
         .await
         .unwrap()
         .unwrap();
@@ -158,7 +178,7 @@ async fn meeting_codes_are_unique(store: &Store) {
     assert_eq!(first.host_id, host.id);
     assert!(first.started_at.is_none() && first.ended_at.is_none());
     let clash = store
-        .create_meeting("abc-defg-hij", "Two", host.id, now())
+        .create_meeting("abc-defg-hij", "Two", host.id, false, now())
         .await
         .unwrap();
     assert!(clash.is_none());
@@ -179,7 +199,7 @@ async fn meeting_codes_are_unique(store: &Store) {
 async fn meeting_lifecycle_transitions(store: &Store) {
     let host = user(store, "Host").await;
     let meeting = store
-        .create_meeting("lif-ecyc-les", "Life", host.id, now())
+        .create_meeting("lif-ecyc-les", "Life", host.id, false, now())
         .await
         .unwrap()
         .unwrap();
@@ -227,7 +247,7 @@ async fn meeting_lifecycle_transitions(store: &Store) {
 async fn ending_is_idempotent(store: &Store) {
     let host = user(store, "Host").await;
     let meeting = store
-        .create_meeting("end-ende-end", "End", host.id, now())
+        .create_meeting("end-ende-end", "End", host.id, false, now())
         .await
         .unwrap()
         .unwrap();
@@ -262,6 +282,7 @@ async fn meetings_for_user_lists_hosted_and_joined_newest_first(store: &Store) {
                 &code,
                 "M",
                 host.id,
+                false,
                 t0 + Duration::seconds(i64::try_from(i).unwrap()),
             )
             .await
@@ -300,7 +321,7 @@ async fn one_open_participation_per_user_and_meeting(store: &Store) {
     let host = user(store, "Host").await;
     let guest = user(store, "Guest").await;
     let meeting = store
-        .create_meeting("par-tici-pat", "P", host.id, now())
+        .create_meeting("par-tici-pat", "P", host.id, false, now())
         .await
         .unwrap()
         .unwrap();
@@ -342,12 +363,12 @@ async fn closing_participations(store: &Store) {
     let host = user(store, "Host").await;
     let guest = user(store, "Guest").await;
     let m1 = store
-        .create_meeting("clo-sing-one", "1", host.id, now())
+        .create_meeting("clo-sing-one", "1", host.id, false, now())
         .await
         .unwrap()
         .unwrap();
     let m2 = store
-        .create_meeting("clo-sing-two", "2", host.id, now())
+        .create_meeting("clo-sing-two", "2", host.id, false, now())
         .await
         .unwrap()
         .unwrap();

@@ -40,6 +40,8 @@ pub struct ParticipantSnapshot {
     /// From `joined`.
     pub participant_id: Option<ParticipantId>,
     pub meeting: Option<MeetingInfo>,
+    /// This participant as the others see it (from `joined`, then our own updates).
+    pub me: Option<ParticipantInfo>,
     pub resume_token: Option<String>,
     pub resumed: bool,
     pub ice_servers: Vec<IceServer>,
@@ -104,6 +106,7 @@ impl ParticipantSnapshot {
             ServerMessage::Joined {
                 participant_id,
                 meeting,
+                you,
                 participants,
                 ice_servers,
                 resume_token,
@@ -111,6 +114,7 @@ impl ParticipantSnapshot {
                 chat_history,
             } => {
                 self.participant_id = Some(*participant_id);
+                self.me = Some((**you).clone());
                 self.meeting = Some(meeting.clone());
                 self.others = participants.iter().map(|p| (p.id, p.clone())).collect();
                 self.ice_servers = ice_servers.clone();
@@ -127,7 +131,11 @@ impl ParticipantSnapshot {
             }
             ServerMessage::ParticipantJoined { participant }
             | ServerMessage::ParticipantUpdated { participant } => {
-                self.others.insert(participant.id, participant.clone());
+                if Some(participant.id) == self.participant_id {
+                    self.me = Some(participant.clone());
+                } else {
+                    self.others.insert(participant.id, participant.clone());
+                }
             }
             ServerMessage::ParticipantLeft {
                 participant_id,
@@ -176,7 +184,9 @@ impl ParticipantSnapshot {
             ServerMessage::MutedByHost { .. }
             | ServerMessage::UnmuteRequested { .. }
             | ServerMessage::Removed { .. }
-            | ServerMessage::Reaction { .. } => {}
+            | ServerMessage::Reaction { .. }
+            | ServerMessage::LobbyWaiting { .. }
+            | ServerMessage::LobbyUpdated { .. } => {}
         }
         self.events.push(msg.clone());
     }
@@ -216,7 +226,9 @@ mod tests {
                 title: "t".into(),
                 host_user_id: 10,
                 locked: false,
+                lobby: false,
             },
+            you: Box::new(info(1)),
             participants: vec![info(2)],
             ice_servers: vec![],
             resume_token: "r".into(),

@@ -47,6 +47,8 @@ pub struct SignalingConfig {
     pub ice_servers: Vec<IceServer>,
     /// TURN servers whose credentials are minted per join (`turn_credentials.rs`).
     pub turn: Option<TurnConfig>,
+    /// How long someone may wait in a meeting's lobby before `lobby_timeout`.
+    pub lobby_max_wait: Duration,
 }
 
 /// Meeting capacity by default: 200 people, each publishing two tracks, make a subscriber
@@ -77,6 +79,7 @@ impl Default for SignalingConfig {
             allowed_origins: Vec::new(),
             ice_servers: Vec::new(),
             turn: None,
+            lobby_max_wait: Duration::from_secs(600),
         }
     }
 }

@@ -22,6 +22,8 @@ pub struct MeetingRecord {
     pub title: String,
     pub host_user_id: i64,
     pub status: MeetingStatus,
+    /// Newcomers wait in the lobby.
+    pub lobby: bool,
 }
 
 /// The seed's meeting lifecycle states.
@@ -67,6 +69,8 @@ pub trait Directory: Send + Sync + 'static {
         target: Option<ParticipantId>,
         action: &str,
     ) -> Result<(), DirectoryError>;
+    /// Persists the meeting's lobby setting, so a paused meeting keeps it.
+    async fn set_lobby(&self, meeting_id: i64, enabled: bool) -> Result<(), DirectoryError>;
     /// Persists a lifecycle transition (`started_at`/`ended_at` are set by the implementation).
     async fn set_meeting_status(
         &self,

@@ -10,7 +10,13 @@ use crate::protocol::{ErrorCode, ServerMessage};
 #[derive(Debug)]
 pub enum Outbound {
     Message(ServerMessage),
-    Close { code: u16, reason: String },
+    Close {
+        code: u16,
+        reason: String,
+    },
+    /// The session left the lobby without being admitted (after the `error` that says why):
+    /// it may join again.
+    LeftLobby,
 }
 
 /// An order to end a session at once, without flushing its queue: it is too slow to read

@@ -129,6 +129,19 @@ pub enum ClientMessage {
     LockMeeting {
         locked: bool,
     },
+    /// Host or co-host: turn the lobby on (newcomers wait for a host to admit them) or off
+    /// (everyone waiting is admitted).
+    SetLobby {
+        enabled: bool,
+    },
+    /// Host or co-host: let someone waiting in the lobby in, or turn them away.
+    Admit {
+        lobby_id: LobbyId,
+    },
+    Deny {
+        lobby_id: LobbyId,
+    },
+    AdmitAll,
     /// Host only: give or take a participant's co-host rights (every host action but this).
     SetCohost {
         participant_id: ParticipantId,
@@ -159,6 +172,21 @@ pub enum ClientMessage {
 pub struct TrackDecl {
     pub mid: String,
     pub source: TrackSource,
+}
+
+/// Someone waiting in a meeting's lobby (not a participant yet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[ts(export, type = "number")]
+pub struct LobbyId(pub u64);
+
+/// One person in the lobby, as hosts see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct LobbyEntry {
+    pub lobby_id: LobbyId,
+    #[ts(type = "number")]
+    pub user_id: i64,
+    pub name: String,
 }
 
 /// The reactions a client may send.
@@ -241,6 +269,9 @@ pub enum ServerMessage {
     Joined {
         participant_id: ParticipantId,
         meeting: MeetingInfo,
+        /// This participant as the others see it (co-host rights, a raised hand and a host's
+        /// mute survive a reload).
+        you: Box<ParticipantInfo>,
         /// Everyone else already in the meeting, with their published tracks.
         participants: Vec<ParticipantInfo>,
         ice_servers: Vec<IceServer>,
@@ -323,7 +354,18 @@ pub enum ServerMessage {
         by: ParticipantId,
         banned: bool,
     },
-    /// The meeting's settings changed (it was locked or unlocked); to everyone.
+    /// To a joiner of a meeting with its lobby on: wait until a host admits you (`joined`
+    /// follows) or not (`error` `lobby_denied` or `lobby_timeout`). Nothing of the meeting
+    /// reaches you meanwhile.
+    LobbyWaiting {
+        meeting: MeetingInfo,
+    },
+    /// To hosts and co-hosts: everyone waiting in the lobby now, in order of arrival; sent
+    /// whenever it changes and after a host joins.
+    LobbyUpdated {
+        waiting: Vec<LobbyEntry>,
+    },
+    /// The meeting's settings changed (locked, lobby); to everyone.
     MeetingUpdated {
         meeting: MeetingInfo,
     },
@@ -352,6 +394,9 @@ pub struct MeetingInfo {
     /// Nobody new can join (hosts and co-hosts still can).
     #[serde(default)]
     pub locked: bool,
+    /// Newcomers wait in the lobby until a host or co-host admits them.
+    #[serde(default)]
+    pub lobby: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -481,8 +526,12 @@ pub enum ErrorCode {
     /// Removed by a host: sent (fatal) to the removed participant, and to a join of a user
     /// a host kept out.
     Removed,
-    /// No participant with this id is in the meeting.
+    /// No participant with this id is in the meeting (or nobody with this lobby id waits).
     UnknownParticipant,
+    /// A host turned this joiner away from the lobby.
+    LobbyDenied,
+    /// Nobody admitted this joiner within the lobby's waiting time.
+    LobbyTimeout,
     /// The meeting holds its maximum number of participants.
     MeetingFull,
     NotHost,

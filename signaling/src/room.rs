@@ -14,6 +14,7 @@ use tracing::{Instrument, debug, info, info_span, warn};
 
 mod admission;
 mod chat_history;
+mod lobby;
 mod media_events;
 mod moderation;
 mod requests;
@@ -52,7 +53,11 @@ pub(crate) enum RoomCmd {
         resume_token: Option<String>,
         media: MediaState,
         session: SessionLink,
-        reply: oneshot::Sender<Result<ParticipantId, ErrorBody>>,
+        reply: oneshot::Sender<Result<JoinOutcome, ErrorBody>>,
+    },
+    /// A session waiting in the lobby ended or withdrew.
+    LobbyGone {
+        session: u64,
     },
     Request {
         participant: ParticipantId,
@@ -70,6 +75,14 @@ pub(crate) enum RoomCmd {
     End(EndReason),
     Shutdown(oneshot::Sender<()>),
     Count(oneshot::Sender<usize>),
+}
+
+/// What a `join` led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinOutcome {
+    Joined(ParticipantId),
+    /// In the lobby: `joined` follows through the session's queue if a host admits it.
+    Waiting,
 }
 
 /// A cloneable address of a running room.
@@ -133,6 +146,7 @@ pub(crate) struct Room {
     lifecycle: Lifecycle,
     chat: chat_history::ChatHistory,
     moderation: moderation::Moderation,
+    lobby: lobby::Lobby,
     /// Participants whose session the room dropped while sending (queue full or gone); their
     /// reconnection grace starts before the next command is handled.
     dropped: Vec<ParticipantId>,
@@ -161,6 +175,7 @@ impl Room {
             },
         );
         let span = info_span!("room", meeting = %meeting.code);
+        let moderation = moderation::Moderation::new(meeting.lobby);
         let room = Room {
             sfu: sfu.room(&RoomId(meeting.code.clone())),
             meeting,
@@ -169,7 +184,8 @@ impl Room {
             participants: HashMap::new(),
             lifecycle,
             chat: chat_history::ChatHistory::new(),
-            moderation: moderation::Moderation::default(),
+            moderation,
+            lobby: lobby::Lobby::default(),
             dropped: Vec::new(),
             speakers: Vec::new(),
             tx: tx.clone(),
@@ -207,6 +223,10 @@ impl Room {
                     session,
                     request,
                 } => self.request(participant, session, request).await,
+                RoomCmd::LobbyGone { session } => {
+                    self.waiter_gone(session);
+                    false
+                }
                 RoomCmd::SessionGone {
                     participant,
                     session,
@@ -238,6 +258,7 @@ impl Room {
             // Nobody joined (a refused join, a failed resume) and nothing is pending: a room
             // with no one in it and no timer running has nothing left to do.
             if self.participants.is_empty()
+                && self.lobby.waiting.is_empty()
                 && self.lifecycle.next_deadline().is_none()
                 && rx.is_empty()
             {
@@ -261,10 +282,14 @@ impl Room {
             .values()
             .filter_map(|p| p.lost_until)
             .min();
-        [lost, self.lifecycle.next_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            lost,
+            self.lifecycle.next_deadline(),
+            self.next_waiter_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Starts the reconnection grace of every participant whose session was dropped while
@@ -292,6 +317,7 @@ impl Room {
             info!(participant = %id, "reconnection grace expired");
             self.remove(id, LeaveReason::TimedOut).await;
         }
+        self.expire_waiters(now);
         if let Transition::End(reason) = self.lifecycle.tick(now) {
             self.end(reason).await;
             return true;
@@ -403,7 +429,10 @@ impl Room {
             warn!(error = %e, "could not persist the meeting's end");
         }
         self.close_participations().await;
-        self.broadcast(ServerMessage::MeetingEnded { reason });
+        let ended = ServerMessage::MeetingEnded { reason };
+        let code = ErrorCode::MeetingEnded.close_code();
+        self.close_lobby(&ended, code, "the meeting has ended");
+        self.broadcast(ended);
         for p in self.participants.values() {
             if let Some(s) = &p.session {
                 s.close(ErrorCode::MeetingEnded, "the meeting has ended");
@@ -428,9 +457,11 @@ impl Room {
                 .set_meeting_status(self.meeting.id, MeetingStatus::Paused)
                 .await;
         }
-        self.broadcast(ServerMessage::MeetingEnded {
+        let ended = ServerMessage::MeetingEnded {
             reason: EndReason::ServerShutdown,
-        });
+        };
+        self.close_lobby(&ended, 1001, "server shutting down");
+        self.broadcast(ended);
         for p in self.participants.values() {
             if let Some(s) = &p.session {
                 s.close_with(1001, "server shutting down");

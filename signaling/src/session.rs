@@ -19,7 +19,7 @@ use crate::protocol::{
     ClientMessage, ErrorCode, MediaState, PROTOCOL_VERSION, ParticipantId, ServerMessage,
 };
 use crate::rate_limiter::RateLimiter;
-use crate::room::{HostAction, RoomCmd, RoomHandle, RoomRequest};
+use crate::room::{HostAction, JoinOutcome, RoomCmd, RoomHandle, RoomRequest};
 use crate::session_registry::{Refusal, SessionTicket};
 
 /// Messages a room may queue for one session before the session counts as too slow.
@@ -34,6 +34,11 @@ enum State {
     Joined {
         room: RoomHandle,
         participant: ParticipantId,
+    },
+    /// In a meeting's lobby: `joined` (through the outbox) makes it a participant.
+    Waiting {
+        room: RoomHandle,
+        user: AuthUser,
     },
 }
 
@@ -131,7 +136,15 @@ impl Session {
                 },
                 out = self.outbox.recv() => match out {
                     Some(Outbound::Message(msg)) => {
+                        self.admitted(&msg);
                         if self.write(&mut socket, &msg).await.is_err() { break None; }
+                        Flow::Continue
+                    }
+                    Some(Outbound::LeftLobby) => {
+                        if let State::Waiting { user, .. } = &self.state {
+                            self.state = State::Authenticated(user.clone());
+                            join_deadline = tokio::time::Instant::now() + join_timeout;
+                        }
                         Flow::Continue
                     }
                     Some(Outbound::Close { code, reason }) => Flow::Close(code, reason),
@@ -175,12 +188,19 @@ impl Session {
             let bound = self.write_timeout + CLOSE_LINGER;
             let _ = tokio::time::timeout(bound, self.goodbye(&mut socket, code, reason)).await;
         }
-        if let State::Joined { room, participant } = &self.state {
-            room.send(RoomCmd::SessionGone {
-                participant: *participant,
-                session: self.id,
-            })
-            .await;
+        match &self.state {
+            State::Joined { room, participant } => {
+                let participant = *participant;
+                (room.send(RoomCmd::SessionGone {
+                    participant,
+                    session: self.id,
+                }))
+                .await;
+            }
+            State::Waiting { room, .. } => {
+                room.send(RoomCmd::LobbyGone { session: self.id }).await;
+            }
+            _ => {}
         }
         debug!("session ended");
     }
@@ -207,6 +227,44 @@ impl Session {
                 }
             })
             .await;
+        }
+    }
+
+    /// A host let this session in from the lobby: the `joined` the room queued names its
+    /// participant, and from now on its requests go to the room as that participant's.
+    fn admitted(&mut self, msg: &ServerMessage) {
+        if let (State::Waiting { room, .. }, ServerMessage::Joined { participant_id, .. }) =
+            (&self.state, msg)
+        {
+            let (room, participant) = (room.clone(), *participant_id);
+            tracing::Span::current().record("participant", participant.0);
+            info!(participant = %participant, "admitted from the lobby");
+            self.state = State::Joined { room, participant };
+        }
+    }
+
+    /// In the lobby only `leave` (withdraw) and `ping` mean anything.
+    async fn on_waiting(&mut self, socket: &mut WebSocket, msg: ClientMessage) -> Flow {
+        let State::Waiting { room, .. } = &self.state else {
+            return Flow::Continue;
+        };
+        match msg {
+            ClientMessage::Leave => {
+                room.send(RoomCmd::LobbyGone { session: self.id }).await;
+                Flow::Close(1000, "left the lobby".into())
+            }
+            ClientMessage::Hello { .. } | ClientMessage::Join { .. } => {
+                self.reply(
+                    socket,
+                    ErrorCode::AlreadyJoined,
+                    "waiting in a lobby already",
+                )
+                .await
+            }
+            _ => {
+                let message = "waiting in the lobby for a host to let you in";
+                self.reply(socket, ErrorCode::NotJoined, message).await
+            }
         }
     }
 
@@ -266,6 +324,7 @@ impl Session {
             State::AwaitHello => self.on_hello(socket, msg).await,
             State::Authenticated(_) => self.on_join(socket, msg).await,
             State::Joined { .. } => self.on_joined(socket, msg).await,
+            State::Waiting { .. } => self.on_waiting(socket, msg).await,
         }
     }
 
@@ -396,7 +455,13 @@ impl Session {
             None
         };
         match result {
-            Some(Ok(participant)) => {
+            Some(Ok(JoinOutcome::Waiting)) => {
+                info!(meeting = %meeting_code, "waiting in the lobby");
+                let user = user.clone();
+                self.state = State::Waiting { room, user };
+                Flow::Continue
+            }
+            Some(Ok(JoinOutcome::Joined(participant))) => {
                 tracing::Span::current().record("participant", participant.0);
                 info!(participant = %participant, meeting = %meeting_code, "joined");
                 self.state = State::Joined { room, participant };
@@ -461,40 +526,19 @@ impl Session {
                 RoomRequest::Chat { text }
             }
             ClientMessage::EndMeeting => RoomRequest::EndMeeting,
-            ClientMessage::MuteParticipant {
-                participant_id,
-                source,
-            } => RoomRequest::Host(HostAction::Mute {
-                target: participant_id,
-                source,
-            }),
-            ClientMessage::AskToUnmute {
-                participant_id,
-                source,
-            } => RoomRequest::Host(HostAction::AskToUnmute {
-                target: participant_id,
-                source,
-            }),
-            ClientMessage::RemoveParticipant {
-                participant_id,
-                ban,
-            } => RoomRequest::Host(HostAction::Remove {
-                target: participant_id,
-                ban: ban.unwrap_or(false),
-            }),
-            ClientMessage::LockMeeting { locked } => RoomRequest::Host(HostAction::Lock(locked)),
-            ClientMessage::SetCohost {
-                participant_id,
-                cohost,
-            } => RoomRequest::Host(HostAction::SetCohost {
-                target: participant_id,
-                cohost,
-            }),
-            ClientMessage::LowerHand { participant_id } => {
-                RoomRequest::Host(HostAction::LowerHand {
-                    target: participant_id,
-                })
-            }
+            m @ (ClientMessage::MuteParticipant { .. }
+            | ClientMessage::AskToUnmute { .. }
+            | ClientMessage::RemoveParticipant { .. }
+            | ClientMessage::LockMeeting { .. }
+            | ClientMessage::SetLobby { .. }
+            | ClientMessage::Admit { .. }
+            | ClientMessage::Deny { .. }
+            | ClientMessage::AdmitAll
+            | ClientMessage::SetCohost { .. }
+            | ClientMessage::LowerHand { .. }) => match HostAction::from_message(m) {
+                Some(action) => RoomRequest::Host(action),
+                None => return Flow::Continue,
+            },
             ClientMessage::RaiseHand { raised } => RoomRequest::RaiseHand(raised),
             ClientMessage::Reaction { emoji } => {
                 if emoji.len() > 16 {

@@ -66,6 +66,7 @@ pub struct Timers {
     pub empty_meeting_grace_secs: u64,
     pub paused_timeout_secs: u64,
     pub join_timeout_secs: u64,
+    pub lobby_max_wait_secs: u64,
     /// A Redis of the test's own instead of the run's (`TEST_REDIS_URL`).
     pub redis_url: Option<String>,
     /// `SFU_WORKERS` (default: the server's, one per core).
@@ -87,6 +88,7 @@ impl Default for Timers {
             empty_meeting_grace_secs: 60,
             paused_timeout_secs: 300,
             join_timeout_secs: 30,
+            lobby_max_wait_secs: 600,
             redis_url: None,
             sfu_workers: None,
             max_participants: None,
@@ -144,6 +146,7 @@ impl TestServer {
             empty_meeting_grace_secs: Some(timers.empty_meeting_grace_secs),
             paused_timeout_secs: Some(timers.paused_timeout_secs),
             join_timeout_secs: Some(timers.join_timeout_secs),
+            lobby_max_wait_secs: Some(timers.lobby_max_wait_secs),
             ..Settings::default()
         };
         let config = Config::from_settings(settings).unwrap();

@@ -41,8 +41,11 @@ impl WsClient {
 
     /// The next JSON message, or None when the socket closed.
     pub async fn next(&mut self) -> Option<Value> {
+        // One deadline for the message, not per frame: the server's pings every few seconds
+        // must not keep a wait for a message that never comes alive for ever.
+        let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let frame = tokio::time::timeout(WAIT, self.ws.next())
+            let frame = tokio::time::timeout_at(deadline, self.ws.next())
                 .await
                 .expect("no message from the server in time");
             match frame {

@@ -20,6 +20,10 @@ pub struct CreateMeetingRequest {
     /// 1 to 200 characters after trimming.
     #[schema(example = "Weekly sync")]
     pub title: String,
+    /// Newcomers wait in the lobby until a host or co-host admits them (default false; hosts
+    /// can also turn it on and off in the meeting).
+    #[serde(default)]
+    pub lobby: bool,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -46,7 +50,10 @@ pub async fn create(
     user: AuthUser,
     Json(body): Json<CreateMeetingRequest>,
 ) -> Result<(StatusCode, Json<Meeting>)> {
-    let meeting = state.meetings().create(user.id, &body.title).await?;
+    let meeting = state
+        .meetings()
+        .create(user.id, &body.title, body.lobby)
+        .await?;
     Ok((StatusCode::CREATED, Json(meeting)))
 }
 

@@ -7,7 +7,8 @@ use crate::error::{Error, Result};
 use crate::ids::{MeetingId, UserId};
 use crate::meeting::{Meeting, MeetingStatus};
 
-const MEETING_COLUMNS: &str = "id, code, title, host_id, status, started_at, ended_at, created_at";
+const MEETING_COLUMNS: &str =
+    "id, code, title, host_id, status, started_at, ended_at, created_at, lobby";
 
 impl Store {
     /// Inserts a meeting in state `created`. Returns `None` if `code` is already taken, so the
@@ -17,11 +18,12 @@ impl Store {
         code: &str,
         title: &str,
         host_id: UserId,
+        lobby: bool,
         now: DateTime<Utc>,
     ) -> Result<Option<Meeting>> {
         let sql = format!(
-            "INSERT INTO meetings (code, title, host_id, status, created_at) \
-             VALUES ($1, $2, $3, 'created', $4) ON CONFLICT (code) DO NOTHING \
+            "INSERT INTO meetings (code, title, host_id, status, created_at, lobby) \
+             VALUES ($1, $2, $3, 'created', $4, $5) ON CONFLICT (code) DO NOTHING \
              RETURNING {MEETING_COLUMNS}"
         );
         Ok(on_pool!(self, pool => sqlx::query_as::<_, Meeting>(&sql)
@@ -29,6 +31,7 @@ impl Store {
             .bind(title)
             .bind(host_id)
             .bind(now)
+            .bind(lobby)
             .fetch_optional(pool)
             .await)?)
     }
@@ -174,5 +177,17 @@ impl Store {
             Some(m) if m.status == MeetingStatus::Ended => Err(Error::MeetingEnded),
             Some(m) => Err(Error::InvalidTransition { from: m.status, to }),
         }
+    }
+
+    /// Turns the meeting's lobby on or off.
+    pub async fn set_meeting_lobby(&self, id: MeetingId, lobby: bool) -> Result<()> {
+        let sql = "UPDATE meetings SET lobby = $2 WHERE id = $1";
+        on_pool!(self, pool => sqlx::query(sql)
+            .bind(id)
+            .bind(lobby)
+            .execute(pool)
+            .await
+            .map(drop))?;
+        Ok(())
     }
 }

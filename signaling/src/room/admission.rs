@@ -8,7 +8,7 @@ use mm_sfu::PeerId;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
-use super::{Participant, Room, RoomCmd, err, new_resume_token};
+use super::{JoinOutcome, Participant, Room, RoomCmd, err, new_resume_token};
 use crate::directory::{AuthUser, MeetingStatus};
 use crate::outbox::SessionLink;
 use crate::protocol::{ErrorBody, ErrorCode, MediaState, ParticipantId, ServerMessage};
@@ -21,7 +21,7 @@ impl Room {
         resume_token: Option<String>,
         media: MediaState,
         session: SessionLink,
-    ) -> Result<ParticipantId, ErrorBody> {
+    ) -> Result<JoinOutcome, ErrorBody> {
         if self.lifecycle.status() == MeetingStatus::Ended {
             return Err(err(ErrorCode::MeetingEnded, "the meeting has ended"));
         }
@@ -52,8 +52,13 @@ impl Room {
                 (id, resumed)
             }
             None => {
-                if self.moderation.locked && !self.has_host_rights(user.user_id) {
+                let admitted = self.lobby.admitted.contains(&user.user_id);
+                if self.moderation.locked && !self.has_host_rights(user.user_id) && !admitted {
                     return Err(err(ErrorCode::MeetingLocked, "the meeting is locked"));
+                }
+                if self.must_wait(user.user_id) {
+                    let wait = self.config.lobby_max_wait;
+                    return self.enter_lobby(user, media, session, wait);
                 }
                 (self.admit(user, media, session).await?, false)
             }
@@ -62,6 +67,7 @@ impl Room {
         let joined = ServerMessage::Joined {
             participant_id: id,
             meeting: self.meeting_info(),
+            you: Box::new(self.info(participant)),
             participants: self
                 .participants
                 .values()
@@ -75,6 +81,7 @@ impl Room {
         };
         self.send_to(id, joined);
         self.send_speakers_to(id);
+        self.tell_lobby_to(id);
         let info = self.info(&self.participants[&id]);
         let announce = if resumed || existing.is_some() {
             ServerMessage::ParticipantUpdated { participant: info }
@@ -82,7 +89,7 @@ impl Room {
             ServerMessage::ParticipantJoined { participant: info }
         };
         self.broadcast_except(id, announce);
-        Ok(id)
+        Ok(JoinOutcome::Joined(id))
     }
 
     /// A new participant: a participation row, an SFU peer, a lifecycle step.

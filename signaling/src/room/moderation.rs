@@ -16,7 +16,8 @@ use tracing::{debug, info, warn};
 use super::{Participant, Room};
 use crate::outbox::Outbound;
 use crate::protocol::{
-    ErrorCode, LeaveReason, MeetingInfo, ParticipantId, REACTIONS, ServerMessage, TrackSource,
+    ClientMessage, ErrorCode, LeaveReason, LobbyId, MeetingInfo, ParticipantId, REACTIONS,
+    ServerMessage, TrackSource,
 };
 
 /// Reactions one participant may send at most this often; faster ones are refused.
@@ -38,6 +39,10 @@ pub enum HostAction {
         ban: bool,
     },
     Lock(bool),
+    SetLobby(bool),
+    Admit(LobbyId),
+    Deny(LobbyId),
+    AdmitAll,
     SetCohost {
         target: ParticipantId,
         cohost: bool,
@@ -47,17 +52,64 @@ pub enum HostAction {
     },
 }
 
+impl HostAction {
+    /// The host action a client message asks for (`None`: not one).
+    pub fn from_message(m: ClientMessage) -> Option<HostAction> {
+        Some(match m {
+            ClientMessage::MuteParticipant {
+                participant_id: target,
+                source,
+            } => HostAction::Mute { target, source },
+            ClientMessage::AskToUnmute {
+                participant_id: target,
+                source,
+            } => HostAction::AskToUnmute { target, source },
+            ClientMessage::RemoveParticipant {
+                participant_id: target,
+                ban,
+            } => HostAction::Remove {
+                target,
+                ban: ban.unwrap_or(false),
+            },
+            ClientMessage::LockMeeting { locked } => HostAction::Lock(locked),
+            ClientMessage::SetLobby { enabled } => HostAction::SetLobby(enabled),
+            ClientMessage::Admit { lobby_id } => HostAction::Admit(lobby_id),
+            ClientMessage::Deny { lobby_id } => HostAction::Deny(lobby_id),
+            ClientMessage::AdmitAll => HostAction::AdmitAll,
+            ClientMessage::SetCohost {
+                participant_id: target,
+                cohost,
+            } => HostAction::SetCohost { target, cohost },
+            ClientMessage::LowerHand {
+                participant_id: target,
+            } => HostAction::LowerHand { target },
+            _ => return None,
+        })
+    }
+}
+
 /// The room's moderation state, kept for the room's life (a participant who leaves and comes
 /// back is still a co-host, or still kept out).
 #[derive(Default)]
 pub(super) struct Moderation {
     pub locked: bool,
+    /// Newcomers wait in the lobby (persisted with the meeting).
+    pub lobby: bool,
     /// Users the host gave host rights.
     pub cohosts: HashSet<i64>,
     /// Users a host removed and kept out.
     pub banned: HashSet<i64>,
     /// The next raised hand's place.
     next_hand: u32,
+}
+
+impl Moderation {
+    pub fn new(lobby: bool) -> Self {
+        Moderation {
+            lobby,
+            ..Moderation::default()
+        }
+    }
 }
 
 /// What a participant holds of moderation: what a host turned off, and its hand.
@@ -72,6 +124,11 @@ pub(super) struct ParticipantModeration {
 }
 
 type Refusal = (ErrorCode, &'static str);
+
+const NOBODY_WAITING: Refusal = (
+    ErrorCode::UnknownParticipant,
+    "nobody with this lobby id is waiting",
+);
 
 impl Room {
     fn is_host_user(&self, user_id: i64) -> bool {
@@ -90,6 +147,7 @@ impl Room {
             title: self.meeting.title.clone(),
             host_user_id: self.meeting.host_user_id,
             locked: self.moderation.locked,
+            lobby: self.moderation.lobby,
         }
     }
 
@@ -120,6 +178,41 @@ impl Room {
                     self.record(actor, None, what).await;
                 }
             }
+            HostAction::SetLobby(enabled) => {
+                if self.moderation.lobby != enabled {
+                    self.moderation.lobby = enabled;
+                    info!(by = %actor, enabled, "lobby changed");
+                    if let Err(e) = self.directory.set_lobby(self.meeting.id, enabled).await {
+                        warn!(error = %e, "could not persist the lobby setting");
+                    }
+                    let meeting = self.meeting_info();
+                    self.broadcast(ServerMessage::MeetingUpdated { meeting });
+                    let what = if enabled { "lobby_on" } else { "lobby_off" };
+                    self.record(actor, None, what).await;
+                    if !enabled {
+                        // Nobody waits for a lobby that is gone.
+                        self.admit_everyone().await;
+                    }
+                }
+            }
+            HostAction::Admit(id) => {
+                if !self.admit_waiter(id).await {
+                    return Err(NOBODY_WAITING);
+                }
+                self.record(actor, None, "admit").await;
+            }
+            HostAction::Deny(id) => {
+                let message = "a host did not let you in";
+                if !self.dismiss_waiter(id, ErrorCode::LobbyDenied, message) {
+                    return Err(NOBODY_WAITING);
+                }
+                self.record(actor, None, "deny").await;
+            }
+            HostAction::AdmitAll => {
+                if self.admit_everyone().await > 0 {
+                    self.record(actor, None, "admit_all").await;
+                }
+            }
             HostAction::SetCohost { target, cohost } => {
                 if !self.is_host_user(actor_user) {
                     return Err((ErrorCode::NotHost, "only the host can appoint co-hosts"));
@@ -135,6 +228,7 @@ impl Room {
                 };
                 if changed {
                     self.announce(target);
+                    self.tell_lobby_to(target);
                     let what = if cohost {
                         "cohost_granted"
                     } else {
@@ -186,6 +280,17 @@ impl Room {
             }
         }
         Ok(())
+    }
+
+    /// Admits everyone waiting, in order of arrival; how many.
+    async fn admit_everyone(&mut self) -> usize {
+        let ids: Vec<LobbyId> = (self.lobby.waiting.iter())
+            .map(|w| LobbyId(w.session.id))
+            .collect();
+        for id in &ids {
+            self.admit_waiter(*id).await;
+        }
+        ids.len()
     }
 
     /// The participant a host action is about: present, and not the host unless the host

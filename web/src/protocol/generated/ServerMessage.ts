@@ -22,6 +22,11 @@ export type ServerMessage = { "type": "welcome", version: number, user_id: numbe
  */
 heartbeat_interval_ms: number, } | { "type": "joined", participant_id: ParticipantId, meeting: MeetingInfo, 
 /**
+ * This participant as the others see it (co-host rights, a raised hand and a host's
+ * mute survive a reload).
+ */
+you: ParticipantInfo, 
+/**
  * Everyone else already in the meeting, with their published tracks.
  */
 participants: Array<ParticipantInfo>, ice_servers: Array<IceServer>, 
