@@ -37,6 +37,7 @@ impl Directory for MeetingDirectory {
         Ok(AuthUser {
             user_id: user.id.0,
             name: user.name,
+            guest_of: claims.mtg,
         })
     }
 
@@ -48,6 +49,7 @@ impl Directory for MeetingDirectory {
             title: m.title,
             host_user_id: m.host_id.0,
             lobby: m.lobby,
+            allow_guests: m.allow_guests,
             status: match m.status {
                 mm_api::MeetingStatus::Created => MeetingStatus::Created,
                 mm_api::MeetingStatus::Active => MeetingStatus::Active,
@@ -102,6 +104,14 @@ impl Directory for MeetingDirectory {
         (self.store.set_meeting_lobby(MeetingId(meeting_id), enabled))
             .await
             .map_err(storage)
+    }
+
+    async fn set_allow_guests(&self, meeting_id: i64, allowed: bool) -> Result<(), DirectoryError> {
+        (self
+            .store
+            .set_meeting_guests(MeetingId(meeting_id), allowed))
+        .await
+        .map_err(storage)
     }
 
     async fn set_meeting_status(

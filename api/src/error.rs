@@ -43,6 +43,9 @@ pub enum Error {
     /// Only the host and the meeting's participants may do this (403 `not_participant`).
     #[error("only the host and the participants of the meeting may do this")]
     NotParticipant,
+    /// The meeting does not let people in without an account (403 `guests_not_allowed`).
+    #[error("this meeting does not let guests in: sign in to join")]
+    GuestsNotAllowed,
     /// No meeting with that code (404 `meeting_not_found`).
     #[error("meeting not found")]
     MeetingNotFound,
@@ -132,7 +135,7 @@ impl Error {
             | Self::TokenExpired
             | Self::InvalidCredentials
             | Self::InvalidRefreshToken => StatusCode::UNAUTHORIZED,
-            Self::NotHost | Self::NotParticipant => StatusCode::FORBIDDEN,
+            Self::NotHost | Self::NotParticipant | Self::GuestsNotAllowed => StatusCode::FORBIDDEN,
             Self::MeetingNotFound | Self::UserNotFound | Self::RouteNotFound => {
                 StatusCode::NOT_FOUND
             }
@@ -160,6 +163,7 @@ impl Error {
             Self::InvalidRefreshToken => "invalid_refresh_token",
             Self::NotHost => "not_host",
             Self::NotParticipant => "not_participant",
+            Self::GuestsNotAllowed => "guests_not_allowed",
             Self::MeetingNotFound => "meeting_not_found",
             Self::UserNotFound => "user_not_found",
             Self::RouteNotFound => "not_found",

@@ -9,6 +9,15 @@ use utoipa::ToSchema;
 
 use crate::ids::{MeetingId, UserId};
 
+/// What a host chooses for a meeting (at creation, and later in the meeting).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MeetingOptions {
+    /// Newcomers wait in the lobby until a host or co-host admits them.
+    pub lobby: bool,
+    /// People without an account may join by the link with a name only (in the lobby).
+    pub allow_guests: bool,
+}
+
 /// Lifecycle state, stored as lowercase text (`created`, `active`, `paused`, `ended`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -79,4 +88,6 @@ pub struct Meeting {
     pub created_at: DateTime<Utc>,
     /// Newcomers wait in the lobby until a host or co-host admits them.
     pub lobby: bool,
+    /// People without an account may join by the link (`POST .../guests`), through the lobby.
+    pub allow_guests: bool,
 }

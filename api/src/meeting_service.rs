@@ -1,5 +1,8 @@
 //! Meeting use cases: create, look up, list, end, list participants.
 
+use std::net::IpAddr;
+use std::time::Duration;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -7,11 +10,15 @@ use crate::cache::Cache;
 use crate::error::{Error, Result};
 use crate::host_action::HostAction;
 use crate::ids::UserId;
-use crate::meeting::Meeting;
+use crate::meeting::{Meeting, MeetingOptions, MeetingStatus};
 use crate::meeting_event::{MEETING_EVENTS_CHANNEL, MeetingEvent};
 use crate::participant::Participant;
 use crate::store::{self, Store};
+use crate::user::User;
 use crate::{meeting_code, validation};
+
+/// Guests one client address may add in an hour (each is a new user row).
+pub const GUESTS_PER_IP_PER_HOUR: u64 = 30;
 
 /// Attempts at drawing an unused code; a collision among 26^10 codes is already rare.
 const CODE_ATTEMPTS: usize = 8;
@@ -35,14 +42,19 @@ impl MeetingService {
         Self { store, cache }
     }
 
-    /// A new meeting; with `lobby`, newcomers wait until a host admits them.
-    pub async fn create(&self, host: UserId, title: &str, lobby: bool) -> Result<Meeting> {
+    /// A new meeting with the host's options (lobby, guests).
+    pub async fn create(
+        &self,
+        host: UserId,
+        title: &str,
+        options: MeetingOptions,
+    ) -> Result<Meeting> {
         let title = validation::title(title)?;
         for _ in 0..CODE_ATTEMPTS {
             let code = meeting_code::generate();
             if let Some(meeting) = self
                 .store
-                .create_meeting(&code, &title, host, lobby, store::now())
+                .create_meeting(&code, &title, host, options, store::now())
                 .await?
             {
                 return Ok(meeting);
@@ -101,6 +113,33 @@ impl MeetingService {
             return Err(Error::NotParticipant);
         }
         Ok(participants)
+    }
+
+    /// A guest of a meeting that allows guests: a user of its own, good for that meeting
+    /// only. Each address may make [`GUESTS_PER_IP_PER_HOUR`] an hour.
+    pub async fn add_guest(&self, code: &str, name: &str, ip: IpAddr) -> Result<(Meeting, User)> {
+        let name = validation::name(name)?;
+        let meeting = self.get(code).await?;
+        if meeting.status == MeetingStatus::Ended {
+            return Err(Error::MeetingEnded);
+        }
+        if !meeting.allow_guests {
+            return Err(Error::GuestsNotAllowed);
+        }
+        let window = self
+            .cache
+            .incr_window(&format!("guests:{ip}"), Duration::from_secs(3600))
+            .await?;
+        if window.count > GUESTS_PER_IP_PER_HOUR {
+            return Err(Error::RateLimited {
+                retry_after: window.resets_in,
+            });
+        }
+        let guest = self
+            .store
+            .create_guest(meeting.id, &name, store::now())
+            .await?;
+        Ok((meeting, guest))
     }
 
     /// Host only: what the host and co-hosts did in the meeting, oldest first.

@@ -34,6 +34,9 @@ pub struct AccessClaims {
     pub aud: String,
     /// Unique id, the handle for revocation.
     pub jti: String,
+    /// A guest's token: the one meeting (its code) it may join. The REST API refuses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtg: Option<String>,
 }
 
 impl AccessClaims {
@@ -120,6 +123,25 @@ impl TokenService {
             iss: self.inner.issuer.clone(),
             aud: self.inner.audience.clone(),
             jti: uuid::Uuid::new_v4().to_string(),
+            mtg: None,
+        };
+        self.sign(&claims)
+    }
+
+    /// Signs an access token for a guest of meeting `code`: good for joining that meeting's
+    /// signaling only, with the usual lifetime (a guest has no refresh token).
+    pub fn issue_guest_access(&self, guest: &User, code: &str) -> Result<String> {
+        let now = Utc::now().timestamp();
+        let ttl = i64::try_from(self.inner.access_ttl.as_secs()).unwrap_or(i64::MAX);
+        let claims = AccessClaims {
+            sub: guest.id,
+            name: Some(guest.name.clone()),
+            iat: now,
+            exp: now.saturating_add(ttl),
+            iss: self.inner.issuer.clone(),
+            aud: self.inner.audience.clone(),
+            jti: uuid::Uuid::new_v4().to_string(),
+            mtg: Some(code.to_owned()),
         };
         self.sign(&claims)
     }

@@ -399,6 +399,7 @@ async fn bad_tokens_are_401(backend: Backend) {
         iss: config.issuer.clone(),
         aud: config.audience.clone(),
         jti: uuid::Uuid::new_v4().to_string(),
+        mtg: None,
     };
 
     let expired = app.state.tokens().sign(&claims(now - 3600)).unwrap();

@@ -3,6 +3,7 @@
 mod common;
 
 use chrono::Duration;
+use mm_api::meeting::MeetingOptions;
 use mm_api::refresh_session::NewRefreshSession;
 use mm_api::store::now;
 use mm_api::{Error, MeetingStatus, Store, User};
@@ -81,12 +82,24 @@ async fn expired_refresh_sessions_are_purged(store: &Store) {
 async fn startup_pauses_active_meetings(store: &Store) {
     let host = user(store, "Host").await;
     let live = store
-        .create_meeting("liv-eliv-eli", "Live", host.id, false, now())
+        .create_meeting(
+            "liv-eliv-eli",
+            "Live",
+            host.id,
+            MeetingOptions::default(),
+            now(),
+        )
         .await
         .unwrap()
         .unwrap();
     let idle = store
-        .create_meeting("idl-eidl-eid", "Idle", host.id, false, now())
+        .create_meeting(
+            "idl-eidl-eid",
+            "Idle",
+            host.id,
+            MeetingOptions::default(),
+            now(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -151,7 +164,16 @@ async fn email_is_unique_case_insensitively(store: &Store) {
 async fn a_meeting_keeps_its_lobby_setting(store: &Store) {
     let host = user(store, "Host").await;
     let m = store
-        .create_meeting("lob-byon-lob", "Waiting room", host.id, true, now())
+        .create_meeting(
+            "lob-byon-lob",
+            "Waiting room",
+            host.id,
+            MeetingOptions {
+                lobby: true,
+                ..Default::default()
+            },
+            now(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -160,7 +182,13 @@ async fn a_meeting_keeps_its_lobby_setting(store: &Store) {
     let read = store.meeting_by_id(m.id).await.unwrap().unwrap();
     assert!(!read.lobby);
     let other = store
-        .create_meeting("lob-byof-lob", "Open", host.id, false, now())
+        .create_meeting(
+            "lob-byof-lob",
+            "Open",
+            host.id,
+            MeetingOptions::default(),
+            now(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -170,7 +198,13 @@ async fn a_meeting_keeps_its_lobby_setting(store: &Store) {
 async fn meeting_codes_are_unique(store: &Store) {
     let host = user(store, "Host").await;
     let first = store
-        .create_meeting("abc-defg-hij", "One", host.id, false, now())
+        .create_meeting(
+            "abc-defg-hij",
+            "One",
+            host.id,
+            MeetingOptions::default(),
+            now(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -178,7 +212,13 @@ async fn meeting_codes_are_unique(store: &Store) {
     assert_eq!(first.host_id, host.id);
     assert!(first.started_at.is_none() && first.ended_at.is_none());
     let clash = store
-        .create_meeting("abc-defg-hij", "Two", host.id, false, now())
+        .create_meeting(
+            "abc-defg-hij",
+            "Two",
+            host.id,
+            MeetingOptions::default(),
+            now(),
+        )
         .await
         .unwrap();
     assert!(clash.is_none());
@@ -199,7 +239,13 @@ async fn meeting_codes_are_unique(store: &Store) {
 async fn meeting_lifecycle_transitions(store: &Store) {
     let host = user(store, "Host").await;
     let meeting = store
-        .create_meeting("lif-ecyc-les", "Life", host.id, false, now())
+        .create_meeting(
+            "lif-ecyc-les",
+            "Life",
+            host.id,
+            MeetingOptions::default(),
+            now(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -247,7 +293,13 @@ async fn meeting_lifecycle_transitions(store: &Store) {
 async fn ending_is_idempotent(store: &Store) {
     let host = user(store, "Host").await;
     let meeting = store
-        .create_meeting("end-ende-end", "End", host.id, false, now())
+        .create_meeting(
+            "end-ende-end",
+            "End",
+            host.id,
+            MeetingOptions::default(),
+            now(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -282,7 +334,7 @@ async fn meetings_for_user_lists_hosted_and_joined_newest_first(store: &Store) {
                 &code,
                 "M",
                 host.id,
-                false,
+                MeetingOptions::default(),
                 t0 + Duration::seconds(i64::try_from(i).unwrap()),
             )
             .await
@@ -321,7 +373,13 @@ async fn one_open_participation_per_user_and_meeting(store: &Store) {
     let host = user(store, "Host").await;
     let guest = user(store, "Guest").await;
     let meeting = store
-        .create_meeting("par-tici-pat", "P", host.id, false, now())
+        .create_meeting(
+            "par-tici-pat",
+            "P",
+            host.id,
+            MeetingOptions::default(),
+            now(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -363,12 +421,24 @@ async fn closing_participations(store: &Store) {
     let host = user(store, "Host").await;
     let guest = user(store, "Guest").await;
     let m1 = store
-        .create_meeting("clo-sing-one", "1", host.id, false, now())
+        .create_meeting(
+            "clo-sing-one",
+            "1",
+            host.id,
+            MeetingOptions::default(),
+            now(),
+        )
         .await
         .unwrap()
         .unwrap();
     let m2 = store
-        .create_meeting("clo-sing-two", "2", host.id, false, now())
+        .create_meeting(
+            "clo-sing-two",
+            "2",
+            host.id,
+            MeetingOptions::default(),
+            now(),
+        )
         .await
         .unwrap()
         .unwrap();

@@ -12,6 +12,8 @@ use crate::protocol::ParticipantId;
 pub struct AuthUser {
     pub user_id: i64,
     pub name: String,
+    /// A guest: the code of the one meeting its token may join.
+    pub guest_of: Option<String>,
 }
 
 /// The persisted part of a meeting that a room needs.
@@ -24,6 +26,8 @@ pub struct MeetingRecord {
     pub status: MeetingStatus,
     /// Newcomers wait in the lobby.
     pub lobby: bool,
+    /// Guests (no account) may join, through the lobby.
+    pub allow_guests: bool,
 }
 
 /// The seed's meeting lifecycle states.
@@ -71,6 +75,8 @@ pub trait Directory: Send + Sync + 'static {
     ) -> Result<(), DirectoryError>;
     /// Persists the meeting's lobby setting, so a paused meeting keeps it.
     async fn set_lobby(&self, meeting_id: i64, enabled: bool) -> Result<(), DirectoryError>;
+    /// Persists whether guests may join.
+    async fn set_allow_guests(&self, meeting_id: i64, allowed: bool) -> Result<(), DirectoryError>;
     /// Persists a lifecycle transition (`started_at`/`ended_at` are set by the implementation).
     async fn set_meeting_status(
         &self,

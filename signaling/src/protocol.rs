@@ -142,6 +142,11 @@ pub enum ClientMessage {
         lobby_id: LobbyId,
     },
     AdmitAll,
+    /// Host or co-host: let people without an account join by the link (through the lobby),
+    /// or not (guests already in stay).
+    AllowGuests {
+        allowed: bool,
+    },
     /// Host only: give or take a participant's co-host rights (every host action but this).
     SetCohost {
         participant_id: ParticipantId,
@@ -397,6 +402,9 @@ pub struct MeetingInfo {
     /// Newcomers wait in the lobby until a host or co-host admits them.
     #[serde(default)]
     pub lobby: bool,
+    /// People without an account may join by the link, through the lobby.
+    #[serde(default)]
+    pub allow_guests: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -410,6 +418,9 @@ pub struct ParticipantInfo {
     /// Given host rights by the host.
     #[serde(default)]
     pub is_cohost: bool,
+    /// Joined without an account, by the meeting's guest link.
+    #[serde(default)]
+    pub is_guest: bool,
     /// Raised hand: its place in the meeting's order (smaller = raised earlier); absent when
     /// the hand is down.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -532,6 +543,9 @@ pub enum ErrorCode {
     LobbyDenied,
     /// Nobody admitted this joiner within the lobby's waiting time.
     LobbyTimeout,
+    /// A guest's `join` of a meeting that does not (or no longer) let guests in, or of
+    /// another meeting than its token's.
+    GuestsNotAllowed,
     /// The meeting holds its maximum number of participants.
     MeetingFull,
     NotHost,

@@ -175,7 +175,7 @@ impl Room {
             },
         );
         let span = info_span!("room", meeting = %meeting.code);
-        let moderation = moderation::Moderation::new(meeting.lobby);
+        let moderation = moderation::Moderation::new(meeting.lobby, meeting.allow_guests);
         let room = Room {
             sfu: sfu.room(&RoomId(meeting.code.clone())),
             meeting,
@@ -486,6 +486,7 @@ impl Room {
             name: p.user.name.clone(),
             is_host: p.user.user_id == self.meeting.host_user_id,
             is_cohost: self.moderation.cohosts.contains(&p.user.user_id),
+            is_guest: p.user.guest_of.is_some(),
             raised_hand: p.moderation.raised_hand,
             connection: if p.lost_until.is_some() {
                 ConnectionState::Reconnecting

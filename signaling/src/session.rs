@@ -534,6 +534,7 @@ impl Session {
             | ClientMessage::Admit { .. }
             | ClientMessage::Deny { .. }
             | ClientMessage::AdmitAll
+            | ClientMessage::AllowGuests { .. }
             | ClientMessage::SetCohost { .. }
             | ClientMessage::LowerHand { .. }) => match HostAction::from_message(m) {
                 Some(action) => RoomRequest::Host(action),

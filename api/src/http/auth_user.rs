@@ -22,6 +22,10 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         let token = bearer_token(parts).ok_or(Error::Unauthorized)?;
         let claims = state.tokens().verify_access(token).await?;
+        if claims.mtg.is_some() {
+            // A guest's token opens its meeting's signaling, nothing of the REST API.
+            return Err(Error::Unauthorized);
+        }
         Ok(Self {
             id: claims.user_id(),
             claims,

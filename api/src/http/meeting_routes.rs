@@ -2,15 +2,16 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{AppState, AuthUser, Json, Path, Query};
+use super::{AppState, AuthUser, ClientIp, Json, Path, Query};
 use crate::error::{Error, ErrorBody, Result};
 use crate::host_action::HostAction;
-use crate::meeting::Meeting;
+use crate::meeting::{Meeting, MeetingOptions};
 use crate::meeting_service::MeetingPage;
 use crate::participant::Participant;
+use crate::user::User;
 
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
@@ -24,6 +25,28 @@ pub struct CreateMeetingRequest {
     /// can also turn it on and off in the meeting).
     #[serde(default)]
     pub lobby: bool,
+    /// People without an account may join by the link with a display name (default false);
+    /// they always wait in the lobby.
+    #[serde(default)]
+    pub allow_guests: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GuestRequest {
+    /// The name the others see, 1 to 100 characters after trimming.
+    #[schema(example = "Grace (guest)")]
+    pub name: String,
+}
+
+/// A guest's access: a token for this meeting's signaling only (the REST API refuses it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GuestAccess {
+    pub access_token: String,
+    pub token_type: &'static str,
+    /// Seconds the token is valid.
+    pub expires_in: u64,
+    pub user: User,
+    pub meeting: Meeting,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -50,9 +73,13 @@ pub async fn create(
     user: AuthUser,
     Json(body): Json<CreateMeetingRequest>,
 ) -> Result<(StatusCode, Json<Meeting>)> {
+    let options = MeetingOptions {
+        lobby: body.lobby,
+        allow_guests: body.allow_guests,
+    };
     let meeting = state
         .meetings()
-        .create(user.id, &body.title, body.lobby)
+        .create(user.id, &body.title, options)
         .await?;
     Ok((StatusCode::CREATED, Json(meeting)))
 }
@@ -120,6 +147,37 @@ pub async fn end(
     Path(code): Path<String>,
 ) -> Result<Json<Meeting>> {
     Ok(Json(state.meetings().end(user.id, &code).await?))
+}
+
+/// Joins as a guest: no account, a display name only, for a meeting whose host allows guests.
+/// The token opens that meeting's signaling; a guest waits in the lobby until admitted.
+#[utoipa::path(post, path = "/api/meetings/{code}/guests", tag = "meetings",
+    params(("code" = String, Path, description = "Join code")),
+    request_body = GuestRequest,
+    responses(
+        (status = 201, description = "A guest token", body = GuestAccess),
+        (status = 403, description = "`guests_not_allowed`", body = ErrorBody),
+        (status = 404, description = "`meeting_not_found`", body = ErrorBody),
+        (status = 409, description = "`meeting_ended`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: the name", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many guests from this address", body = ErrorBody),
+    ))]
+pub async fn guest(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(code): Path<String>,
+    Json(body): Json<GuestRequest>,
+) -> Result<(StatusCode, Json<GuestAccess>)> {
+    let (meeting, user) = state.meetings().add_guest(&code, &body.name, ip).await?;
+    let access_token = state.tokens().issue_guest_access(&user, &meeting.code)?;
+    let access = GuestAccess {
+        access_token,
+        token_type: "Bearer",
+        expires_in: state.tokens().access_ttl().as_secs(),
+        user,
+        meeting,
+    };
+    Ok((StatusCode::CREATED, Json(access)))
 }
 
 /// What the host and co-hosts did in the meeting (mute, remove, lock, ...), oldest first.

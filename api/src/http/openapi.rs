@@ -22,6 +22,7 @@ use crate::error::ErrorBody;
         meeting_routes::end,
         meeting_routes::participants,
         meeting_routes::host_actions,
+        meeting_routes::guest,
         health_routes::healthz,
         health_routes::readyz,
         health_routes::metrics,

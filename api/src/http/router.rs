@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
             "/api/meetings/{code}/participants",
             get(meeting_routes::participants),
         )
+        .route("/api/meetings/{code}/guests", post(meeting_routes::guest))
         .route(
             "/api/meetings/{code}/host-actions",
             get(meeting_routes::host_actions),

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use super::{Store, on_pool};
 use crate::error::{Error, Result};
 use crate::ids::{MeetingId, UserId};
-use crate::meeting::{Meeting, MeetingStatus};
+use crate::meeting::{Meeting, MeetingOptions, MeetingStatus};
 
 const MEETING_COLUMNS: &str =
-    "id, code, title, host_id, status, started_at, ended_at, created_at, lobby";
+    "id, code, title, host_id, status, started_at, ended_at, created_at, lobby, allow_guests";
 
 impl Store {
     /// Inserts a meeting in state `created`. Returns `None` if `code` is already taken, so the
@@ -18,12 +18,12 @@ impl Store {
         code: &str,
         title: &str,
         host_id: UserId,
-        lobby: bool,
+        options: MeetingOptions,
         now: DateTime<Utc>,
     ) -> Result<Option<Meeting>> {
         let sql = format!(
-            "INSERT INTO meetings (code, title, host_id, status, created_at, lobby) \
-             VALUES ($1, $2, $3, 'created', $4, $5) ON CONFLICT (code) DO NOTHING \
+            "INSERT INTO meetings (code, title, host_id, status, created_at, lobby, allow_guests) \
+             VALUES ($1, $2, $3, 'created', $4, $5, $6) ON CONFLICT (code) DO NOTHING \
              RETURNING {MEETING_COLUMNS}"
         );
         Ok(on_pool!(self, pool => sqlx::query_as::<_, Meeting>(&sql)
@@ -31,7 +31,8 @@ impl Store {
             .bind(title)
             .bind(host_id)
             .bind(now)
-            .bind(lobby)
+            .bind(options.lobby)
+            .bind(options.allow_guests)
             .fetch_optional(pool)
             .await)?)
     }
@@ -177,6 +178,18 @@ impl Store {
             Some(m) if m.status == MeetingStatus::Ended => Err(Error::MeetingEnded),
             Some(m) => Err(Error::InvalidTransition { from: m.status, to }),
         }
+    }
+
+    /// Lets guests in, or not.
+    pub async fn set_meeting_guests(&self, id: MeetingId, allowed: bool) -> Result<()> {
+        let sql = "UPDATE meetings SET allow_guests = $2 WHERE id = $1";
+        on_pool!(self, pool => sqlx::query(sql)
+            .bind(id)
+            .bind(allowed)
+            .execute(pool)
+            .await
+            .map(drop))?;
+        Ok(())
     }
 
     /// Turns the meeting's lobby on or off.

@@ -25,6 +25,14 @@ impl Room {
         if self.lifecycle.status() == MeetingStatus::Ended {
             return Err(err(ErrorCode::MeetingEnded, "the meeting has ended"));
         }
+        if user
+            .guest_of
+            .as_ref()
+            .is_some_and(|c| *c != self.meeting.code)
+        {
+            let message = "a guest may join only the meeting of its link";
+            return Err(err(ErrorCode::GuestsNotAllowed, message));
+        }
         if self.moderation.banned.contains(&user.user_id) {
             return Err(err(
                 ErrorCode::Removed,
@@ -56,7 +64,11 @@ impl Room {
                 if self.moderation.locked && !self.has_host_rights(user.user_id) && !admitted {
                     return Err(err(ErrorCode::MeetingLocked, "the meeting is locked"));
                 }
-                if self.must_wait(user.user_id) {
+                if user.guest_of.is_some() && !self.moderation.allow_guests {
+                    let message = "this meeting does not let guests in now";
+                    return Err(err(ErrorCode::GuestsNotAllowed, message));
+                }
+                if self.must_wait(&user) {
                     let wait = self.config.lobby_max_wait;
                     return self.enter_lobby(user, media, session, wait);
                 }

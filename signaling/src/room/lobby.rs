@@ -41,10 +41,11 @@ pub(super) struct Lobby {
 
 impl Room {
     /// Whether `user` has to wait in the lobby to join now.
-    pub(super) fn must_wait(&self, user_id: i64) -> bool {
-        self.moderation.lobby
-            && !self.has_host_rights(user_id)
-            && !self.lobby.admitted.contains(&user_id)
+    /// Guests always do, whether the lobby is on or not.
+    pub(super) fn must_wait(&self, user: &AuthUser) -> bool {
+        (self.moderation.lobby || user.guest_of.is_some())
+            && !self.has_host_rights(user.user_id)
+            && !self.lobby.admitted.contains(&user.user_id)
     }
 
     /// Puts a joiner in the lobby (a second tab of someone waiting takes their place).

@@ -43,6 +43,7 @@ pub enum HostAction {
     Admit(LobbyId),
     Deny(LobbyId),
     AdmitAll,
+    AllowGuests(bool),
     SetCohost {
         target: ParticipantId,
         cohost: bool,
@@ -76,6 +77,7 @@ impl HostAction {
             ClientMessage::Admit { lobby_id } => HostAction::Admit(lobby_id),
             ClientMessage::Deny { lobby_id } => HostAction::Deny(lobby_id),
             ClientMessage::AdmitAll => HostAction::AdmitAll,
+            ClientMessage::AllowGuests { allowed } => HostAction::AllowGuests(allowed),
             ClientMessage::SetCohost {
                 participant_id: target,
                 cohost,
@@ -95,6 +97,8 @@ pub(super) struct Moderation {
     pub locked: bool,
     /// Newcomers wait in the lobby (persisted with the meeting).
     pub lobby: bool,
+    /// Guests may join (persisted with the meeting).
+    pub allow_guests: bool,
     /// Users the host gave host rights.
     pub cohosts: HashSet<i64>,
     /// Users a host removed and kept out.
@@ -104,9 +108,10 @@ pub(super) struct Moderation {
 }
 
 impl Moderation {
-    pub fn new(lobby: bool) -> Self {
+    pub fn new(lobby: bool, allow_guests: bool) -> Self {
         Moderation {
             lobby,
+            allow_guests,
             ..Moderation::default()
         }
     }
@@ -148,6 +153,7 @@ impl Room {
             host_user_id: self.meeting.host_user_id,
             locked: self.moderation.locked,
             lobby: self.moderation.lobby,
+            allow_guests: self.moderation.allow_guests,
         }
     }
 
@@ -193,6 +199,19 @@ impl Room {
                         // Nobody waits for a lobby that is gone.
                         self.admit_everyone().await;
                     }
+                }
+            }
+            HostAction::AllowGuests(allowed) => {
+                if self.moderation.allow_guests != allowed {
+                    self.moderation.allow_guests = allowed;
+                    let persisted = self.directory.set_allow_guests(self.meeting.id, allowed);
+                    if let Err(e) = persisted.await {
+                        warn!(error = %e, "could not persist the guest setting");
+                    }
+                    let meeting = self.meeting_info();
+                    self.broadcast(ServerMessage::MeetingUpdated { meeting });
+                    let what = if allowed { "guests_on" } else { "guests_off" };
+                    self.record(actor, None, what).await;
                 }
             }
             HostAction::Admit(id) => {

@@ -8,4 +8,8 @@ locked: boolean,
 /**
  * Newcomers wait in the lobby until a host or co-host admits them.
  */
-lobby: boolean, };
+lobby: boolean, 
+/**
+ * People without an account may join by the link, through the lobby.
+ */
+allow_guests: boolean, };

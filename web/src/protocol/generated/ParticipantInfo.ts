@@ -10,6 +10,10 @@ export type ParticipantInfo = { id: ParticipantId, user_id: number, name: string
  */
 is_cohost: boolean, 
 /**
+ * Joined without an account, by the meeting's guest link.
+ */
+is_guest: boolean, 
+/**
  * Raised hand: its place in the meeting's order (smaller = raised earlier); absent when
  * the hand is down.
  */
