@@ -19,7 +19,7 @@ use crate::protocol::{
     ClientMessage, ErrorCode, MediaState, PROTOCOL_VERSION, ParticipantId, ServerMessage,
 };
 use crate::rate_limiter::RateLimiter;
-use crate::room::{HostAction, JoinOutcome, RoomCmd, RoomHandle, RoomRequest};
+use crate::room::{JoinOutcome, RoomCmd, RoomHandle};
 use crate::session_registry::{Refusal, SessionTicket};
 
 /// Messages a room may queue for one session before the session counts as too slow.
@@ -27,6 +27,8 @@ const OUTBOX_CAPACITY: usize = 512;
 
 /// How long a closing session waits for the client's close frame.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
+
+mod room_request;
 
 enum State {
     AwaitHello,
@@ -479,83 +481,12 @@ impl Session {
         let State::Joined { room, participant } = &self.state else {
             return Flow::Continue;
         };
-        let cfg = self.hub.config();
-        let request = match msg {
-            ClientMessage::PublishOffer { sdp, tracks } => {
-                if sdp.len() > cfg.max_sdp_bytes {
-                    return self
-                        .reply(socket, ErrorCode::SdpTooLarge, "SDP too large")
-                        .await;
-                }
-                RoomRequest::PublishOffer { sdp, tracks }
+        let request = match room_request::route(msg, self.hub.config()) {
+            room_request::Routed::ToRoom(request) => request,
+            room_request::Routed::Nothing => return Flow::Continue,
+            room_request::Routed::Refused(code, message) => {
+                return self.reply(socket, code, &message).await;
             }
-            ClientMessage::SubscriberAnswer { sdp } => {
-                if sdp.len() > cfg.max_answer_bytes {
-                    return self
-                        .reply(socket, ErrorCode::SdpTooLarge, "SDP too large")
-                        .await;
-                }
-                RoomRequest::SubscriberAnswer { sdp }
-            }
-            ClientMessage::IceCandidate { pc, candidate, .. } => {
-                if candidate.trim().is_empty() {
-                    return Flow::Continue; // end of candidates
-                }
-                if candidate.len() > 1024 {
-                    return self
-                        .reply(socket, ErrorCode::BadMessage, "candidate too long")
-                        .await;
-                }
-                RoomRequest::IceCandidate { pc, candidate }
-            }
-            ClientMessage::RestartSubscriber => RoomRequest::RestartSubscriber,
-            ClientMessage::TrackSettings { tracks } => match track_wants(&tracks) {
-                Ok(wants) => RoomRequest::TrackSettings(wants),
-                Err(message) => {
-                    return self.reply(socket, ErrorCode::BadMessage, &message).await;
-                }
-            },
-            ClientMessage::MediaState(m) => RoomRequest::MediaState(m),
-            ClientMessage::Chat { text } => {
-                let text = text.trim().to_string();
-                if text.is_empty() || text.chars().count() > cfg.max_chat_chars {
-                    let message =
-                        format!("chat text must be 1 to {} characters", cfg.max_chat_chars);
-                    return self.reply(socket, ErrorCode::ChatInvalid, &message).await;
-                }
-                RoomRequest::Chat { text }
-            }
-            ClientMessage::EndMeeting => RoomRequest::EndMeeting,
-            m @ (ClientMessage::MuteParticipant { .. }
-            | ClientMessage::AskToUnmute { .. }
-            | ClientMessage::RemoveParticipant { .. }
-            | ClientMessage::LockMeeting { .. }
-            | ClientMessage::SetLobby { .. }
-            | ClientMessage::Admit { .. }
-            | ClientMessage::Deny { .. }
-            | ClientMessage::AdmitAll
-            | ClientMessage::AllowGuests { .. }
-            | ClientMessage::SetCohost { .. }
-            | ClientMessage::LowerHand { .. }) => match HostAction::from_message(m) {
-                Some(action) => RoomRequest::Host(action),
-                None => return Flow::Continue,
-            },
-            ClientMessage::RaiseHand { raised } => RoomRequest::RaiseHand(raised),
-            ClientMessage::Reaction { emoji } => {
-                if emoji.len() > 16 {
-                    return self
-                        .reply(socket, ErrorCode::BadMessage, "not a reaction")
-                        .await;
-                }
-                RoomRequest::Reaction(emoji)
-            }
-            ClientMessage::Leave => RoomRequest::Leave,
-            ClientMessage::Hello { .. } | ClientMessage::Join { .. } => {
-                return self
-                    .reply(socket, ErrorCode::AlreadyJoined, "already in a meeting")
-                    .await;
-            }
-            ClientMessage::Ping { .. } => return Flow::Continue,
         };
         room.send(RoomCmd::Request {
             participant: *participant,
@@ -605,37 +536,6 @@ pub fn parse(text: &str) -> Result<ClientMessage, (ErrorCode, String)> {
 async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), axum::Error> {
     let text = serde_json::to_string(msg).expect("server messages serialize");
     socket.send(Message::Text(text.into())).await
-}
-
-/// The SFU's view of a `track_settings`: every entry valid, or an error naming the first bad
-/// one (nothing is applied then).
-fn track_wants(
-    tracks: &[crate::protocol::TrackSetting],
-) -> Result<Vec<(mm_sfu::TrackId, mm_sfu::TrackWant)>, String> {
-    if tracks.len() > crate::protocol::MAX_TRACK_SETTINGS {
-        return Err(format!(
-            "at most {} tracks in one track_settings",
-            crate::protocol::MAX_TRACK_SETTINGS
-        ));
-    }
-    tracks
-        .iter()
-        .map(|t| {
-            let id = t.track_id.parse().map_err(|()| {
-                let shown: String = t.track_id.chars().take(40).collect();
-                format!("unknown track id {shown:?}")
-            })?;
-            Ok((
-                id,
-                mm_sfu::TrackWant {
-                    disabled: !t.enabled,
-                    max_width: t.max_width,
-                    max_height: t.max_height,
-                    priority: t.priority.unwrap_or(0),
-                },
-            ))
-        })
-        .collect()
 }
 
 #[cfg(test)]
