@@ -179,24 +179,6 @@ pub struct TrackDecl {
     pub source: TrackSource,
 }
 
-/// Someone waiting in a meeting's lobby (not a participant yet).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
-#[ts(export, type = "number")]
-pub struct LobbyId(pub u64);
-
-/// One person in the lobby, as hosts see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct LobbyEntry {
-    pub lobby_id: LobbyId,
-    #[ts(type = "number")]
-    pub user_id: i64,
-    pub name: String,
-}
-
-/// The reactions a client may send.
-pub const REACTIONS: [&str; 8] = ["👍", "👏", "😂", "😮", "❤️", "🎉", "🤔", "👎"];
-
 /// Entries in one `track_settings` at most (a meeting's remote tracks fit several times).
 pub const MAX_TRACK_SETTINGS: usize = 512;
 
@@ -600,5 +582,8 @@ impl ServerMessage {
     }
 }
 
+mod host;
 #[cfg(test)]
 mod tests;
+
+pub use host::{LobbyEntry, LobbyId, REACTIONS};
