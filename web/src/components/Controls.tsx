@@ -71,6 +71,8 @@ export function Controls({
   const sharing = useWebRTC((l) => !!l.screenTrack).value;
   const unread = useMeeting((s) => s.unread);
   const count = useMeeting((s) => s.order.length + 1);
+  // Only hosts and co-hosts hear of the lobby.
+  const waiting = useMeeting((s) => s.lobby.length);
   const [settings, setSettings] = useState(false);
 
   useEffect(() => {
@@ -135,9 +137,21 @@ export function Controls({
         >
           <Icon name={view === "grid" ? "speaker" : "grid"} />
         </button>
-        <button type="button" className={`ctl${panel === "people" ? " active" : ""}`} aria-label={`Participants (${count})`} title="Participants" aria-pressed={panel === "people"} onClick={() => onPanel(panel === "people" ? null : "people")}>
+        <button
+          type="button"
+          className={`ctl${panel === "people" ? " active" : ""}`}
+          aria-label={waiting ? `Participants (${count}, ${waiting} waiting)` : `Participants (${count})`}
+          title="Participants"
+          aria-pressed={panel === "people"}
+          onClick={() => onPanel(panel === "people" ? null : "people")}
+        >
           <Icon name="people" />
           <span className="ctl-count">{count}</span>
+          {waiting > 0 && (
+            <span className="badge badge-warn" data-testid="lobby-badge" title={`${waiting} waiting in the lobby`}>
+              {waiting > 99 ? "99+" : waiting}
+            </span>
+          )}
         </button>
         <button
           type="button"

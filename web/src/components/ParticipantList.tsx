@@ -7,6 +7,7 @@ import { initials, nameHue } from "../lib/api";
 import { rowWindow } from "../lib/virtualList";
 import { canModerate, rosterOrder } from "../meeting/moderation";
 import { ConfirmDialog } from "./ConfirmDialog";
+import { WaitingList } from "./Lobby";
 import { Icon } from "./Icon";
 import { PersonMenu, type MenuAnchor, type RemoveRequest } from "./PersonMenu";
 
@@ -119,7 +120,10 @@ const RemoteRow = memo(function RemoteRow({ id, menuOpen, onMenu }: { id: number
   );
 });
 
-/** Everyone in the meeting: raised hands first (in the order they went up), then you, then the rest; only the rows in view are in the DOM. */
+/**
+ * Everyone in the meeting: raised hands first (in the order they went up), then you, then the
+ * rest; only the rows in view are in the DOM. Hosts see who waits in the lobby above them.
+ */
 export function ParticipantList() {
   const client = useMeetingClient();
   const order = useMeeting((s) => s.order);
@@ -153,6 +157,7 @@ export function ParticipantList() {
   const rows = rowsInOrder.slice(w.start, w.end);
   return (
     <>
+      <WaitingList />
       <ul ref={ref} className="people" aria-label={`Participants (${order.length + 1})`} data-rendered-rows={rows.length}>
         {w.padTop > 0 && <li className="people-pad" aria-hidden="true" style={{ height: w.padTop }} />}
         {rows.map((key) => (key === "self" ? <SelfRow key="self" /> : <RemoteRow key={key} id={key} menuOpen={menu?.id === key} onMenu={setMenu} />))}

@@ -7,50 +7,59 @@ import { Icon } from "./Icon";
 import { MicMeter } from "./MicMeter";
 import { TrackVideo } from "./TrackVideo";
 
+/** Our camera (or initials) with microphone and camera toggles: before joining, and while waiting in the lobby. */
+export function PreviewTile() {
+  const { user } = useAuth();
+  const { client, value: local } = useWebRTC((l) => l);
+  const name = user?.name ?? "You";
+  const audioOff = local.audioMuted || !local.audioTrack;
+  const videoOff = local.videoMuted || !local.videoTrack;
+  return (
+    <div className="tile preview-tile">
+      {local.videoTrack && !local.videoMuted ? (
+        <TrackVideo track={local.videoTrack} mirror label="Your camera preview" />
+      ) : (
+        <div className="avatar" style={{ ["--hue" as string]: String(nameHue(name)) }} aria-hidden="true">
+          {initials(name)}
+        </div>
+      )}
+      <div className="preview-controls">
+        <button
+          type="button"
+          className={`ctl${audioOff ? " off" : ""}`}
+          aria-label={audioOff ? "Unmute microphone" : "Mute microphone"}
+          aria-pressed={audioOff}
+          onClick={() => void client.setAudioMuted(!audioOff)}
+        >
+          <Icon name={audioOff ? "micOff" : "mic"} />
+        </button>
+        <button
+          type="button"
+          className={`ctl${videoOff ? " off" : ""}`}
+          aria-label={videoOff ? "Turn camera on" : "Turn camera off"}
+          aria-pressed={videoOff}
+          onClick={() => void client.setVideoMuted(!videoOff)}
+        >
+          <Icon name={videoOff ? "camOff" : "cam"} />
+        </button>
+      </div>
+    </div>
+  );
+}
+
 /** Camera and microphone preview, device choice and start-muted options before joining. */
 export function PreJoin({ title, code, onJoin }: { title: string; code: string; onJoin: () => void }) {
-  const { user } = useAuth();
   const { client, value: local } = useWebRTC((l) => l);
 
   useEffect(() => {
     void client.acquireMedia();
   }, [client]);
 
-  const name = user?.name ?? "You";
   const audioOff = local.audioMuted || !local.audioTrack;
-  const videoOff = local.videoMuted || !local.videoTrack;
   return (
     <main className="prejoin">
       <div className="prejoin-preview">
-        <div className="tile preview-tile">
-          {local.videoTrack && !local.videoMuted ? (
-            <TrackVideo track={local.videoTrack} mirror label="Your camera preview" />
-          ) : (
-            <div className="avatar" style={{ ["--hue" as string]: String(nameHue(name)) }} aria-hidden="true">
-              {initials(name)}
-            </div>
-          )}
-          <div className="preview-controls">
-            <button
-              type="button"
-              className={`ctl${audioOff ? " off" : ""}`}
-              aria-label={audioOff ? "Unmute microphone" : "Mute microphone"}
-              aria-pressed={audioOff}
-              onClick={() => void client.setAudioMuted(!audioOff)}
-            >
-              <Icon name={audioOff ? "micOff" : "mic"} />
-            </button>
-            <button
-              type="button"
-              className={`ctl${videoOff ? " off" : ""}`}
-              aria-label={videoOff ? "Turn camera on" : "Turn camera off"}
-              aria-pressed={videoOff}
-              onClick={() => void client.setVideoMuted(!videoOff)}
-            >
-              <Icon name={videoOff ? "camOff" : "cam"} />
-            </button>
-          </div>
-        </div>
+        <PreviewTile />
         {local.acquiring && <p className="muted-text">Starting camera and microphone…</p>}
         {local.cameraProblem && (
           <div className="alert alert-warn" role="alert">

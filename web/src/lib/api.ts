@@ -11,6 +11,8 @@ export interface Meeting {
   started_at: string | null;
   ended_at: string | null;
   created_at: string;
+  /** Newcomers wait in the lobby until a host or co-host admits them. */
+  lobby: boolean;
 }
 
 /** One page of `GET /api/meetings`, newest first. */
@@ -29,7 +31,9 @@ export interface MeetingParticipant {
 }
 
 export const meetingsApi = {
-  create: (s: AuthSession, title: string) => s.request<Meeting>("/api/meetings", { method: "POST", body: { title } }),
+  /** With `lobby`, newcomers wait until a host or co-host lets them in. */
+  create: (s: AuthSession, title: string, lobby = false) =>
+    s.request<Meeting>("/api/meetings", { method: "POST", body: lobby ? { title, lobby: true } : { title } }),
   list: (s: AuthSession, limit = 20, offset = 0) => s.request<MeetingPage>(`/api/meetings?limit=${limit}&offset=${offset}`),
   get: (s: AuthSession, code: string) => s.request<Meeting>(`/api/meetings/${encodeURIComponent(code)}`),
   end: (s: AuthSession, code: string) => s.request<unknown>(`/api/meetings/${encodeURIComponent(code)}/end`, { method: "POST" }),

@@ -9,6 +9,7 @@ function person(id: number, screen = false): ParticipantInfo {
     name: `P${id}`,
     is_host: false,
     is_cohost: false,
+    is_guest: false,
     connection: "connected",
     media: { audio_muted: false, video_muted: false, screen_sharing: screen },
     tracks: [

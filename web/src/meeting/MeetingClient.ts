@@ -6,7 +6,7 @@ import { classifyMediaError } from "./media";
 import { deviceIdOf, listDevices, openDevice, openMicAndCamera } from "./capture";
 import type { SignalingConnection } from "./signaling";
 import { applyActiveSpeakers, NOBODY_SPEAKING, type LevelsState } from "./speakers";
-import { initialMeetingState, reduceServerMessage, setChatOpen, type MeetingState } from "./state";
+import { initialMeetingState, isActive, reduceServerMessage, setChatOpen, type MeetingState } from "./state";
 import { HostControls } from "./hostControls";
 import type { DeviceOption, LocalState, MediaDevicesLike, PeerConnectionFactory, PeerStates, RemoteMedia } from "./clientTypes";
 import { closeFailure, statsSummary, toRtcIceServers } from "./clientHelpers";
@@ -295,8 +295,7 @@ export class MeetingClient extends HostControls {
 
   /** Connect (if needed) and join with the current local media. */
   join(): void {
-    const phase = this.state.getSnapshot().phase;
-    if (phase === "joining" || phase === "joined" || phase === "reconnecting") return;
+    if (isActive(this.state.getSnapshot().phase)) return;
     this.state.set((s) => ({ ...initialMeetingState, chatOpen: s.chatOpen, phase: "joining" }));
     this.connect();
   }
@@ -352,10 +351,9 @@ export class MeetingClient extends HostControls {
     this.send({ type: "end_meeting" });
   }
 
-  /** Leave the meeting (the local media stays, for a possible re-join). */
+  /** Leave the meeting, or stop waiting in its lobby. */
   leave(): void {
-    const phase = this.state.getSnapshot().phase;
-    if (phase === "joined" || phase === "joining" || phase === "reconnecting") {
+    if (isActive(this.state.getSnapshot().phase)) {
       this.send({ type: "leave" });
       this.state.set((s) => ({ ...s, phase: "left" }));
     }
@@ -405,10 +403,8 @@ export class MeetingClient extends HostControls {
     if (this.unsubs.length) return;
     this.unsubs.push(
       this.signaling.onMessage((m) => this.handleMessage(m)),
-      this.signaling.onReady(() => {
-        const phase = this.state.getSnapshot().phase;
-        if (phase === "joining" || phase === "joined" || phase === "reconnecting") this.sendJoin();
-      }),
+      // Back after a drop: a waiter asks again (the server forgot its place in the lobby).
+      this.signaling.onReady(() => isActive(this.state.getSnapshot().phase) && this.sendJoin()),
       this.signaling.onClosed((code, _reason, willReconnect) => this.handleClosed(code, willReconnect)),
     );
   }
@@ -447,7 +443,7 @@ export class MeetingClient extends HostControls {
 
   private handleClosed(code: number, willReconnect: boolean): void {
     const phase = this.state.getSnapshot().phase;
-    if (phase !== "joining" && phase !== "joined" && phase !== "reconnecting") return;
+    if (!isActive(phase)) return;
     if (willReconnect) {
       if (phase === "joined") this.state.set((s) => ({ ...s, phase: "reconnecting" }));
       this.pub?.answerFailed(new Error("connection lost"));

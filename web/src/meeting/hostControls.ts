@@ -1,4 +1,4 @@
-import type { ClientMessage, MediaState, ParticipantId, ServerMessageOf, TrackSource } from "../protocol";
+import type { ClientMessage, LobbyId, MediaState, ParticipantId, ServerMessageOf, TrackSource } from "../protocol";
 import type { Store } from "../lib/store";
 import { REACTION_MIN_INTERVAL_MS, REACTION_TTL_MS, type Reaction } from "./moderation";
 import { expireReaction, type MeetingState } from "./state";
@@ -7,9 +7,9 @@ type ModerationMessage = ServerMessageOf<"muted_by_host" | "unmute_requested" | 
 
 /**
  * The "hosts in control" part of MeetingClient (which extends it), in its own file: the host
- * and co-host requests, raised hands and reactions, and what the client does when a host acts
- * on it. The server checks every request (`not_host` otherwise); these only send it, and the
- * outcome comes back as participant_updated, meeting_updated or participant_left.
+ * and co-host requests (the lobby's too), raised hands and reactions, and what the client does
+ * when a host acts on it. The server checks every request (`not_host` otherwise); these only send it, and the
+ * outcome comes back as participant_updated, meeting_updated, lobby_updated or participant_left.
  */
 export abstract class HostControls {
   abstract readonly state: Store<MeetingState>;
@@ -42,6 +42,27 @@ export abstract class HostControls {
 
   lockMeeting(locked: boolean): boolean {
     return this.send({ type: "lock_meeting", locked });
+  }
+
+  /** Off admits everyone waiting. */
+  setLobby(enabled: boolean): boolean {
+    return this.send({ type: "set_lobby", enabled });
+  }
+
+  admit(id: LobbyId): boolean {
+    return this.send({ type: "admit", lobby_id: id });
+  }
+
+  deny(id: LobbyId): boolean {
+    return this.send({ type: "deny", lobby_id: id });
+  }
+
+  admitAll(): boolean {
+    return this.send({ type: "admit_all" });
+  }
+
+  dismissLobbyAlert(): void {
+    this.state.set((s) => (s.lobbyAlert ? { ...s, lobbyAlert: null } : s));
   }
 
   /** Host only. */

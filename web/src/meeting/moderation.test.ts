@@ -2,13 +2,14 @@ import { describe, expect, it } from "vitest";
 import type { ParticipantInfo } from "../protocol";
 import { canModerate, groupReactions, hostRights, isReaction, mutedNotice, REACTIONS, rosterOrder, unmutePrompt } from "./moderation";
 
-const meeting = { code: "abc", title: "T", host_user_id: 10, locked: false };
+const meeting = { code: "abc", title: "T", host_user_id: 10, locked: false, lobby: false, allow_guests: false };
 const info = (extra: Partial<ParticipantInfo> = {}): ParticipantInfo => ({
   id: 1,
   user_id: 20,
   name: "Me",
   is_host: false,
   is_cohost: false,
+  is_guest: false,
   connection: "connected",
   media: { audio_muted: false, video_muted: false, screen_sharing: false },
   tracks: [],

@@ -27,8 +27,8 @@ export function groupReactions(
 export type HostRights = "host" | "cohost" | null;
 
 /**
- * The host is the meeting's owner by user id. Co-host rights are only known from a
- * `participant_updated` about ourselves (the server never lists us in `joined`), held in `me`.
+ * The host is the meeting's owner by user id. Co-host rights are what the server says about
+ * ourselves (`joined.you`, then `participant_updated`), held in `me`.
  */
 export function hostRights(meeting: MeetingInfo | null, me: ParticipantInfo | null, userId: number | null | undefined): HostRights {
   if (meeting && userId != null && Number(meeting.host_user_id) === userId) return "host";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ServerMessage } from "../protocol";
-import { describeEndReason, describeProblem, expireReaction, initialMeetingState, reduceServerMessage, setChatOpen, type MeetingState } from "./state";
+import { describeEndReason, describeProblem, expireReaction, initialMeetingState, isActive, reduceServerMessage, setChatOpen, type MeetingState } from "./state";
 
 const msg = (m: unknown) => JSON.parse(JSON.stringify(m)) as ServerMessage;
 const person = (id: number, name: string, extra: Record<string, unknown> = {}) => ({
@@ -14,11 +14,12 @@ const person = (id: number, name: string, extra: Record<string, unknown> = {}) =
   ...extra,
 });
 const chatMsg = (id: number, from: number) => ({ id, participant_id: from, name: "X", text: `m${id}`, sent_at: "2026-01-01T00:00:00Z" });
-const joined = (participants: unknown[], resumed = false, chat_history: unknown[] = []) =>
+const joined = (participants: unknown[], resumed = false, chat_history: unknown[] = [], you: unknown = person(1, "Me")) =>
   msg({
     type: "joined",
     participant_id: 1,
-    meeting: { code: "abc", title: "T", host_user_id: 10 },
+    meeting: { code: "abc", title: "T", host_user_id: 10, locked: false, lobby: false, allow_guests: false },
+    you,
     participants,
     ice_servers: [],
     resume_token: "rt",
@@ -112,7 +113,9 @@ describe("describeEndReason", () => {
 describe("hosts in control", () => {
   const me = (extra: Record<string, unknown> = {}) => person(1, "Me", extra);
 
-  it("meeting_updated carries the lock to everyone", () => {
+  it("meeting_updated carries the lock and the lobby to everyone", () => {
+    const s0 = run(joined([]), msg({ type: "meeting_updated", meeting: { code: "abc", title: "T", host_user_id: 10, locked: false, lobby: true } }));
+    expect(s0.meeting?.lobby).toBe(true);
     const s = run(joined([]), msg({ type: "meeting_updated", meeting: { code: "abc", title: "T", host_user_id: 10, locked: true } }));
     expect(s.meeting?.locked).toBe(true);
   });
@@ -123,9 +126,15 @@ describe("hosts in control", () => {
     expect(s.me).toMatchObject({ is_cohost: true, raised_hand: 3 });
     s = reduceServerMessage(s, msg({ type: "participant_updated", participant: me({ is_cohost: true }) }));
     expect(s.me?.raised_hand).toBeUndefined();
-    // A resume is the same participant; a fresh join starts without what we knew.
-    expect(reduceServerMessage(s, joined([], true)).me?.is_cohost).toBe(true);
-    expect(reduceServerMessage(s, joined([], false)).me).toBeNull();
+  });
+
+  it("joined.you is `me`: co-host rights and a raised hand survive a reload (a fresh join) and a resume", () => {
+    const held = run(joined([], false, [], me({ is_cohost: true })), msg({ type: "participant_updated", participant: me({ is_cohost: true, raised_hand: 2 }) }));
+    expect(reduceServerMessage(initialMeetingState, joined([], false, [], me({ is_cohost: true, raised_hand: 2 }))).me).toMatchObject({ is_cohost: true, raised_hand: 2 });
+    expect(reduceServerMessage(held, joined([], true, [], me({ is_cohost: true, raised_hand: 2 }))).me).toMatchObject({ is_cohost: true, raised_hand: 2 });
+    // What the server says wins over what we held.
+    expect(reduceServerMessage(held, joined([], false, [], me({ is_cohost: false }))).me).toMatchObject({ is_cohost: false });
+    expect(reduceServerMessage(held, joined([], false, [], me({ is_cohost: false }))).me?.raised_hand).toBeUndefined();
   });
 
   it("muted_by_host is a notice naming the host; unmute_requested a prompt, and a new mute of that source drops it", () => {
@@ -165,5 +174,53 @@ describe("hosts in control", () => {
     s = expireReaction(s, 1);
     expect(s.reactions.map((r) => r.seq)).toEqual([2]);
     expect(expireReaction(s, 1)).toBe(s);
+  });
+});
+
+describe("the lobby", () => {
+  const info = { code: "abc", title: "Standup", host_user_id: 10, locked: false, lobby: true };
+  const waiter = (lobby_id: number, name: string) => ({ lobby_id, user_id: lobby_id * 100, name });
+  const updated = (...waiting: unknown[]) => msg({ type: "lobby_updated", waiting });
+
+  it("counts the lobby as taking part, the pages after it not", () => {
+    expect(["joining", "waiting", "joined", "reconnecting"].every((p) => isActive(p as MeetingState["phase"]))).toBe(true);
+    expect(["idle", "left", "ended", "removed", "failed"].some((p) => isActive(p as MeetingState["phase"]))).toBe(false);
+  });
+
+  it("lobby_waiting puts a joiner in the waiting phase with the meeting's info; joined takes it in as usual", () => {
+    let s = run(msg({ type: "lobby_waiting", meeting: info }));
+    expect(s).toMatchObject({ phase: "waiting", meeting: { title: "Standup", lobby: true }, selfId: null });
+    s = reduceServerMessage(s, joined([person(2, "Bo")], false, [], person(1, "Me")));
+    expect(s).toMatchObject({ phase: "joined", selfId: 1, order: [2], me: { name: "Me" } });
+  });
+
+  it("denied or timed out, the waiter is turned back with its own sentence (and may ask again)", () => {
+    for (const code of ["lobby_denied", "lobby_timeout"]) {
+      const s = [msg({ type: "lobby_waiting", meeting: info }), msg({ type: "error", code, message: "x" })].reduce(reduceServerMessage, initialMeetingState);
+      expect(s).toMatchObject({ phase: "failed", failure: { code } });
+      expect(describeProblem(s.failure!)).not.toBe("x");
+    }
+    expect(describeProblem({ code: "lobby_timeout", message: "" })).toMatch(/ask to join again/i);
+  });
+
+  it("lobby_updated lists who waits and announces the latest newcomer until it is let in, turned away or dismissed", () => {
+    let s = run(joined([]), updated(waiter(1, "Ann")));
+    expect(s.lobby.map((w) => w.name)).toEqual(["Ann"]);
+    expect(s.lobbyAlert?.name).toBe("Ann");
+    s = reduceServerMessage(s, updated(waiter(1, "Ann"), waiter(2, "Ben")));
+    expect(s.lobbyAlert?.name).toBe("Ben");
+    s = reduceServerMessage(s, updated(waiter(2, "Ben")));
+    expect(s.lobbyAlert?.name).toBe("Ben"); // Ann went; Ben is still the news
+    s = reduceServerMessage(s, updated());
+    expect(s).toMatchObject({ lobby: [], lobbyAlert: null });
+  });
+
+  it("a join starts without a lobby list (the server sends it right after), and losing co-host rights drops it", () => {
+    let s = run(joined([], false, [], person(1, "Me", { is_cohost: true })), updated(waiter(1, "Ann")));
+    expect(reduceServerMessage(s, joined([], true, [], person(1, "Me", { is_cohost: true })))).toMatchObject({ lobby: [], lobbyAlert: null });
+    s = reduceServerMessage(s, msg({ type: "participant_updated", participant: person(1, "Me", { is_cohost: true, raised_hand: 1 }) }));
+    expect(s.lobby).toHaveLength(1);
+    s = reduceServerMessage(s, msg({ type: "participant_updated", participant: person(1, "Me", { is_cohost: false }) }));
+    expect(s).toMatchObject({ lobby: [], lobbyAlert: null });
   });
 });

@@ -1,6 +1,7 @@
 import type {
   ChatMessage,
   EndReason,
+  LobbyEntry,
   MeetingInfo,
   ParticipantId,
   ParticipantInfo,
@@ -9,11 +10,14 @@ import type {
   TrackSource,
 } from "../protocol";
 import { isReaction, mutedNotice, type Reaction } from "./moderation";
+import { lobbyAlertAfter } from "./lobby";
 
 export type Phase =
   /** Not joined yet (pre-join). */
   | "idle"
   | "joining"
+  /** In the meeting's lobby (`lobby_waiting`): `joined` follows if a host admits us. */
+  | "waiting"
   | "joined"
   /** The signaling connection dropped; trying to resume. */
   | "reconnecting"
@@ -23,6 +27,11 @@ export type Phase =
   | "removed"
   /** Could not join or lost for good: see `failure`. */
   | "failed";
+
+/** Whether we hold, or are asking for, a place in the meeting (a join, the lobby, the meeting itself). */
+export function isActive(phase: Phase): boolean {
+  return phase === "joining" || phase === "waiting" || phase === "joined" || phase === "reconnecting";
+}
 
 export interface Problem {
   code: string;
@@ -53,8 +62,8 @@ export interface MeetingState {
   selfId: ParticipantId | null;
   meeting: MeetingInfo | null;
   /**
-   * Our own ParticipantInfo as the server last told it (a `participant_updated` about us: a
-   * raised hand, co-host rights); null until then, since `joined` lists only the others.
+   * Our own ParticipantInfo as the server last told it (`joined.you`, then any
+   * `participant_updated` about us: a raised hand, co-host rights); null before joining.
    */
   me: ParticipantInfo | null;
   /** Everyone else, by participant id. */
@@ -75,6 +84,10 @@ export interface MeetingState {
   unmuteRequest: UnmuteRequest | null;
   removal: Removal | null;
   resumed: boolean;
+  /** Who waits in the lobby (`lobby_updated`; hosts and co-hosts only), in order of arrival. */
+  lobby: LobbyEntry[];
+  /** The latest arrival in the lobby, announced until dismissed or no longer waiting. */
+  lobbyAlert: LobbyEntry | null;
 }
 
 export const initialMeetingState: MeetingState = {
@@ -96,6 +109,8 @@ export const initialMeetingState: MeetingState = {
   unmuteRequest: null,
   removal: null,
   resumed: false,
+  lobby: [],
+  lobbyAlert: null,
 };
 
 const MAX_CHAT = 500;
@@ -103,7 +118,11 @@ const MAX_CHAT = 500;
 const MAX_REACTIONS = 50;
 
 function upsert(state: MeetingState, p: ParticipantInfo): MeetingState {
-  if (p.id === state.selfId) return { ...state, me: p };
+  if (p.id === state.selfId) {
+    // Co-host rights taken away: the server stops telling us about the lobby.
+    const rights = p.is_host || p.is_cohost;
+    return { ...state, me: p, ...(rights ? {} : { lobby: [], lobbyAlert: null }) };
+  }
   const exists = p.id in state.participants;
   return {
     ...state,
@@ -147,16 +166,22 @@ export function reduceServerMessage(state: MeetingState, msg: ServerMessage): Me
         phase: "joined",
         selfId: msg.participant_id,
         meeting: msg.meeting,
-        // A resume is the same participant (its hand and rights are as they were).
-        me: msg.resumed ? state.me : null,
+        me: msg.you,
         participants,
         order,
         remoteTracks: msg.resumed ? state.remoteTracks : {},
         chat: mergeChat(state.chat, msg.chat_history),
         failure: null,
         resumed: msg.resumed,
+        // A host hears of the lobby right after `joined` (when anyone waits), never before.
+        lobby: [],
+        lobbyAlert: null,
       };
     }
+    case "lobby_waiting":
+      return { ...state, phase: "waiting", meeting: msg.meeting, failure: null };
+    case "lobby_updated":
+      return { ...state, lobby: msg.waiting, lobbyAlert: lobbyAlertAfter(state.lobby, state.lobbyAlert, msg.waiting) };
     case "participant_joined":
     case "participant_updated":
       return upsert(state, msg.participant);
@@ -214,6 +239,8 @@ function reduceError(state: MeetingState, err: Problem): MeetingState {
     case "replaced":
     case "meeting_locked": // a join refused: locked, or this user was removed and kept out
     case "removed":
+    case "lobby_denied": // turned away from the lobby, or nobody let us in: we may ask again
+    case "lobby_timeout":
       return { ...state, phase: "failed", failure: err };
     case "meeting_ended":
       // A (re)join found the meeting over: why it ended is not known here, so no reason is made up.
@@ -261,6 +288,10 @@ export function describeProblem(p: Problem): string {
       return "This meeting is locked: nobody new can join. Ask a host to unlock it, then try again.";
     case "removed":
       return "A host removed you from this meeting. You can't rejoin it.";
+    case "lobby_denied":
+      return "A host didn't let you into this meeting.";
+    case "lobby_timeout":
+      return "Nobody let you in while you waited. You can ask to join again.";
     case "chat_invalid":
       return "That message could not be sent (empty or too long).";
     case "connection_lost":

@@ -19,6 +19,7 @@ export default function Dashboard() {
   const { session, user } = useAuth();
   const navigate = useNavigate();
   const [title, setTitle] = useState("");
+  const [lobby, setLobby] = useState(false);
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<Meeting | null>(null);
   const [createError, setCreateError] = useState<string | null>(null);
@@ -55,7 +56,7 @@ export default function Dashboard() {
     setCreating(true);
     setCreateError(null);
     try {
-      const m = await meetingsApi.create(session, title.trim() || `${user?.name ?? "My"}'s meeting`);
+      const m = await meetingsApi.create(session, title.trim() || `${user?.name ?? "My"}'s meeting`, lobby);
       setCreated(m);
       setTitle("");
       reload();
@@ -93,11 +94,18 @@ export default function Dashboard() {
         <div className="dash-cards">
           <section className="card" aria-labelledby="new-meeting">
             <h2 id="new-meeting">New meeting</h2>
-            <form onSubmit={create} className="form-row">
-              <input aria-label="Meeting title" placeholder="Title (optional)" maxLength={200} value={title} onChange={(e) => setTitle(e.target.value)} />
-              <button type="submit" className="btn btn-primary" disabled={creating}>
-                {creating ? "Creating…" : "Create meeting"}
-              </button>
+            <form onSubmit={create} className="new-meeting-form">
+              <div className="form-row">
+                <input aria-label="Meeting title" placeholder="Title (optional)" maxLength={200} value={title} onChange={(e) => setTitle(e.target.value)} />
+                <button type="submit" className="btn btn-primary" disabled={creating}>
+                  {creating ? "Creating…" : "Create meeting"}
+                </button>
+              </div>
+              <div className="checkbox-row">
+                <label title="Newcomers wait until you or a co-host admits them; you can turn it off in the meeting">
+                  <input type="checkbox" checked={lobby} onChange={(e) => setLobby(e.target.checked)} /> Let people in from a lobby
+                </label>
+              </div>
             </form>
             {createError && (
               <p className="form-error" role="alert">
@@ -107,7 +115,7 @@ export default function Dashboard() {
             {created && (
               <div className="created" data-testid="created-meeting" data-code={created.code}>
                 <p>
-                  <strong>{created.title}</strong> is ready. Share this link:
+                  <strong>{created.title}</strong> is ready{created.lobby ? " (with a lobby: you let people in)" : ""}. Share this link:
                 </p>
                 <div className="invite">
                   <input readOnly aria-label="Invite link" value={inviteLink(created.code, origin)} onFocus={(e) => e.target.select()} />

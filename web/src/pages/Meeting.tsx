@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { Link, useParams } from "react-router";
+import { Link, useNavigate, useParams } from "react-router";
 import { AudioRenderer } from "../components/AudioRenderer";
 import { Chat } from "../components/Chat";
 import { ConfirmDialog } from "../components/ConfirmDialog";
@@ -7,9 +7,11 @@ import { Controls, type Panel } from "../components/Controls";
 import { CopyButton } from "../components/CopyButton";
 import { Icon } from "../components/Icon";
 import { Brand } from "../components/Layout";
+import { LobbyAlert, LobbyToggle } from "../components/Lobby";
 import { LockToggle, ParticipantList } from "../components/ParticipantList";
 import { PreJoin } from "../components/PreJoin";
 import { VideoGrid, type ViewMode } from "../components/VideoGrid";
+import { WaitingRoom } from "../components/WaitingRoom";
 import { MeetingProvider } from "../contexts/MeetingContext";
 import { WebSocketProvider } from "../contexts/WebSocketContext";
 import { useAuth } from "../hooks/useAuth";
@@ -120,10 +122,22 @@ function MeetingRoom({ meeting }: { meeting: Meeting }) {
   const endedReason = useMeeting((s) => s.endedReason);
   const failure = useMeeting((s) => s.failure);
   const removal = useMeeting((s) => s.removal);
+  const title = useMeeting((s) => s.meeting?.title ?? meeting.title);
+  const navigate = useNavigate();
 
   switch (phase) {
     case "idle":
       return <PreJoin title={meeting.title} code={meeting.code} onJoin={() => client.join()} />;
+    case "waiting":
+      return (
+        <WaitingRoom
+          title={title}
+          onCancel={() => {
+            client.leave();
+            navigate("/dashboard");
+          }}
+        />
+      );
     case "ended":
       return <EndedScreen reason={endedReason} />;
     case "left":
@@ -161,7 +175,24 @@ const FAILURE_TITLES: Record<string, string> = {
   replaced: "Joined from another tab",
   meeting_locked: "This meeting is locked",
   removed: "You can't rejoin this meeting",
+  lobby_denied: "You weren't let in",
+  lobby_timeout: "Nobody let you in",
 };
+
+/** What the retry button says on the failed page. */
+function retryLabel(code: string | undefined): string {
+  switch (code) {
+    case "replaced":
+      return "Use this tab instead";
+    case "meeting_locked":
+      return "Try again";
+    case "lobby_denied":
+    case "lobby_timeout":
+      return "Ask to join again";
+    default:
+      return "Rejoin";
+  }
+}
 
 function FailedScreen({ failure, onRetry }: { failure: Problem | null; onRetry: () => void }) {
   if (failure?.code === "meeting_not_found") return <NotFoundScreen code="" />;
@@ -174,7 +205,7 @@ function FailedScreen({ failure, onRetry }: { failure: Problem | null; onRetry: 
         </Link>
       ) : (
         <button type="button" className="btn btn-primary" onClick={onRetry}>
-          {failure?.code === "replaced" ? "Use this tab instead" : failure?.code === "meeting_locked" ? "Try again" : "Rejoin"}
+          {retryLabel(failure?.code)}
         </button>
       )}
     </CenteredMessage>
@@ -238,6 +269,7 @@ function Room({ meeting }: { meeting: Meeting }) {
           </div>
         )}
         <UnmuteRequestPrompt />
+        {panel !== "people" && <LobbyAlert onShow={() => setPanel("people")} />}
       </div>
       <div className={`room-main${panel ? " with-panel" : ""}`}>
         <VideoGrid view={view} />
@@ -245,11 +277,16 @@ function Room({ meeting }: { meeting: Meeting }) {
           <aside className="side-panel" aria-label={panel === "chat" ? "Chat" : "Participants"}>
             <div className="side-head">
               <h2>{panel === "chat" ? "Chat" : `Participants (${count})`}</h2>
-              {panel === "people" && <LockToggle />}
               <button type="button" className="icon-btn" aria-label={`Close ${panel === "chat" ? "chat" : "participants"}`} onClick={() => setPanel(null)}>
                 <Icon name="close" />
               </button>
             </div>
+            {panel === "people" && rights && (
+              <div className="side-tools" role="group" aria-label="Who may join">
+                <LobbyToggle />
+                <LockToggle />
+              </div>
+            )}
             {panel === "chat" ? <Chat /> : <ParticipantList />}
           </aside>
         )}

@@ -8,6 +8,8 @@ export type { ErrorBody } from "./generated/ErrorBody";
 export type { ErrorCode } from "./generated/ErrorCode";
 export type { IceServer } from "./generated/IceServer";
 export type { LeaveReason } from "./generated/LeaveReason";
+export type { LobbyEntry } from "./generated/LobbyEntry";
+export type { LobbyId } from "./generated/LobbyId";
 export type { MediaKind } from "./generated/MediaKind";
 export type { MediaState } from "./generated/MediaState";
 export type { MeetingInfo } from "./generated/MeetingInfo";
