@@ -69,6 +69,7 @@ async fn a_guest_joins_by_the_link_through_the_lobby_and_only_that_meeting() {
         g.expect("lobby_waiting").await;
         let waiting = a.expect("lobby_updated").await;
         assert_eq!(waiting["waiting"][0]["name"], "Grace");
+        assert_eq!(waiting["waiting"][0]["is_guest"], true);
         let lobby_id = waiting["waiting"][0]["lobby_id"].clone();
         a.send(json!({"type": "admit", "lobby_id": lobby_id})).await;
         let joined = g.expect("joined").await;

@@ -47,6 +47,7 @@ async fn lobby(c: &mut WsClient, pred: impl Fn(&[&str]) -> bool) -> Vec<(u64, St
 fn names(m: &Value) -> Vec<(u64, String)> {
     (m["waiting"].as_array().unwrap().iter())
         .map(|w| {
+            assert_eq!(w["is_guest"], false, "{w}");
             let id = w["lobby_id"].as_u64().unwrap();
             (id, w["name"].as_str().unwrap().to_owned())
         })
@@ -121,6 +122,13 @@ async fn newcomers_wait_until_a_host_admits_or_denies_them() {
         a.send(json!({"type": "set_cohost", "participant_id": idb, "cohost": true}))
             .await;
         lobby(&mut b, |n| n == ["Cy"]).await;
+        // Rights taken away, the list goes with them; given back, it comes back.
+        a.send(json!({"type": "set_cohost", "participant_id": idb, "cohost": false}))
+            .await;
+        lobby(&mut b, |n| n.is_empty()).await;
+        a.send(json!({"type": "set_cohost", "participant_id": idb, "cohost": true}))
+            .await;
+        lobby(&mut b, |n| n == ["Cy"]).await;
         b.send(json!({"type": "admit_all"})).await;
         let jc = c.expect("joined").await;
         assert_eq!(jc["participants"].as_array().unwrap().len(), 2);
@@ -136,7 +144,17 @@ async fn newcomers_wait_until_a_host_admits_or_denies_them() {
         let names: Vec<&str> = (actions.as_array().unwrap().iter())
             .map(|a| a["action"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["admit", "deny", "cohost_granted", "admit_all"]);
+        assert_eq!(
+            names,
+            [
+                "admit",
+                "deny",
+                "cohost_granted",
+                "cohost_revoked",
+                "cohost_granted",
+                "admit_all"
+            ]
+        );
         s.stop().await;
     }
 }

@@ -256,8 +256,8 @@ pub enum ServerMessage {
     Joined {
         participant_id: ParticipantId,
         meeting: MeetingInfo,
-        /// This participant as the others see it (co-host rights, a raised hand and a host's
-        /// mute survive a reload).
+        /// This participant as the others see it (co-host rights survive a rejoin; a raised
+        /// hand and a host's mute a resume).
         you: Box<ParticipantInfo>,
         /// Everyone else already in the meeting, with their published tracks.
         participants: Vec<ParticipantInfo>,

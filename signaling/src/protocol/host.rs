@@ -16,6 +16,8 @@ pub struct LobbyEntry {
     #[ts(type = "number")]
     pub user_id: i64,
     pub name: String,
+    /// Came by the guest link, without an account.
+    pub is_guest: bool,
 }
 
 /// The reactions a client may send.

@@ -144,6 +144,7 @@ impl Room {
                 lobby_id: w.id(),
                 user_id: w.user.user_id,
                 name: w.user.name.clone(),
+                is_guest: w.user.guest_of.is_some(),
             })
             .collect()
     }
@@ -174,6 +175,14 @@ impl Room {
         }
         let waiting = self.lobby_entries();
         self.send_to(id, ServerMessage::LobbyUpdated { waiting });
+    }
+
+    /// Tells a participant who just lost host rights that it sees nobody waiting any more.
+    pub(super) fn hide_lobby_from(&mut self, id: crate::protocol::ParticipantId) {
+        if !self.lobby.waiting.is_empty() {
+            let waiting = Vec::new();
+            self.send_to(id, ServerMessage::LobbyUpdated { waiting });
+        }
     }
 
     /// The meeting ends (or the server stops): waiters get the same last words as everyone.

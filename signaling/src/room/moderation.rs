@@ -247,7 +247,11 @@ impl Room {
                 };
                 if changed {
                     self.announce(target);
-                    self.tell_lobby_to(target);
+                    if cohost {
+                        self.tell_lobby_to(target);
+                    } else {
+                        self.hide_lobby_from(target);
+                    }
                     let what = if cohost {
                         "cohost_granted"
                     } else {

@@ -4,4 +4,8 @@ import type { LobbyId } from "./LobbyId";
 /**
  * One person in the lobby, as hosts see it.
  */
-export type LobbyEntry = { lobby_id: LobbyId, user_id: number, name: string, };
+export type LobbyEntry = { lobby_id: LobbyId, user_id: number, name: string, 
+/**
+ * Came by the guest link, without an account.
+ */
+is_guest: boolean, };

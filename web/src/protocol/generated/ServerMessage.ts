@@ -22,8 +22,8 @@ export type ServerMessage = { "type": "welcome", version: number, user_id: numbe
  */
 heartbeat_interval_ms: number, } | { "type": "joined", participant_id: ParticipantId, meeting: MeetingInfo, 
 /**
- * This participant as the others see it (co-host rights, a raised hand and a host's
- * mute survive a reload).
+ * This participant as the others see it (co-host rights survive a rejoin; a raised
+ * hand and a host's mute a resume).
  */
 you: ParticipantInfo, 
 /**
