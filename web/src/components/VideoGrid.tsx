@@ -3,7 +3,8 @@ import { computeGridLayout, paginate, MAX_TILES_PER_PAGE } from "../lib/grid";
 import { useMeeting } from "../hooks/useMeeting";
 import type { ShownTile } from "../lib/trackSettings";
 import { useElementSize, useTrackSettings, useVisibleKeys } from "../hooks/useTrackSettings";
-import { useActiveSpeaker, useAllRemoteMedia, useWebRTC } from "../hooks/useWebRTC";
+import { useActiveSpeaker, useAllRemoteMedia, useSpeakingKeys, useWebRTC } from "../hooks/useWebRTC";
+import { arrange, EMPTY_ORDER, type SpeakerOrder } from "../lib/speakerOrder";
 import { AlonePanel } from "./AlonePanel";
 import { Icon } from "./Icon";
 import { VideoTile, type TileDesc } from "./VideoTile";
@@ -57,9 +58,10 @@ function GridView({ tiles }: { tiles: TileDesc[] }) {
   const [page, setPage] = useState(0);
   const selfTile = tiles.find((t) => t.participantId === "self" && t.kind === "camera");
   const floatSelf = !!selfTile && tiles.length > 1;
-  const gridTiles = floatSelf ? tiles.filter((t) => t !== selfTile) : tiles;
+  const natural = floatSelf ? tiles.filter((t) => t !== selfTile) : tiles;
   const narrow = size.width > 0 && size.width < 600;
-  const layout = computeGridLayout(gridTiles.length, size.width || 1280, size.height || 720, narrow ? 4 / 3 : 16 / 9, MAX_TILES_PER_PAGE);
+  const layout = computeGridLayout(natural.length, size.width || 1280, size.height || 720, narrow ? 4 / 3 : 16 / 9, MAX_TILES_PER_PAGE);
+  const gridTiles = useSpeakersFirst(natural, layout.pageSize);
   const { items, page: current, pages } = paginate(gridTiles, page, layout.pageSize);
   useTrackSettings(remoteShown(items, layout.tileWidth, layout.tileHeight));
   return (
@@ -94,6 +96,26 @@ function GridView({ tiles }: { tiles: TileDesc[] }) {
       )}
     </section>
   );
+}
+
+/** Remote cameras that speak move onto the first page (screens and our own tile stay put). */
+function useSpeakersFirst(tiles: TileDesc[], pageSize: number): TileDesc[] {
+  const speaking = useSpeakingKeys();
+  // The order depends on the one before (who spoke when): kept as state, recomputed during
+  // render when an input changes (React's "information from previous renders" pattern).
+  const [memo, setMemo] = useState<{ tiles: TileDesc[]; speaking: string[]; pageSize: number; order: SpeakerOrder } | null>(null);
+  let order = memo?.order ?? EMPTY_ORDER;
+  if (!memo || memo.tiles !== tiles || memo.speaking !== speaking || memo.pageSize !== pageSize) {
+    const kinds = new Map(tiles.map((t) => [t.key, t]));
+    const movable = (key: string) => kinds.get(key)?.kind === "camera" && kinds.get(key)?.participantId !== "self";
+    const speakers = speaking.map((id) => `${id}:camera`);
+    order = arrange(order, tiles.map((t) => t.key), speakers, pageSize, movable);
+    setMemo({ tiles, speaking, pageSize, order });
+  }
+  return useMemo(() => {
+    const byKey = new Map(tiles.map((t) => [t.key, t]));
+    return order.order.flatMap((k) => byKey.get(k) ?? []);
+  }, [tiles, order]);
 }
 
 /**

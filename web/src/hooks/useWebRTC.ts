@@ -1,4 +1,4 @@
-import { useSyncExternalStore } from "react";
+import { useMemo, useSyncExternalStore } from "react";
 import type { LocalState, PeerStates, RemoteMedia } from "../meeting/MeetingClient";
 import type { TrackFlow } from "../protocol";
 import type { Quality } from "../meeting/connectionQuality";
@@ -29,6 +29,13 @@ export function useSpeaking(key: string | number): boolean {
 export function useTrackFlow(trackId: string | undefined): TrackFlow | undefined {
   const client = useMeetingClient();
   return useSyncExternalStore(client.flows.subscribe, () => (trackId ? client.flows.getSnapshot()[trackId] : undefined));
+}
+
+/** Remote participants speaking now (ids as strings, loudest first is not kept: any order). */
+export function useSpeakingKeys(): string[] {
+  const client = useMeetingClient();
+  const speaking = useSyncExternalStore(client.levels.subscribe, () => client.levels.getSnapshot().speaking);
+  return useMemo(() => Object.keys(speaking).filter((k) => k !== "self" && speaking[k]), [speaking]);
 }
 
 export function useActiveSpeaker(): number | null {
