@@ -2,10 +2,19 @@
 //! rooms, join publishers then receivers, wait for media, warm up, measure a window, and
 //! account for everything through [`load_report`](crate::load_report).
 
+mod join;
+mod live;
+mod peer;
+mod run_config;
+mod target;
+
+pub use run_config::{ProfileName, RunConfig};
+pub use target::{Target, TargetKind};
+
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -13,54 +22,17 @@ use futures_util::StreamExt;
 use futures_util::stream;
 use serde::Serialize;
 
-use crate::api_client::ApiClient;
-use crate::janus::{JanusPeer, JanusSession};
+use crate::janus::JanusSession;
 use crate::load_report::{
     ExactCheck, JoinRecord, LinkWindow, LoadInputs, LoadReport, PublisherWindow, TrackCounters,
     TrackWindow, summarize,
 };
-use crate::loopback::api_on_ip;
-use crate::lossy_link::LossyLink;
 use crate::media_profile::MediaProfile;
-use crate::participant::{JoinOptions, Participant};
 use crate::process_stats::{ProcSample, ProcTarget, ProcUsage, cpu_count, scrape_server};
 use crate::publisher::PublisherStats;
-use crate::track_receiver::TrackReceiver;
-use crate::wire::{MediaKind, MediaState, ParticipantId};
-
-/// Which server a run drives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TargetKind {
-    Ours,
-    Janus,
-}
-
-impl std::fmt::Display for TargetKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            TargetKind::Ours => "ours",
-            TargetKind::Janus => "janus",
-        })
-    }
-}
-
-/// A server to drive.
-#[derive(Clone, Debug)]
-pub struct Target {
-    pub kind: TargetKind,
-    /// Ours: `http://127.0.0.1:PORT`; Janus: `http://10.99.0.2:8088/janus`.
-    pub base_url: String,
-    /// For CPU and RSS; `None`: not measured (with a note in the report).
-    pub server_pid: Option<u32>,
-    /// The only local address clients gather candidates on.
-    pub client_ip: Ipv4Addr,
-    /// Janus: the only remote candidate address accepted.
-    pub janus_ip: Ipv4Addr,
-    /// `--loss`: the relays every media datagram of this target goes through. For ours the
-    /// server must have been spawned with the link's environment ([`LossyLink::for_ours`]).
-    pub link: Option<Arc<LossyLink>>,
-}
+use crate::wire::{MediaKind, ParticipantId};
+use join::{join_janus, join_ours};
+use live::{Live, progress};
 
 /// The server's counters: from `/proc` when we know its pid, else (ours) from its `/metrics`.
 async fn server_sample(target: &Target, pid: Option<ProcTarget>) -> Option<ProcSample> {
@@ -69,59 +41,6 @@ async fn server_sample(target: &Target, pid: Option<ProcTarget>) -> Option<ProcS
         (None, TargetKind::Ours) => scrape_server(&target.base_url).await,
         (None, TargetKind::Janus) => None,
     }
-}
-
-/// The media a publisher sends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
-pub enum ProfileName {
-    #[value(name = "audio")]
-    #[serde(rename = "audio")]
-    Audio,
-    #[value(name = "360p")]
-    #[serde(rename = "360p")]
-    P360,
-    #[value(name = "720p")]
-    #[serde(rename = "720p")]
-    P720,
-}
-
-impl ProfileName {
-    pub fn profile(self) -> MediaProfile {
-        match self {
-            ProfileName::Audio => MediaProfile::audio_only(),
-            ProfileName::P360 => MediaProfile::video_360p(),
-            ProfileName::P720 => MediaProfile::video_720p(),
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ProfileName::Audio => "audio",
-            ProfileName::P360 => "360p",
-            ProfileName::P720 => "720p",
-        }
-    }
-}
-
-/// What to run.
-#[derive(Clone, Debug, Serialize)]
-pub struct RunConfig {
-    /// `fanout`, `meeting`, `join-storm`, `smoke`.
-    pub scenario: String,
-    pub meetings: usize,
-    pub publishers: usize,
-    pub subscribers: usize,
-    pub profile: ProfileName,
-    pub warmup: Duration,
-    pub duration: Duration,
-    /// Receivers joining at once.
-    pub join_concurrency: usize,
-    /// Per signaling step, and for media to start.
-    pub timeout: Duration,
-    /// Tokio worker threads of the generator.
-    pub generator_threads: usize,
-    /// Print a progress line every second.
-    pub progress: bool,
 }
 
 /// The result of one run.
@@ -134,138 +53,6 @@ pub struct RunOutcome {
     pub exact_checked: usize,
     pub exact_held: usize,
     pub exact_failures: Vec<String>,
-}
-
-enum PeerImpl {
-    Ours(Participant),
-    Janus(JanusPeer),
-}
-
-struct Peer {
-    imp: PeerImpl,
-    /// Receiving tracks expected.
-    expected_tracks: usize,
-    publishes: bool,
-    /// Publisher key: our participant id, or Janus's feed id.
-    publisher_key: Option<i64>,
-    join: Option<Duration>,
-}
-
-impl Peer {
-    fn with_receivers<R>(&self, f: impl FnOnce(&[TrackReceiver]) -> R) -> R {
-        match &self.imp {
-            PeerImpl::Ours(p) => p.with_receivers(f),
-            PeerImpl::Janus(p) => p.with_receivers(f),
-        }
-    }
-
-    fn publisher_stats(&self) -> Option<PublisherStats> {
-        match &self.imp {
-            PeerImpl::Ours(p) => p.publisher_stats(),
-            PeerImpl::Janus(p) => p.publisher_stats(),
-        }
-    }
-
-    fn stop_sending(&self) {
-        match &self.imp {
-            PeerImpl::Ours(p) => {
-                let _ = p.set_media_state(MediaState {
-                    audio_muted: true,
-                    video_muted: true,
-                    ..Default::default()
-                });
-            }
-            PeerImpl::Janus(p) => p.stop_sending(),
-        }
-    }
-
-    async fn close(&self) {
-        match &self.imp {
-            PeerImpl::Ours(p) => p.close().await,
-            PeerImpl::Janus(p) => p.close().await,
-        }
-    }
-
-    fn receiving(&self) -> usize {
-        self.with_receivers(|rs| rs.iter().filter(|r| r.packets() > 0).count())
-    }
-
-    fn packets(&self) -> u64 {
-        self.with_receivers(|rs| rs.iter().map(TrackReceiver::packets).sum())
-    }
-
-    /// The first intact video frame (or audio unit for audio-only media).
-    fn first_frame(&self) -> Option<Duration> {
-        self.with_receivers(|rs| {
-            let stats: Vec<_> = rs.iter().map(TrackReceiver::stats).collect();
-            let video = stats
-                .iter()
-                .filter(|s| s.label.kind == MediaKind::Video)
-                .filter_map(|s| s.time_to_first_frame)
-                .min();
-            video.or_else(|| stats.iter().filter_map(|s| s.time_to_first_frame).min())
-        })
-    }
-}
-
-/// Shared between the run and its progress printer.
-#[derive(Default)]
-struct Live {
-    phase: Mutex<String>,
-    peers: Mutex<Vec<Arc<Peer>>>,
-    joining: AtomicUsize,
-    done: AtomicBool,
-    /// Server RSS before the first participant joins (after accounts were created).
-    baseline: Mutex<Option<u64>>,
-    server: Option<ProcTarget>,
-}
-
-impl Live {
-    fn set_phase(&self, p: &str) {
-        *self.phase.lock().expect("lock") = p.to_owned();
-    }
-
-    fn add(&self, p: Arc<Peer>) {
-        self.peers.lock().expect("lock").push(p);
-    }
-
-    fn peers(&self) -> Vec<Arc<Peer>> {
-        self.peers.lock().expect("lock").clone()
-    }
-}
-
-async fn progress(live: Arc<Live>, target: TargetKind, server: Option<u32>, total: usize) {
-    let started = Instant::now();
-    let mut last_pkts = 0u64;
-    let mut last_server = server.and_then(|p| ProcTarget::Pid(p).sample());
-    let mut last_gen = ProcTarget::SelfProcess.sample();
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.tick().await;
-    while !live.done.load(Ordering::Relaxed) {
-        tick.tick().await;
-        let peers = live.peers();
-        let pkts: u64 = peers.iter().map(|p| p.packets()).sum();
-        let srv = server.and_then(|p| ProcTarget::Pid(p).sample());
-        let gen_s = ProcTarget::SelfProcess.sample();
-        let cores = |a: &Option<_>, b: &Option<_>| match (a, b) {
-            (Some(a), Some(b)) => format!("{:.2}", ProcUsage::between(a, b).cores),
-            _ => "-".into(),
-        };
-        eprintln!(
-            "[{target} {:>4.0}s] {:<10} peers {}/{} (joining {}) rx {:>7.0} pkt/s  server {} cores  generator {} cores",
-            started.elapsed().as_secs_f64(),
-            live.phase.lock().expect("lock"),
-            peers.len(),
-            total,
-            live.joining.load(Ordering::Relaxed),
-            pkts.saturating_sub(last_pkts) as f64,
-            cores(&last_server, &srv),
-            cores(&last_gen, &gen_s),
-        );
-        last_pkts = pkts;
-        last_server = srv;
-        last_gen = gen_s;
-    }
 }
 
 /// Tracks each publisher sends with this profile.
@@ -498,180 +285,4 @@ pub async fn run(target: &Target, cfg: &RunConfig) -> anyhow::Result<RunOutcome>
         exact_held: held,
         exact_failures: failures,
     })
-}
-
-/// Unique-per-run e-mail addresses.
-fn run_tag() -> String {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    format!("{t}-{:04x}", rand::random::<u16>())
-}
-
-async fn join_ours(
-    target: &Target,
-    cfg: &RunConfig,
-    profile: &MediaProfile,
-    live: &Arc<Live>,
-) -> anyhow::Result<()> {
-    let api = ApiClient::new(&target.base_url);
-    let per_meeting = cfg.publishers + cfg.subscribers;
-    let tag = run_tag();
-    live.set_phase("accounts");
-    let set_baseline = || {
-        *live.baseline.lock().expect("lock") =
-            live.server.and_then(|p| p.sample()).map(|s| s.rss_bytes);
-    };
-    let mut tokens: Vec<(usize, String)> = stream::iter(0..cfg.meetings * per_meeting)
-        .map(|i| {
-            let api = api.clone();
-            let email = format!("bench-{tag}-{i}@example.com");
-            async move {
-                let s = api
-                    .register(&email, "bench-password-123", &format!("bench {i}"))
-                    .await?;
-                anyhow::Ok((i, s.access_token))
-            }
-        })
-        .buffer_unordered(8)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<anyhow::Result<_>>()?;
-    tokens.sort();
-    set_baseline();
-    let per_pub = tracks_per_publisher(profile);
-    for m in 0..cfg.meetings {
-        let toks = &tokens[m * per_meeting..(m + 1) * per_meeting];
-        let code = api
-            .create_meeting(&toks[0].1, &format!("bench {m}"))
-            .await?
-            .code;
-        live.set_phase("publishers");
-        for (_, tok) in &toks[..cfg.publishers] {
-            let mut o = JoinOptions::new(&target.base_url, tok, &code);
-            o.profile = *profile;
-            o.timeout = cfg.timeout;
-            let t = Instant::now();
-            let p = Participant::join(o).await.context("publisher join")?;
-            let join = t.elapsed();
-            let id = p.participant_id().map(|ParticipantId(i)| i);
-            live.add(Arc::new(Peer {
-                imp: PeerImpl::Ours(p),
-                expected_tracks: (cfg.publishers - 1) * per_pub,
-                publishes: true,
-                publisher_key: id,
-                join: Some(join),
-            }));
-        }
-        live.set_phase("receivers");
-        let results = stream::iter(toks[cfg.publishers..].iter())
-            .map(|(_, tok)| {
-                let mut o = JoinOptions::new(&target.base_url, tok, &code);
-                o.profile = MediaProfile::none();
-                o.publish = false;
-                o.timeout = cfg.timeout;
-                let live = live.clone();
-                async move {
-                    live.joining.fetch_add(1, Ordering::Relaxed);
-                    let t = Instant::now();
-                    let r = Participant::join(o).await;
-                    live.joining.fetch_sub(1, Ordering::Relaxed);
-                    match r {
-                        Ok(p) => {
-                            live.add(Arc::new(Peer {
-                                imp: PeerImpl::Ours(p),
-                                expected_tracks: cfg.publishers * per_pub,
-                                publishes: false,
-                                publisher_key: None,
-                                join: Some(t.elapsed()),
-                            }));
-                            Ok(())
-                        }
-                        Err(e) => Err(e),
-                    }
-                }
-            })
-            .buffer_unordered(cfg.join_concurrency.max(1))
-            .collect::<Vec<_>>()
-            .await;
-        let errors: Vec<_> = results.into_iter().filter_map(Result::err).collect();
-        if let Some(e) = errors.first() {
-            eprintln!("{} receiver joins failed; first: {e}", errors.len());
-        }
-    }
-    Ok(())
-}
-
-async fn join_janus(
-    target: &Target,
-    cfg: &RunConfig,
-    profile: &MediaProfile,
-    live: &Arc<Live>,
-    s: &JanusSession,
-) -> anyhow::Result<()> {
-    let api = api_on_ip(target.client_ip)?;
-    let per_pub = tracks_per_publisher(profile);
-    let bitrate = profile.video.map_or(64_000, |v| v.bitrate_bps * 2);
-    for _ in 0..cfg.meetings {
-        let room = s.create_room(cfg.publishers, bitrate).await?;
-        live.set_phase("publishers");
-        let mut pubs = vec![];
-        for _ in 0..cfg.publishers {
-            let t = Instant::now();
-            let mut p = JanusPeer::new(t);
-            p.publish(s, &api, room, profile)
-                .await
-                .context("janus publish")?;
-            pubs.push((p, t.elapsed()));
-        }
-        let feeds: Vec<u64> = pubs.iter().filter_map(|(p, _)| p.feed_id).collect();
-        for (mut p, join) in pubs {
-            let others: Vec<u64> = feeds
-                .iter()
-                .copied()
-                .filter(|f| Some(*f) != p.feed_id)
-                .collect();
-            p.subscribe(s, &api, room, &others).await?;
-            let key = p.feed_id.map(|f| f as i64);
-            live.add(Arc::new(Peer {
-                imp: PeerImpl::Janus(p),
-                expected_tracks: (cfg.publishers - 1) * per_pub,
-                publishes: true,
-                publisher_key: key,
-                join: Some(join),
-            }));
-        }
-        live.set_phase("receivers");
-        let feeds = &feeds;
-        let api = &api;
-        let results = stream::iter(0..cfg.subscribers)
-            .map(|_| {
-                let live = live.clone();
-                async move {
-                    live.joining.fetch_add(1, Ordering::Relaxed);
-                    let t = Instant::now();
-                    let mut p = JanusPeer::new(t);
-                    let r = p.subscribe(s, api, room, feeds).await;
-                    live.joining.fetch_sub(1, Ordering::Relaxed);
-                    r?;
-                    live.add(Arc::new(Peer {
-                        imp: PeerImpl::Janus(p),
-                        expected_tracks: feeds.len() * per_pub,
-                        publishes: false,
-                        publisher_key: None,
-                        join: Some(t.elapsed()),
-                    }));
-                    Ok::<(), crate::BenchError>(())
-                }
-            })
-            .buffer_unordered(cfg.join_concurrency.max(1))
-            .collect::<Vec<_>>()
-            .await;
-        let errors: Vec<_> = results.into_iter().filter_map(Result::err).collect();
-        if let Some(e) = errors.first() {
-            eprintln!("{} janus receiver joins failed; first: {e}", errors.len());
-        }
-    }
-    Ok(())
 }

@@ -7,6 +7,9 @@
 
 #![allow(dead_code)]
 
+pub mod account;
+pub mod api_suite;
+pub mod http;
 mod redis_server;
 mod tcp_proxy;
 

@@ -1,0 +1,155 @@
+//! Conformance tests of participations: one open stay per user and meeting, and closing them.
+
+use chrono::Duration;
+use mm_api::Store;
+use mm_api::meeting::MeetingOptions;
+use mm_api::store::now;
+
+use crate::user;
+
+pub(crate) async fn one_open_participation_per_user_and_meeting(store: &Store) {
+    let host = user(store, "Host").await;
+    let guest = user(store, "Guest").await;
+    let meeting = store
+        .create_meeting(
+            "par-tici-pat",
+            "P",
+            host.id,
+            MeetingOptions::default(),
+            now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let first = store
+        .open_participation(meeting.id, guest.id, now())
+        .await
+        .unwrap();
+    let reconnect = store
+        .open_participation(meeting.id, guest.id, now())
+        .await
+        .unwrap();
+    assert_eq!(first, reconnect, "an open participation is reused");
+    let closed = store
+        .close_participation(first.id, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(closed.left_at.is_some());
+    let second = store
+        .open_participation(meeting.id, guest.id, now())
+        .await
+        .unwrap();
+    assert_ne!(second.id, first.id, "after leaving, a new stay begins");
+    store
+        .open_participation(meeting.id, host.id, now())
+        .await
+        .unwrap();
+
+    let listed = store.participants_of(meeting.id).await.unwrap();
+    let names: Vec<(&str, bool)> = listed
+        .iter()
+        .map(|p| (p.name.as_str(), p.left_at.is_some()))
+        .collect();
+    assert_eq!(names, [("Guest", true), ("Guest", false), ("Host", false)]);
+    assert_eq!(listed[0].user_id, guest.id);
+}
+
+pub(crate) async fn closing_participations(store: &Store) {
+    let host = user(store, "Host").await;
+    let guest = user(store, "Guest").await;
+    let m1 = store
+        .create_meeting(
+            "clo-sing-one",
+            "1",
+            host.id,
+            MeetingOptions::default(),
+            now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let m2 = store
+        .create_meeting(
+            "clo-sing-two",
+            "2",
+            host.id,
+            MeetingOptions::default(),
+            now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let p = store
+        .open_participation(m1.id, guest.id, now())
+        .await
+        .unwrap();
+    let t_left = now();
+    let closed = store
+        .close_participation(p.id, t_left)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(closed.left_at, Some(t_left));
+    // Closing twice keeps the first time.
+    let again = store
+        .close_participation(p.id, t_left + Duration::seconds(9))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.left_at, Some(t_left));
+    assert!(
+        store
+            .close_participation(mm_api::ParticipationId(i64::MAX), now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    store
+        .open_participation(m1.id, host.id, now())
+        .await
+        .unwrap();
+    store
+        .open_participation(m1.id, guest.id, now())
+        .await
+        .unwrap();
+    store
+        .open_participation(m2.id, guest.id, now())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.close_open_participations(m1.id, now()).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        store.close_open_participations(m1.id, now()).await.unwrap(),
+        0
+    );
+    assert!(
+        store
+            .participants_of(m1.id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|p| p.left_at.is_some())
+    );
+    assert!(
+        store
+            .participants_of(m2.id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|p| p.left_at.is_none())
+    );
+    // Crash recovery closes the rest everywhere.
+    assert_eq!(store.close_all_open_participations(now()).await.unwrap(), 1);
+    assert!(
+        store
+            .participants_of(m2.id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|p| p.left_at.is_some())
+    );
+}

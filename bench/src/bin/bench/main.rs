@@ -1,0 +1,162 @@
+//! `bench`: the Mini Meeting load generator. See `docs/benchmarks.md`.
+
+mod cli;
+mod run_targets;
+mod smoke;
+mod sweep_plot;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+
+use mm_bench::janus_setup::{janus_down, janus_up};
+use mm_bench::lossy_link::LossSpec;
+use mm_bench::output;
+use mm_bench::process_stats::cpu_count;
+use mm_bench::scenario::{RunConfig, RunOutcome};
+use mm_bench::server_process::default_server_bin;
+
+use cli::{Cli, Cmd, Common};
+use run_targets::run_targets;
+use smoke::smoke;
+use sweep_plot::{csv_points, plot_points, sweep_svg};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let threads = cli.threads.unwrap_or_else(cpu_count).max(1);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match rt.block_on(dispatch(cli.cmd, threads)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("bench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cmd: Cmd, threads: usize) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Cmd::Fanout {
+            c,
+            meetings,
+            publishers,
+            subscribers,
+        } => {
+            let cfg = config(&c, "fanout", meetings, publishers, subscribers, threads);
+            report(&c, run_targets(&c, &cfg).await?)
+        }
+        Cmd::Meeting {
+            c,
+            meetings,
+            participants,
+        } => {
+            let cfg = config(&c, "meeting", meetings, participants, 0, threads);
+            report(&c, run_targets(&c, &cfg).await?)
+        }
+        Cmd::JoinStorm { c, participants } => {
+            let mut cfg = config(&c, "join-storm", 1, 1, participants, threads);
+            cfg.join_concurrency = participants.max(1);
+            report(&c, run_targets(&c, &cfg).await?)
+        }
+        Cmd::Sweep {
+            c,
+            subscribers,
+            publishers,
+            svg: path,
+        } => {
+            let mut all = vec![];
+            for s in &subscribers {
+                let cfg = config(&c, "sweep", 1, publishers, *s, threads);
+                let runs = run_targets(&c, &cfg).await?;
+                println!("{}", output::table(&runs));
+                all.extend(runs);
+            }
+            std::fs::write(&path, sweep_svg(&plot_points(&all), c.profile.label()))
+                .with_context(|| format!("writing {}", path.display()))?;
+            println!("plot written to {}", path.display());
+            report(&c, all)
+        }
+        Cmd::Plot { csv, svg: out } => {
+            let (points, profile) = csv_points(&std::fs::read_to_string(&csv)?)?;
+            std::fs::write(&out, sweep_svg(&points, &profile))?;
+            println!("plot written to {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Smoke {
+            spawn_server,
+            loss,
+            loss_seed,
+        } => {
+            let spec = loss.map(|percent| LossSpec {
+                percent,
+                seed: loss_seed,
+            });
+            smoke(spawn_server, spec, threads).await
+        }
+        Cmd::JanusUp => janus_up().await.map(|_| ExitCode::SUCCESS),
+        Cmd::JanusDown => janus_down().map(|_| ExitCode::SUCCESS),
+    }
+}
+
+fn config(
+    c: &Common,
+    scenario: &str,
+    meetings: usize,
+    publishers: usize,
+    subscribers: usize,
+    threads: usize,
+) -> RunConfig {
+    RunConfig {
+        scenario: scenario.into(),
+        meetings,
+        publishers,
+        subscribers,
+        profile: c.profile,
+        warmup: Duration::from_secs_f64(c.warmup),
+        duration: Duration::from_secs_f64(c.duration),
+        join_concurrency: c.join_concurrency,
+        timeout: Duration::from_secs_f64(c.timeout),
+        generator_threads: threads,
+        progress: !c.quiet,
+    }
+}
+
+fn server_bin(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(p) = default_server_bin() {
+        return Ok(p);
+    }
+    eprintln!("mini-meeting binary not found: building it (cargo build --bin mini-meeting)");
+    let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let st = std::process::Command::new("cargo")
+        .args(["build", "--quiet", "--bin", "mini-meeting"])
+        .current_dir(&ws)
+        .status()?;
+    if !st.success() {
+        bail!("cargo build --bin mini-meeting failed");
+    }
+    default_server_bin().context("mini-meeting binary still not found")
+}
+
+fn report(c: &Common, runs: Vec<RunOutcome>) -> anyhow::Result<ExitCode> {
+    println!("{}", output::table(&runs));
+    if c.markdown {
+        println!("{}", output::markdown(&runs));
+    }
+    if let Some(p) = &c.json {
+        std::fs::write(p, serde_json::to_string_pretty(&runs)?)?;
+    }
+    if let Some(p) = &c.csv {
+        std::fs::write(p, output::csv(&runs))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
