@@ -58,7 +58,8 @@ function GridView({ tiles }: { tiles: TileDesc[] }) {
   const [page, setPage] = useState(0);
   const selfTile = tiles.find((t) => t.participantId === "self" && t.kind === "camera");
   const floatSelf = !!selfTile && tiles.length > 1;
-  const natural = floatSelf ? tiles.filter((t) => t !== selfTile) : tiles;
+  // Memoized: the speaker order below keeps state keyed on this array's identity.
+  const natural = useMemo(() => (floatSelf ? tiles.filter((t) => t !== selfTile) : tiles), [floatSelf, tiles, selfTile]);
   const narrow = size.width > 0 && size.width < 600;
   const layout = computeGridLayout(natural.length, size.width || 1280, size.height || 720, narrow ? 4 / 3 : 16 / 9, MAX_TILES_PER_PAGE);
   const gridTiles = useSpeakersFirst(natural, layout.pageSize);
