@@ -195,7 +195,7 @@ await runSuite("layouts", async ({ base, browser, track }) => {
     await B.page.locator('[data-notice="paused_bandwidth"]').first().waitFor({ timeout: 5000 });
     const quality = await poll("Cleo graded poor", () =>
       B.page.evaluate(() => document.querySelector('[aria-label="Cleo"] [data-quality]')?.getAttribute("data-quality") === "poor"),
-      { timeout: 6000 },
+      { timeout: 20000 },
     );
     assert(quality, "quality");
     log(`paused ${trackId}`);

@@ -1,4 +1,5 @@
 import { BrowserRouter, Navigate, Route, Routes } from "react-router";
+import { MeetingRoute } from "./components/GuestJoin";
 import { RequireAuth } from "./components/RequireAuth";
 import { AuthProvider } from "./contexts/AuthContext";
 import Dashboard from "./pages/Dashboard";
@@ -29,9 +30,9 @@ export default function App() {
           <Route
             path="/meeting/:code"
             element={
-              <RequireAuth>
+              <MeetingRoute>
                 <MeetingPage />
-              </RequireAuth>
+              </MeetingRoute>
             }
           />
           <Route path="*" element={<Navigate to="/" replace />} />

@@ -2,6 +2,7 @@ import { initials, nameHue } from "../lib/api";
 import { useHostRights } from "../hooks/useHostRights";
 import { useMeeting, useMeetingClient } from "../hooks/useMeeting";
 import { lobbyAlertText } from "../meeting/lobby";
+import { GuestBadge } from "./GuestsToggle";
 import { Icon } from "./Icon";
 
 /**
@@ -28,6 +29,7 @@ export function WaitingList() {
               {initials(w.name)}
             </span>
             <span className="person-name">{w.name}</span>
+            {w.is_guest && <GuestBadge />}
             <button type="button" className="btn btn-primary btn-small" aria-label={`Admit ${w.name}`} onClick={() => client.admit(w.lobby_id)}>
               Admit
             </button>

@@ -7,6 +7,7 @@ import { initials, nameHue } from "../lib/api";
 import { rowWindow } from "../lib/virtualList";
 import { canModerate, rosterOrder } from "../meeting/moderation";
 import { ConfirmDialog } from "./ConfirmDialog";
+import { GuestBadge } from "./GuestsToggle";
 import { WaitingList } from "./Lobby";
 import { Icon } from "./Icon";
 import { PersonMenu, type MenuAnchor, type RemoveRequest } from "./PersonMenu";
@@ -19,6 +20,8 @@ interface RowProps {
   you: boolean;
   host: boolean;
   cohost: boolean;
+  /** Joined without an account. */
+  guest?: boolean;
   /** The raised hand's place, while it is up. */
   hand: number | undefined;
   audioMuted: boolean;
@@ -29,7 +32,7 @@ interface RowProps {
   actions?: ReactNode;
 }
 
-function Row({ name, you, host, cohost, hand, audioMuted, videoMuted, sharing, reconnecting, actions }: RowProps) {
+function Row({ name, you, host, cohost, guest, hand, audioMuted, videoMuted, sharing, reconnecting, actions }: RowProps) {
   return (
     <li className="person" data-testid="person" data-name={name} data-audio-muted={String(audioMuted)} data-hand-raised={String(hand !== undefined)}>
       <span className="person-avatar" style={{ ["--hue" as string]: String(nameHue(name)) }} aria-hidden="true">
@@ -40,6 +43,7 @@ function Row({ name, you, host, cohost, hand, audioMuted, videoMuted, sharing, r
         {you && <span className="muted-text"> (you)</span>}
         {host && <span className="tag">Host</span>}
         {cohost && <span className="tag">Co-host</span>}
+        {guest && <GuestBadge />}
         {reconnecting && <span className="tag tag-warn">Reconnecting</span>}
       </span>
       <span className="person-icons">
@@ -78,6 +82,7 @@ function SelfRow() {
       you
       host={hostUserId !== null && hostUserId === user?.id}
       cohost={!!me?.is_cohost}
+      guest={!!me?.is_guest}
       hand={me?.raised_hand}
       audioMuted={audioMuted}
       videoMuted={videoMuted}
@@ -110,6 +115,7 @@ const RemoteRow = memo(function RemoteRow({ id, menuOpen, onMenu }: { id: number
       you={false}
       host={p.is_host}
       cohost={p.is_cohost}
+      guest={p.is_guest}
       hand={p.raised_hand}
       audioMuted={p.media.audio_muted}
       videoMuted={p.media.video_muted}

@@ -5,6 +5,7 @@ import { useMeeting } from "../hooks/useMeeting";
 import { useQuality, useRemoteMedia, useSpeaking, useTrackFlow, useWebRTC } from "../hooks/useWebRTC";
 import type { Quality } from "../meeting/connectionQuality";
 import { tileNotice, videoTrackId, type TileNotice } from "../meeting/trackFlow";
+import { GuestBadge } from "./GuestsToggle";
 import { Icon } from "./Icon";
 import { QualityBars } from "./QualityBars";
 import { TileReactions } from "./TileReactions";
@@ -34,6 +35,8 @@ interface TileViewProps {
   audioMuted: boolean;
   speaking: boolean;
   isHost: boolean;
+  /** Joined without an account. */
+  isGuest?: boolean;
   handRaised: boolean;
   isSelf: boolean;
   reconnecting: boolean;
@@ -86,6 +89,7 @@ function TileView(p: TileViewProps) {
         {p.kind === "screen" && <Icon name="screen" size={16} />}
         <span className="tile-name">{label}</span>
         {p.kind === "camera" && <QualityBars quality={p.quality} />}
+        {p.isGuest && p.kind === "camera" && <GuestBadge className="tag tag-guest tile-guest" />}
         {p.isHost && p.kind === "camera" && (
           <span className="tile-host" role="img" aria-label="Host" title="Host">
             <Icon name="star" size={14} />
@@ -105,6 +109,7 @@ function SelfTile({ kind }: { kind: TileKind }) {
   const quality = useQuality("self");
   const isHost = useMeeting((s) => !!s.meeting && !!user && Number(s.meeting.host_user_id) === user.id);
   const handRaised = useMeeting((s) => s.me?.raised_hand !== undefined);
+  const isGuest = useMeeting((s) => !!s.me?.is_guest);
   const track = kind === "screen" ? screenTrack : videoTrack;
   return (
     <TileView
@@ -115,6 +120,7 @@ function SelfTile({ kind }: { kind: TileKind }) {
       audioMuted={audioMuted}
       speaking={speaking && !audioMuted}
       isHost={isHost}
+      isGuest={isGuest}
       handRaised={handRaised}
       isSelf
       reconnecting={false}
@@ -142,6 +148,7 @@ function RemoteTile({ id, kind }: { id: number; kind: TileKind }) {
       audioMuted={p.media.audio_muted}
       speaking={speaking && !p.media.audio_muted}
       isHost={p.is_host}
+      isGuest={p.is_guest}
       handRaised={p.raised_hand !== undefined}
       isSelf={false}
       reconnecting={p.connection === "reconnecting"}

@@ -13,6 +13,8 @@ export interface Meeting {
   created_at: string;
   /** Newcomers wait in the lobby until a host or co-host admits them. */
   lobby: boolean;
+  /** People without an account may join by the link (as guests, through the lobby). */
+  allow_guests?: boolean;
 }
 
 /** One page of `GET /api/meetings`, newest first. */
@@ -32,8 +34,11 @@ export interface MeetingParticipant {
 
 export const meetingsApi = {
   /** With `lobby`, newcomers wait until a host or co-host lets them in. */
-  create: (s: AuthSession, title: string, lobby = false) =>
-    s.request<Meeting>("/api/meetings", { method: "POST", body: lobby ? { title, lobby: true } : { title } }),
+  create: (s: AuthSession, title: string, lobby = false, allowGuests = false) =>
+    s.request<Meeting>("/api/meetings", {
+      method: "POST",
+      body: { title, ...(lobby ? { lobby: true } : {}), ...(allowGuests ? { allow_guests: true } : {}) },
+    }),
   list: (s: AuthSession, limit = 20, offset = 0) => s.request<MeetingPage>(`/api/meetings?limit=${limit}&offset=${offset}`),
   get: (s: AuthSession, code: string) => s.request<Meeting>(`/api/meetings/${encodeURIComponent(code)}`),
   end: (s: AuthSession, code: string) => s.request<unknown>(`/api/meetings/${encodeURIComponent(code)}/end`, { method: "POST" }),

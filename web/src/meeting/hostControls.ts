@@ -49,6 +49,11 @@ export abstract class HostControls {
     return this.send({ type: "set_lobby", enabled });
   }
 
+  /** Let people without an account join by the link (guests already in stay when turned off). */
+  allowGuests(allowed: boolean): boolean {
+    return this.send({ type: "allow_guests", allowed });
+  }
+
   admit(id: LobbyId): boolean {
     return this.send({ type: "admit", lobby_id: id });
   }

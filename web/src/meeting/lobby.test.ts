@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { lobbyAlertAfter, lobbyAlertText } from "./lobby";
 
-const w = (lobby_id: number, name: string) => ({ lobby_id, user_id: lobby_id, name });
+const w = (lobby_id: number, name: string) => ({ lobby_id, user_id: lobby_id, name, is_guest: false });
 
 describe("lobbyAlertAfter", () => {
   it("announces the latest newcomer, keeps an announcement while its person waits, and drops it after", () => {

@@ -241,6 +241,7 @@ function reduceError(state: MeetingState, err: Problem): MeetingState {
     case "removed":
     case "lobby_denied": // turned away from the lobby, or nobody let us in: we may ask again
     case "lobby_timeout":
+    case "guests_not_allowed": // a guest's join, after a host stopped letting guests in
       return { ...state, phase: "failed", failure: err };
     case "meeting_ended":
       // A (re)join found the meeting over: why it ended is not known here, so no reason is made up.
@@ -292,6 +293,8 @@ export function describeProblem(p: Problem): string {
       return "A host didn't let you into this meeting.";
     case "lobby_timeout":
       return "Nobody let you in while you waited. You can ask to join again.";
+    case "guests_not_allowed":
+      return "This meeting doesn't let guests in any more. Sign in or register to join it.";
     case "chat_invalid":
       return "That message could not be sent (empty or too long).";
     case "connection_lost":

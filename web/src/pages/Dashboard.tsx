@@ -20,6 +20,7 @@ export default function Dashboard() {
   const navigate = useNavigate();
   const [title, setTitle] = useState("");
   const [lobby, setLobby] = useState(false);
+  const [allowGuests, setAllowGuests] = useState(false);
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<Meeting | null>(null);
   const [createError, setCreateError] = useState<string | null>(null);
@@ -56,7 +57,7 @@ export default function Dashboard() {
     setCreating(true);
     setCreateError(null);
     try {
-      const m = await meetingsApi.create(session, title.trim() || `${user?.name ?? "My"}'s meeting`, lobby);
+      const m = await meetingsApi.create(session, title.trim() || `${user?.name ?? "My"}'s meeting`, lobby, allowGuests);
       setCreated(m);
       setTitle("");
       reload();
@@ -104,6 +105,9 @@ export default function Dashboard() {
               <div className="checkbox-row">
                 <label title="Newcomers wait until you or a co-host admits them; you can turn it off in the meeting">
                   <input type="checkbox" checked={lobby} onChange={(e) => setLobby(e.target.checked)} /> Let people in from a lobby
+                </label>
+                <label title="Anyone with the link can join with just a name; guests always wait in the lobby until you admit them">
+                  <input type="checkbox" checked={allowGuests} onChange={(e) => setAllowGuests(e.target.checked)} /> Let people join without an account (guests)
                 </label>
               </div>
             </form>

@@ -3,9 +3,10 @@ import { Navigate, useNavigate, useSearchParams } from "react-router";
 import { Brand } from "../components/Layout";
 import { useAuth } from "../hooks/useAuth";
 import { ApiError } from "../lib/auth";
-import { safeNextPath } from "../lib/invite";
+import { parseMeetingInput, safeNextPath } from "../lib/invite";
+import { GuestJoinForm } from "../components/GuestJoin";
 
-type Mode = "login" | "register";
+type Mode = "login" | "register" | "guest";
 
 function explain(e: unknown, mode: Mode): string {
   if (e instanceof ApiError) {
@@ -23,7 +24,8 @@ export default function Login() {
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const next = safeNextPath(params.get("next"));
-  const [mode, setMode] = useState<Mode>(params.get("mode") === "register" ? "register" : "login");
+  const guestCode = next.startsWith("/meeting/") ? parseMeetingInput(next) : null;
+  const [mode, setMode] = useState<Mode>(params.get("mode") === "register" ? "register" : params.get("guest") === "1" && guestCode ? "guest" : "login");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [name, setName] = useState("");
@@ -60,8 +62,16 @@ export default function Login() {
           <button type="button" role="tab" aria-selected={mode === "register"} className={mode === "register" ? "tab active" : "tab"} onClick={() => { setMode("register"); setError(null); }}>
             Create account
           </button>
+          {guestCode && (
+            <button type="button" role="tab" aria-selected={mode === "guest"} className={mode === "guest" ? "tab active" : "tab"} onClick={() => { setMode("guest"); setError(null); }}>
+              Join as a guest
+            </button>
+          )}
         </div>
-        {goingToMeeting && <p className="muted-text">Log in or create an account to join the meeting.</p>}
+        {goingToMeeting && mode !== "guest" && <p className="muted-text">Log in or create an account to join the meeting{guestCode ? ", or join as a guest" : ""}.</p>}
+        {mode === "guest" && guestCode ? (
+          <GuestJoinForm code={guestCode} onAccount={(m) => { setMode(m); setError(null); }} />
+        ) : (
         <form onSubmit={submit} className="form" aria-label={mode === "login" ? "Log in" : "Create account"}>
           {mode === "register" && (
             <div className="field">
@@ -96,6 +106,7 @@ export default function Login() {
             {busy ? "Please wait…" : mode === "login" ? "Log in" : "Create account"}
           </button>
         </form>
+        )}
       </main>
     </div>
   );

@@ -8,6 +8,8 @@ import { CopyButton } from "../components/CopyButton";
 import { Icon } from "../components/Icon";
 import { Brand } from "../components/Layout";
 import { LobbyAlert, LobbyToggle } from "../components/Lobby";
+import { GuestRejoinLink } from "../components/GuestJoin";
+import { GuestsToggle } from "../components/GuestsToggle";
 import { LockToggle, ParticipantList } from "../components/ParticipantList";
 import { PreJoin } from "../components/PreJoin";
 import { VideoGrid, type ViewMode } from "../components/VideoGrid";
@@ -15,6 +17,7 @@ import { WaitingRoom } from "../components/WaitingRoom";
 import { MeetingProvider } from "../contexts/MeetingContext";
 import { WebSocketProvider } from "../contexts/WebSocketContext";
 import { useAuth } from "../hooks/useAuth";
+import { useGuest } from "../hooks/useGuest";
 import { useHostRights } from "../hooks/useHostRights";
 import { useMeeting, useMeetingClient } from "../hooks/useMeeting";
 import { useWebSocket } from "../hooks/useWebSocket";
@@ -35,12 +38,14 @@ export default function MeetingPage() {
 
 function MeetingLoader({ code }: { code: string }) {
   const { session } = useAuth();
+  const guest = useGuest();
   const valid = isMeetingCode(code);
-  const [load, setLoad] = useState<Load>({ kind: "loading" });
+  // A guest cannot GET the meeting (its token is for signaling only): the guests endpoint gave it.
+  const [load, setLoad] = useState<Load>(() => (guest ? { kind: "ok", meeting: guest.grant.meeting } : { kind: "loading" }));
   const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
-    if (!valid) return;
+    if (!valid || guest) return;
     let cancelled = false;
     meetingsApi
       .get(session, code)
@@ -53,7 +58,7 @@ function MeetingLoader({ code }: { code: string }) {
     return () => {
       cancelled = true;
     };
-  }, [session, code, valid, attempt]);
+  }, [session, code, valid, attempt, guest]);
 
   useEffect(() => {
     document.title = load.kind === "ok" ? `${load.meeting.title} · Mini Meeting` : "Mini Meeting";
@@ -84,6 +89,7 @@ function MeetingLoader({ code }: { code: string }) {
 
 /** A page with one message; the actions (`children`) come with a link back to the dashboard. */
 function CenteredMessage({ title, body, note, children }: { title: string; body?: string; note?: string; children?: React.ReactNode }) {
+  const guest = useGuest();
   return (
     <div className="center-page">
       <Brand />
@@ -93,9 +99,13 @@ function CenteredMessage({ title, body, note, children }: { title: string; body?
         {note && <p className="muted-text">{note}</p>}
         <div className="center-actions">
           {children}
-          <Link className="btn btn-secondary" to="/dashboard">
-            Back to dashboard
-          </Link>
+          {guest ? (
+            <GuestRejoinLink />
+          ) : (
+            <Link className="btn btn-secondary" to="/dashboard">
+              Back to dashboard
+            </Link>
+          )}
         </div>
       </main>
     </div>
@@ -124,6 +134,7 @@ function MeetingRoom({ meeting }: { meeting: Meeting }) {
   const removal = useMeeting((s) => s.removal);
   const title = useMeeting((s) => s.meeting?.title ?? meeting.title);
   const navigate = useNavigate();
+  const guest = useGuest();
 
   switch (phase) {
     case "idle":
@@ -134,7 +145,8 @@ function MeetingRoom({ meeting }: { meeting: Meeting }) {
           title={title}
           onCancel={() => {
             client.leave();
-            navigate("/dashboard");
+            if (guest) guest.forget();
+            navigate(guest ? guest.rejoinPath : "/dashboard");
           }}
         />
       );
@@ -177,6 +189,7 @@ const FAILURE_TITLES: Record<string, string> = {
   removed: "You can't rejoin this meeting",
   lobby_denied: "You weren't let in",
   lobby_timeout: "Nobody let you in",
+  guests_not_allowed: "Guests can't join this meeting",
 };
 
 /** What the retry button says on the failed page. */
@@ -195,11 +208,13 @@ function retryLabel(code: string | undefined): string {
 }
 
 function FailedScreen({ failure, onRetry }: { failure: Problem | null; onRetry: () => void }) {
+  const guest = useGuest();
   if (failure?.code === "meeting_not_found") return <NotFoundScreen code="" />;
-  const title = (failure && FAILURE_TITLES[failure.code]) ?? "Disconnected";
+  const title = guest && failure?.code === "unauthenticated" ? "Your guest pass has expired" : ((failure && FAILURE_TITLES[failure.code]) ?? "Disconnected");
+  const body = guest && failure?.code === "unauthenticated" ? "Join again as a guest to get a new one." : failure ? describeProblem(failure) : "The connection was lost.";
   return (
-    <CenteredMessage title={title} body={failure ? describeProblem(failure) : "The connection was lost."}>
-      {failure?.code === "removed" ? null : failure?.code === "unauthenticated" ? (
+    <CenteredMessage title={title} body={body}>
+      {failure?.code === "removed" || (guest && (failure?.code === "unauthenticated" || failure?.code === "guests_not_allowed")) ? null : failure?.code === "unauthenticated" ? (
         <Link className="btn btn-primary" to={`/login?next=${encodeURIComponent(window.location.pathname)}`}>
           Log in again
         </Link>
@@ -285,6 +300,7 @@ function Room({ meeting }: { meeting: Meeting }) {
               <div className="side-tools" role="group" aria-label="Who may join">
                 <LobbyToggle />
                 <LockToggle />
+                <GuestsToggle />
               </div>
             )}
             {panel === "chat" ? <Chat /> : <ParticipantList />}
