@@ -293,3 +293,48 @@ async fn hands_are_ordered_and_reactions_reach_everyone() {
         s.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_host_stops_a_screen_share_until_the_participant_shares_again() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let (ta, _) = s.user("Ada").await;
+        let (tb, _) = s.user("Bob").await;
+        let code = s.create_meeting(&ta, "Demo").await;
+        let (mut a, ja) = s.joined(&ta, &code).await;
+        let (mut b, jb) = s.joined(&tb, &code).await;
+        let (ida, idb) = (id(&ja), id(&jb));
+        let sharing = json!({"type": "media_state", "audio_muted": false, "video_muted": false,
+            "screen_sharing": true});
+        b.send(sharing.clone()).await;
+        updated(&mut a, idb, |p| p["media"]["screen_sharing"] == true).await;
+
+        a.send(
+            json!({"type": "mute_participant", "participant_id": idb, "source": "screen_share"}),
+        )
+        .await;
+        let told = b.expect("muted_by_host").await;
+        assert_eq!(
+            (told["source"].as_str(), told["by"].as_i64()),
+            (Some("screen_share"), Some(ida))
+        );
+        let info = updated(&mut a, idb, |p| p["media"]["screen_sharing"] == false).await;
+        assert_eq!(
+            info["media"]["audio_muted"], false,
+            "only the share was stopped"
+        );
+        // Asking to turn a screen share back on is not a thing; sharing again is up to Bob.
+        a.send(json!({"type": "ask_to_unmute", "participant_id": idb, "source": "screen_share"}))
+            .await;
+        a.expect_error("bad_message").await;
+        b.send(sharing).await;
+        updated(&mut a, idb, |p| p["media"]["screen_sharing"] == true).await;
+
+        let (_, actions) = s
+            .get(&ta, &format!("/api/meetings/{code}/host-actions"))
+            .await;
+        assert_eq!(actions[0]["action"], "stop_screen_share");
+        assert_eq!(actions[0]["target_name"], "Bob");
+        s.stop().await;
+    }
+}
