@@ -155,6 +155,25 @@ pub struct Settings {
     /// Seconds in-flight requests get to finish on shutdown before connections are dropped [default: 10]
     #[arg(long, env = "SHUTDOWN_GRACE_SECS")]
     pub shutdown_grace_secs: Option<u64>,
+    /// This node's id in a cluster [default: <hostname>-<HTTP port>-<random>, new every start]
+    #[arg(long, env = "NODE_ID")]
+    pub node_id: Option<String>,
+    /// The HTTP base URL other nodes reach this one at [default: http://<HTTP_ADDR>, or the
+    /// first SFU_PUBLIC_IPS with the HTTP port when HTTP_ADDR binds every interface]
+    #[arg(long, env = "NODE_URL")]
+    pub node_url: Option<String>,
+    /// Prefix of every Redis key and channel, so clusters (or test runs) can share a Redis [default: mm:]
+    #[arg(long, env = "REDIS_KEY_PREFIX")]
+    pub redis_key_prefix: Option<String>,
+    /// Seconds a node's ownership of a live meeting lasts unless renewed (a third of it) [default: 8]
+    #[arg(long, env = "MEETING_LEASE_SECS")]
+    pub meeting_lease_secs: Option<u64>,
+    /// Bearer token for the operator endpoints under /admin; unset = they answer 403 [default: none]
+    #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Seconds a draining node gives its participants to move before it exits [default: 30]
+    #[arg(long, env = "DRAIN_TIMEOUT_SECS")]
+    pub drain_timeout_secs: Option<u64>,
 }
 
 impl Settings {
@@ -205,6 +224,12 @@ impl Settings {
             http_idle_timeout_secs,
             http_max_connections,
             shutdown_grace_secs,
+            node_id,
+            node_url,
+            redis_key_prefix,
+            meeting_lease_secs,
+            admin_token,
+            drain_timeout_secs,
         } = self;
         Settings {
             config_file: config_file.or(base.config_file),
@@ -252,6 +277,12 @@ impl Settings {
             http_idle_timeout_secs: http_idle_timeout_secs.or(base.http_idle_timeout_secs),
             http_max_connections: http_max_connections.or(base.http_max_connections),
             shutdown_grace_secs: shutdown_grace_secs.or(base.shutdown_grace_secs),
+            node_id: node_id.or(base.node_id),
+            node_url: node_url.or(base.node_url),
+            redis_key_prefix: redis_key_prefix.or(base.redis_key_prefix),
+            meeting_lease_secs: meeting_lease_secs.or(base.meeting_lease_secs),
+            admin_token: admin_token.or(base.admin_token),
+            drain_timeout_secs: drain_timeout_secs.or(base.drain_timeout_secs),
         }
     }
 }
@@ -294,6 +325,7 @@ pub struct Config {
     pub ws_max_sessions_per_user: usize,
     pub max_participants_per_meeting: usize,
     pub http: HttpLimits,
+    pub cluster: crate::cluster::ClusterConfig,
 }
 
 impl Config {
@@ -421,6 +453,23 @@ impl Config {
                 },
                 shutdown_grace: Duration::from_secs(s.shutdown_grace_secs.unwrap_or(10)),
             },
+            cluster: crate::cluster::ClusterConfig {
+                node_id: s.node_id.filter(|v| !v.is_empty()),
+                node_url: s.node_url.filter(|v| !v.is_empty()),
+                redis_key_prefix: s.redis_key_prefix.unwrap_or_else(|| "mm:".into()),
+                meeting_lease: positive_secs(
+                    "MEETING_LEASE_SECS",
+                    s.meeting_lease_secs.unwrap_or(8),
+                )?,
+                admin_token: match s.admin_token.filter(|v| !v.is_empty()) {
+                    Some(t) if t.len() < 16 => bail!("ADMIN_TOKEN must be at least 16 characters"),
+                    t => t,
+                },
+                drain_timeout: positive_secs(
+                    "DRAIN_TIMEOUT_SECS",
+                    s.drain_timeout_secs.unwrap_or(30),
+                )?,
+            },
         })
     }
 }
@@ -502,81 +551,5 @@ fn default_workers() -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_are_local_and_embedded() {
-        let c = Config::from_settings(Settings::default()).unwrap();
-        assert_eq!(c.http_addr.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.database_url, "sqlite:data/mini-meeting.db");
-        assert!(c.redis_url.is_none());
-        assert_eq!(c.sfu.workers, default_workers());
-        assert!(c.sfu.workers >= 1);
-        assert_eq!(c.access_token_ttl, Duration::from_secs(900));
-    }
-
-    #[test]
-    fn file_values_fill_what_env_and_flags_leave_unset() {
-        let dir = std::env::temp_dir().join(format!("mm-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("mm.toml");
-        std::fs::write(
-            &path,
-            "http_addr = \"127.0.0.1:9000\"\nlog_level = \"debug\"\n",
-        )
-        .unwrap();
-        let s = Settings {
-            config_file: Some(path),
-            log_level: Some("warn".into()),
-            ..Settings::default()
-        };
-        let c = Config::from_settings(s).unwrap();
-        assert_eq!(c.http_addr.port(), 9000);
-        assert_eq!(c.log_level, "warn", "a flag or env var beats the file");
-    }
-
-    #[test]
-    fn unknown_file_keys_and_bad_values_are_errors() {
-        let dir = std::env::temp_dir().join(format!("mm-config-bad-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("mm.toml");
-        std::fs::write(&path, "htp_addr = \"x\"\n").unwrap();
-        let s = Settings {
-            config_file: Some(path),
-            ..Settings::default()
-        };
-        assert!(Config::from_settings(s).is_err());
-        let s = Settings {
-            sfu_udp_addr: Some("0.0.0.0:40000".parse().unwrap()),
-            ..Settings::default()
-        };
-        assert!(
-            Config::from_settings(s).is_err(),
-            "unspecified bind needs public IPs"
-        );
-    }
-
-    #[test]
-    fn turn_needs_urls_and_secret_together() {
-        assert!(turn_config(None, None, None).unwrap().is_none());
-        let t = turn_config(Some(vec!["turn:t:3478".into()]), Some("s".into()), Some(60))
-            .unwrap()
-            .unwrap();
-        assert_eq!(t.ttl(), Duration::from_secs(60));
-        assert!(turn_config(Some(vec!["turn:t".into()]), None, None).is_err());
-        assert!(turn_config(None, Some("s".into()), None).is_err());
-        assert!(turn_config(Some(vec!["stun:t".into()]), Some("s".into()), None).is_err());
-        assert!(turn_config(Some(vec!["turn:t".into()]), Some("s".into()), Some(0)).is_err());
-    }
-
-    #[test]
-    fn ice_servers_parse_from_list_or_json() {
-        let l = parse_ice_servers("stun:a:3478, turn:b").unwrap();
-        assert_eq!(l.len(), 2);
-        let j =
-            parse_ice_servers(r#"[{"urls":["turn:t"],"username":"u","credential":"c"}]"#).unwrap();
-        assert_eq!(j[0].username.as_deref(), Some("u"));
-        assert!(parse_ice_servers("[nope").is_err());
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

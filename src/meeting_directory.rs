@@ -10,6 +10,8 @@ use mm_signaling::{AuthUser, Directory, DirectoryError, MeetingRecord, MeetingSt
 pub struct MeetingDirectory {
     pub store: Store,
     pub tokens: TokenService,
+    /// Recorded on the participations this node opens.
+    pub node_id: String,
 }
 
 fn storage(e: mm_api::Error) -> DirectoryError {
@@ -66,7 +68,12 @@ impl Directory for MeetingDirectory {
     ) -> Result<ParticipantId, DirectoryError> {
         let p = self
             .store
-            .open_participation(MeetingId(meeting_id), UserId(user_id), Utc::now())
+            .open_participation_on(
+                MeetingId(meeting_id),
+                UserId(user_id),
+                Utc::now(),
+                Some(&self.node_id),
+            )
             .await
             .map_err(storage)?;
         Ok(ParticipantId(p.id.0))

@@ -14,7 +14,10 @@ use mm_signaling::{ClientIpResolver, Hub, SignalingConfig};
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
+use crate::admin_routes::{self, AdminState};
+use crate::cluster;
 use crate::config::Config;
+use crate::drain::Drain;
 use crate::http_server::HttpServer;
 use crate::meeting_directory::MeetingDirectory;
 use crate::paused_meeting_reaper::PausedMeetingReaper;
@@ -28,6 +31,10 @@ pub struct Server {
     sfu: mm_sfu::Sfu,
     store: Store,
     http_addr: SocketAddr,
+    registry: cluster::NodeRegistry,
+    drain: Drain,
+    /// On Redis: SIGTERM drains (people move to other nodes) before the shutdown.
+    clustered: bool,
 }
 
 impl Server {
@@ -35,21 +42,32 @@ impl Server {
         let store = Store::connect(&config.database_url)
             .await
             .context("connecting to the database")?;
-        let closed = store
-            .close_all_open_participations(chrono::Utc::now())
-            .await?;
-        let paused = store.pause_active_meetings().await?;
-        if closed > 0 || paused > 0 {
-            info!(
-                closed,
-                paused, "closed participations and paused meetings of an earlier run"
-            );
+        // One server: after a crash or restart nobody is connected, whatever the rows say. In a
+        // cluster the other nodes' people are, so the participation reaper closes only what
+        // nodes that are gone left open.
+        let clustered = config.redis_url.is_some();
+        if !clustered {
+            let closed = store
+                .close_all_open_participations(chrono::Utc::now())
+                .await?;
+            let paused = store.pause_active_meetings().await?;
+            if closed > 0 || paused > 0 {
+                info!(
+                    closed,
+                    paused, "closed participations and paused meetings of an earlier run"
+                );
+            }
         }
         purge_expired_sessions(store.clone());
-        let cache = Cache::connect(config.redis_url.as_deref())
-            .await
-            .context("connecting to the cache")?;
-        let mut api_config = ApiConfig::new(jwt_secret(&config)?);
+        let cache = Cache::connect(
+            config.redis_url.as_deref(),
+            &config.cluster.redis_key_prefix,
+        )
+        .await
+        .context("connecting to the cache")?;
+        let secret = jwt_secret(&config)?;
+        let node_token = cluster::node_token(secret.expose());
+        let mut api_config = ApiConfig::new(secret);
         api_config.issuer = config.jwt_issuer.clone();
         api_config.audience = config.jwt_issuer.clone();
         api_config.access_ttl = config.access_token_ttl;
@@ -65,6 +83,15 @@ impl Server {
             .await
             .context("starting the SFU")?;
         info!(udp = ?sfu.local_addrs(), "SFU started");
+        // Bound before anything is announced, so the node's URL has its real port.
+        let listener = TcpListener::bind(config.http_addr)
+            .await
+            .with_context(|| format!("binding {}", config.http_addr))?;
+        let http = HttpServer::new(listener, config.http);
+        let http_addr = http.local_addr()?;
+        let registry = node_registry(&config, &cache, &sfu, http_addr);
+        let me = registry.me().await;
+        info!(node = %me.id, url = %me.url, clustered, "node registered");
 
         let signaling = SignalingConfig {
             heartbeat_interval: config.heartbeat_interval,
@@ -79,18 +106,30 @@ impl Server {
             allowed_origins: config.cors_origins.clone(),
             ice_servers: config.ice_servers.clone(),
             turn: config.turn.clone(),
+            node_token: Some(node_token),
             ..SignalingConfig::default()
         };
         let directory = Arc::new(MeetingDirectory {
             store: store.clone(),
             tokens,
+            node_id: me.id.clone(),
         });
         let trust_proxy = config.trust_proxy;
         let client_ip: ClientIpResolver =
             Arc::new(move |headers, peer| mm_api::ClientIp::resolve(headers, peer, trust_proxy).0);
-        let hub = Hub::with_client_ip(signaling, directory, sfu.clone(), client_ip);
+        let placement = cluster::LeasePlacement::new(
+            cache.clone(),
+            registry.clone(),
+            mm_signaling::RemoteNode {
+                id: me.id.clone(),
+                url: me.url.clone(),
+            },
+            config.cluster.meeting_lease,
+        );
+        let hub = Hub::with_client_ip(signaling, directory, sfu.clone(), client_ip)
+            .with_placement(Arc::new(placement));
         follow_meeting_events(&cache, hub.clone()).await?;
-        register_gauges(&state, &hub, &sfu);
+        register_gauges(&state, &hub, &sfu, &registry);
         let reaper = PausedMeetingReaper {
             store: store.clone(),
             hub: hub.clone(),
@@ -99,16 +138,35 @@ impl Server {
         // Meetings the previous run (or a dead node) left paused past their timeout end now.
         reaper.sweep().await?;
         reaper.spawn();
+        if clustered {
+            let grace = config
+                .reconnect_grace
+                .max(cluster::node_registry::ENTRY_TTL);
+            cluster::ParticipationReaper::new(
+                store.clone(),
+                cache.clone(),
+                registry.clone(),
+                grace,
+            )
+            .spawn();
+        }
+        let drain = Drain::new(
+            registry.clone(),
+            hub.clone(),
+            state.clone(),
+            config.cluster.drain_timeout,
+        );
+        let admin = AdminState {
+            registry: registry.clone(),
+            token: config.cluster.admin_token.clone().map(Into::into),
+            drain: drain.clone(),
+        };
 
         let app = Router::new()
             .merge(mm_signaling::router(hub.clone()))
+            .merge(admin_routes::router(admin))
             .merge(mm_api::router(state))
             .fallback_service(web_app::router(&config.web_dir));
-        let listener = TcpListener::bind(config.http_addr)
-            .await
-            .with_context(|| format!("binding {}", config.http_addr))?;
-        let http = HttpServer::new(listener, config.http);
-        let http_addr = http.local_addr()?;
         Ok(Self {
             http,
             app,
@@ -116,6 +174,9 @@ impl Server {
             sfu,
             store,
             http_addr,
+            registry,
+            drain,
+            clustered,
         })
     }
 
@@ -127,26 +188,65 @@ impl Server {
         self.sfu.local_addrs()
     }
 
-    /// Serves until `shutdown` completes, then closes every room (participations get
-    /// `left_at`), stops accepting, gives in-flight requests `SHUTDOWN_GRACE_SECS` and drops
-    /// the rest, then stops the SFU and the database pool.
+    /// This node's entry in the cluster.
+    pub fn registry(&self) -> &cluster::NodeRegistry {
+        &self.registry
+    }
+
+    /// Serves until `shutdown` completes (in a cluster it drains first: people move to other
+    /// nodes, for at most `DRAIN_TIMEOUT_SECS`) or a drain requested by `POST /admin/drain`
+    /// has finished. Then closes every room (participations get `left_at`), stops accepting,
+    /// gives in-flight requests `SHUTDOWN_GRACE_SECS` and drops the rest, then stops the SFU
+    /// and the database pool.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
         let hub = self.hub.clone();
+        let drain = self.drain.clone();
+        let clustered = self.clustered;
+        self.registry.spawn_refresh();
         self.http
             .serve(self.app, async move {
-                shutdown.await;
+                tokio::select! {
+                    () = shutdown => if clustered { drain.run().await },
+                    () = drain.requested() => drain.run().await,
+                }
                 // WebSockets are long-lived: end them first, before the grace starts.
                 hub.shutdown().await;
             })
             .await;
+        self.registry.withdraw().await;
         self.sfu.shutdown().await;
         self.store.close().await;
         info!("stopped");
         Ok(())
     }
+}
+
+/// This node's entry: its id and URL derived unless configured.
+fn node_registry(
+    config: &Config,
+    cache: &Cache,
+    sfu: &mm_sfu::Sfu,
+    http_addr: SocketAddr,
+) -> cluster::NodeRegistry {
+    let id = (config.cluster.node_id.clone()).unwrap_or_else(|| cluster::derive_node_id(http_addr));
+    let url = (config.cluster.node_url.clone())
+        .unwrap_or_else(|| cluster::derive_node_url(http_addr, &config.sfu.public_ips));
+    cluster::NodeRegistry::new(
+        cache.clone(),
+        cluster::NodeInfo {
+            id,
+            url,
+            media: sfu.local_addrs().iter().map(ToString::to_string).collect(),
+            participants: 0,
+            rooms: 0,
+            down_tracks: 0,
+            draining: false,
+            started_at: chrono::Utc::now(),
+        },
+    )
 }
 
 /// The configured secret, or one generated on first start and kept in the data directory.
@@ -223,7 +323,12 @@ async fn follow_meeting_events(cache: &Cache, hub: Hub) -> Result<()> {
 }
 
 /// Room, participant and SFU gauges on `/metrics`, refreshed every few seconds.
-fn register_gauges(state: &AppState, hub: &Hub, sfu: &mm_sfu::Sfu) {
+fn register_gauges(
+    state: &AppState,
+    hub: &Hub,
+    sfu: &mm_sfu::Sfu,
+    registry: &cluster::NodeRegistry,
+) {
     crate::process_metrics::register(state.metrics());
     let store = state.store().clone();
     state.metrics().register_gauge_fn(
@@ -234,12 +339,22 @@ fn register_gauges(state: &AppState, hub: &Hub, sfu: &mm_sfu::Sfu) {
     let metrics = state.metrics().clone();
     let hub = hub.clone();
     let sfu = sfu.clone();
+    let registry = registry.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        let mut tick = tokio::time::interval(cluster::node_registry::REFRESH_EVERY);
         loop {
             tick.tick().await;
             let h = hub.stats().await;
             let s = sfu.stats().await;
+            registry
+                .set_load(h.participants, h.rooms, s.down_tracks as usize)
+                .await;
+            let nodes = registry.nodes().await.map(|n| n.len()).unwrap_or(0);
+            metrics.set_gauge(
+                "mm_cluster_nodes",
+                "Live nodes in this node's cluster (itself included; 0 when the list cannot be read)",
+                nodes as f64,
+            );
             metrics.set_gauge(
                 "mm_rooms",
                 "Live rooms (meetings with someone in them)",

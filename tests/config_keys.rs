@@ -348,6 +348,48 @@ fn keys() -> Vec<Key> {
             |c| secs(c.http.shutdown_grace),
             "15"
         ),
+        key!(
+            "node_id",
+            "node-7",
+            "\"node-7\"",
+            |c| c.cluster.node_id.clone().unwrap_or_default(),
+            "node-7"
+        ),
+        key!(
+            "node_url",
+            "http://10.0.0.7:8080",
+            "\"http://10.0.0.7:8080\"",
+            |c| c.cluster.node_url.clone().unwrap_or_default(),
+            "http://10.0.0.7:8080"
+        ),
+        key!(
+            "redis_key_prefix",
+            "blue:",
+            "\"blue:\"",
+            |c| c.cluster.redis_key_prefix.clone(),
+            "blue:"
+        ),
+        key!(
+            "meeting_lease_secs",
+            "12",
+            "12",
+            |c| secs(c.cluster.meeting_lease),
+            "12"
+        ),
+        key!(
+            "admin_token",
+            "operator-secret-0123",
+            "\"operator-secret-0123\"",
+            |c| c.cluster.admin_token.clone().unwrap_or_default(),
+            "operator-secret-0123"
+        ),
+        key!(
+            "drain_timeout_secs",
+            "9",
+            "9",
+            |c| secs(c.cluster.drain_timeout),
+            "9"
+        ),
     ]
 }
 

@@ -13,9 +13,12 @@ use futures_util::stream::BoxStream;
 
 use crate::error::Result;
 
+pub mod lease;
 mod memory_cache;
 pub mod redis_cache;
+pub mod redis_connection;
 
+pub use lease::{Lease, LeaseClaim, Renewal};
 pub use memory_cache::MemoryCache;
 pub use redis_cache::RedisCache;
 
@@ -49,10 +52,10 @@ impl Cache {
         )))
     }
 
-    /// Redis when a URL is given, in-process otherwise.
-    pub async fn connect(redis_url: Option<&str>) -> Result<Self> {
+    /// Redis when a URL is given (every key under `namespace`), in-process otherwise.
+    pub async fn connect(redis_url: Option<&str>, namespace: &str) -> Result<Self> {
         match redis_url {
-            Some(url) => Self::redis(url, "mm:").await,
+            Some(url) => Self::redis(url, namespace).await,
             None => Ok(Self::memory()),
         }
     }
@@ -143,6 +146,34 @@ impl Cache {
         match self {
             Self::Memory(c) => c.subscribe(channel),
             Self::Redis(c) => c.subscribe_forever(channel).await,
+        }
+    }
+
+    /// Adds `member` to the set `key` (no expiry: callers prune members themselves).
+    pub async fn set_add(&self, key: &str, member: &str) -> Result<()> {
+        match self {
+            Self::Memory(c) => {
+                c.set_add(key, member);
+                Ok(())
+            }
+            Self::Redis(c) => c.set_add(key, member).await,
+        }
+    }
+
+    pub async fn set_remove(&self, key: &str, member: &str) -> Result<()> {
+        match self {
+            Self::Memory(c) => {
+                c.set_remove(key, member);
+                Ok(())
+            }
+            Self::Redis(c) => c.set_remove(key, member).await,
+        }
+    }
+
+    pub async fn set_members(&self, key: &str) -> Result<Vec<String>> {
+        match self {
+            Self::Memory(c) => Ok(c.set_members(key)),
+            Self::Redis(c) => c.set_members(key).await,
         }
     }
 

@@ -10,7 +10,8 @@
 //!   [`api_client`] (register, login, meetings).
 //! - The participant: [`participant`] (join, publish, subscribe, chat, resume, leave),
 //!   [`participant_state`] (everything the server said, observable), [`signaling_connection`]
-//!   (one WebSocket session), [`loopback`] (webrtc-rs restricted to loopback).
+//!   (one WebSocket session), [`loopback`] (webrtc-rs restricted to loopback),
+//!   [`rejoining_participant`] (joins again by itself when told to reconnect, across nodes).
 //! - Media out: [`media_profile`], [`publisher`], [`vp8`] (synthetic frames, packetizer).
 //! - Media in: [`track_receiver`] (reads a remote track), [`track_stats`] (per-track
 //!   verification), [`sequence`] (loss, duplicates, reordering), [`latency`] (HDR histogram).
@@ -43,6 +44,7 @@ pub mod plot;
 pub mod probe;
 pub mod process_stats;
 pub mod publisher;
+pub mod rejoining_participant;
 pub mod scenario;
 pub mod sequence;
 pub mod server_process;
@@ -57,4 +59,5 @@ pub use error::{BenchError, Result};
 pub use media_profile::{MediaProfile, VideoProfile};
 pub use participant::{JoinOptions, Participant};
 pub use participant_state::ParticipantSnapshot;
+pub use rejoining_participant::RejoiningParticipant;
 pub use track_stats::TrackStats;

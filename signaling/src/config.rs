@@ -49,6 +49,9 @@ pub struct SignalingConfig {
     pub turn: Option<TurnConfig>,
     /// How long someone may wait in a meeting's lobby before `lobby_timeout`.
     pub lobby_max_wait: Duration,
+    /// The secret a node presents when it forwards a session to the meeting's owner (so the
+    /// owner trusts the client address it passes on). `None`: a single server, no forwarding.
+    pub node_token: Option<String>,
 }
 
 /// Meeting capacity by default: 200 people, each publishing two tracks, make a subscriber
@@ -80,6 +83,7 @@ impl Default for SignalingConfig {
             ice_servers: Vec::new(),
             turn: None,
             lobby_max_wait: Duration::from_secs(600),
+            node_token: None,
         }
     }
 }

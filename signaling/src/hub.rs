@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use crate::config::SignalingConfig;
 use crate::directory::{Directory, MeetingStatus};
 use crate::outbox::{Abort, abort_channel};
+use crate::placement::{Claim, Kept, Ownership, Placement, RemoteNode, SingleNode};
 use crate::protocol::{EndReason, ErrorBody, ErrorCode, ServerMessage};
 use crate::room::{Room, RoomCmd, RoomHandle};
 use crate::session::Admission;
@@ -31,9 +32,17 @@ struct HubInner {
     sessions: SessionRegistry,
     client_ip: ClientIpResolver,
     directory: Arc<dyn Directory>,
+    placement: Arc<dyn Placement>,
     sfu: mm_sfu::Sfu,
     config: Arc<SignalingConfig>,
     next_id: AtomicU64,
+}
+
+/// Where a joining session finds its meeting's room.
+pub(crate) enum RoomPlace {
+    Here(RoomHandle),
+    /// Owned by another node: forward the session there.
+    Elsewhere(RemoteNode),
 }
 
 /// Live counts for the metrics endpoint.
@@ -65,11 +74,21 @@ impl Hub {
                 sessions,
                 client_ip,
                 directory,
+                placement: Arc::new(SingleNode),
                 sfu,
                 config: Arc::new(config),
                 next_id: AtomicU64::new(1),
             }),
         }
+    }
+
+    /// Meetings placed by `placement` (a cluster) instead of all on this node. Call before the
+    /// hub is cloned.
+    pub fn with_placement(mut self, placement: Arc<dyn Placement>) -> Self {
+        Arc::get_mut(&mut self.inner)
+            .expect("with_placement before the hub is shared")
+            .placement = placement;
+        self
     }
 
     pub fn config(&self) -> &SignalingConfig {
@@ -90,7 +109,12 @@ impl Hub {
 
     /// A place for a new socket from `ip`, or `None` when that address holds too many
     /// unauthenticated sockets already.
-    pub(crate) fn admit(&self, ip: IpAddr) -> Option<Admission> {
+    pub(crate) fn admit(
+        &self,
+        ip: IpAddr,
+        origin: Option<String>,
+        forwarded: bool,
+    ) -> Option<Admission> {
         let id = self.next_id();
         let (abort_tx, abort_rx) = abort_channel();
         let ticket = self.inner.sessions.admit(id, ip, abort_tx.clone()).ok()?;
@@ -99,6 +123,9 @@ impl Hub {
             ticket,
             abort_tx,
             abort_rx,
+            ip,
+            origin,
+            forwarded,
         })
     }
 
@@ -127,11 +154,12 @@ impl Hub {
         self.inner.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// The running room of a meeting, started if needed. Refuses unknown and ended meetings.
+    /// The running room of a meeting, started here if this node owns (or now claims) the
+    /// meeting, or the node that owns it. Refuses unknown and ended meetings.
     ///
     /// The stored status is read on every join, even with a live room: a meeting ended through
     /// the REST API whose bus event this node missed must not admit anyone.
-    pub(crate) async fn room(&self, code: &str) -> Result<RoomHandle, ErrorBody> {
+    pub(crate) async fn room(&self, code: &str, forwarded: bool) -> Result<RoomPlace, ErrorBody> {
         let meeting = self
             .inner
             .directory
@@ -155,9 +183,25 @@ impl Hub {
                 message: "the meeting has ended".into(),
             });
         }
+        if let Some(handle) = self.live(&meeting.code) {
+            return Ok(RoomPlace::Here(handle));
+        }
+        let ownership = match self.inner.placement.claim(&meeting.code, forwarded).await {
+            Ok(Claim::Owner(ownership)) => ownership,
+            Ok(Claim::Elsewhere(node)) => return Ok(RoomPlace::Elsewhere(node)),
+            Err(e) => {
+                tracing::warn!(error = %e, "meeting placement failed");
+                return Err(ErrorBody {
+                    code: ErrorCode::Unavailable,
+                    message: "the server cannot place the meeting right now; try again shortly"
+                        .into(),
+                });
+            }
+        };
         let mut rooms = self.inner.rooms.lock().expect("rooms lock");
         if let Some((_, handle)) = rooms.get(code).filter(|(_, h)| !h.is_closed()) {
-            return Ok(handle.clone()); // another join started it meanwhile
+            // Another join started it meanwhile, under the same lease.
+            return Ok(RoomPlace::Here(handle.clone()));
         }
         let instance = self.next_id();
         let weak = Arc::downgrade(&self.inner);
@@ -178,7 +222,13 @@ impl Hub {
             on_close,
         );
         rooms.insert(code.to_string(), (instance, handle.clone()));
-        Ok(handle)
+        drop(rooms);
+        tokio::spawn(keep_ownership(
+            self.inner.placement.clone(),
+            ownership,
+            handle.clone(),
+        ));
+        Ok(RoomPlace::Here(handle))
     }
 
     fn live(&self, code: &str) -> Option<RoomHandle> {
@@ -217,6 +267,27 @@ impl Hub {
         });
     }
 
+    /// Drain: every room here gives its meeting up and closes for a move, then every socket
+    /// here (forwarded ones too) closes with 1012, which clients answer by reconnecting, to
+    /// another node.
+    pub async fn move_all(&self) {
+        let handles: Vec<RoomHandle> = {
+            let rooms = self.inner.rooms.lock().expect("rooms lock");
+            rooms.values().map(|(_, h)| h.clone()).collect()
+        };
+        for handle in &handles {
+            handle.request_move();
+        }
+        for handle in &handles {
+            let _ = tokio::time::timeout(MOVE_WAIT, handle.closed()).await;
+        }
+        self.inner.sessions.abort_all(&Abort {
+            last_words: None,
+            code: 1012,
+            reason: "this node is draining; reconnect".into(),
+        });
+    }
+
     pub async fn stats(&self) -> HubStats {
         let handles: Vec<RoomHandle> = {
             let rooms = self.inner.rooms.lock().expect("rooms lock");
@@ -231,4 +302,35 @@ impl Hub {
         }
         stats
     }
+}
+
+/// Longest a drain waits for one room to close before it closes the sockets anyway.
+const MOVE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Renews a room's ownership while the room lives, and releases it when the room ends. A lost
+/// lease, or a drain, moves the room's people: for a drain the lease is released before anyone
+/// is told, so their reconnections find the meeting free for another node.
+async fn keep_ownership(placement: Arc<dyn Placement>, ownership: Ownership, room: RoomHandle) {
+    let every = placement.renew_every();
+    loop {
+        tokio::select! {
+            () = room.closed() => break,
+            () = room.move_requested() => {
+                placement.release(&ownership).await;
+                room.send(RoomCmd::Moved).await;
+                return;
+            }
+            () = tokio::time::sleep(every) => {}
+        }
+        match placement.renew(&ownership).await {
+            Kept::Yes | Kept::Unknown => {}
+            Kept::Lost => {
+                tracing::warn!(meeting = %ownership.meeting_code, fence = ownership.fence,
+                    "another node owns the meeting now; moving its people there");
+                room.send(RoomCmd::Moved).await;
+                return;
+            }
+        }
+    }
+    placement.release(&ownership).await;
 }

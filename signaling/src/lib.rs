@@ -13,6 +13,7 @@ pub mod directory;
 pub mod hub;
 pub mod lifecycle;
 pub mod outbox;
+pub mod placement;
 pub mod protocol;
 pub mod rate_limiter;
 pub mod room;
@@ -31,6 +32,8 @@ use axum::routing::get;
 pub use config::SignalingConfig;
 pub use directory::{AuthUser, Directory, DirectoryError, MeetingRecord, MeetingStatus};
 pub use hub::{ClientIpResolver, Hub, HubStats};
+pub use placement::{Claim, Kept, Ownership, Placement, PlacementError, RemoteNode};
+pub use session::forward::{CLIENT_IP_HEADER, NODE_TOKEN_HEADER};
 
 /// The `/ws` route.
 pub fn router(hub: Hub) -> Router {
@@ -50,8 +53,16 @@ async fn upgrade(
             "this origin may not connect",
         );
     }
-    let ip = hub.client_ip(&headers, peer.ip());
-    let Some(admission) = hub.admit(ip) else {
+    let forwarded = forwarded_by_node(&headers, hub.config().node_token.as_deref());
+    let ip = match forwarded {
+        Some(ip) => ip,
+        None => hub.client_ip(&headers, peer.ip()),
+    };
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .map(str::to_owned);
+    let Some(admission) = hub.admit(ip, origin, forwarded.is_some()) else {
         // Refused before the upgrade, so a flood of sockets costs no session state.
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,
@@ -63,6 +74,20 @@ async fn upgrade(
     ws.max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| session::run(socket, hub, admission))
+}
+
+/// A socket another node of the cluster forwarded: the client's address it passes on, trusted
+/// only with the cluster's node token.
+fn forwarded_by_node(headers: &HeaderMap, node_token: Option<&str>) -> Option<std::net::IpAddr> {
+    let expected = node_token?;
+    let presented = headers.get(NODE_TOKEN_HEADER)?.as_bytes();
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(
+        presented,
+        expected.as_bytes(),
+    )) {
+        return None;
+    }
+    headers.get(CLIENT_IP_HEADER)?.to_str().ok()?.parse().ok()
 }
 
 fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
@@ -99,6 +124,22 @@ mod tests {
             h.insert(header::ORIGIN, HeaderValue::from_str(o).unwrap());
         }
         h
+    }
+
+    #[test]
+    fn only_the_node_token_makes_a_socket_forwarded() {
+        let mut h = HeaderMap::new();
+        h.insert(CLIENT_IP_HEADER, HeaderValue::from_static("203.0.113.9"));
+        assert_eq!(forwarded_by_node(&h, Some("secret")), None);
+        h.insert(NODE_TOKEN_HEADER, HeaderValue::from_static("wrong!"));
+        assert_eq!(forwarded_by_node(&h, Some("secret")), None);
+        h.insert(NODE_TOKEN_HEADER, HeaderValue::from_static("secret"));
+        assert_eq!(
+            forwarded_by_node(&h, Some("secret")),
+            Some("203.0.113.9".parse().unwrap())
+        );
+        // A single server trusts no forwarding at all.
+        assert_eq!(forwarded_by_node(&h, None), None);
     }
 
     #[test]

@@ -74,6 +74,8 @@ pub(crate) enum RoomCmd {
     },
     End(EndReason),
     Shutdown(oneshot::Sender<()>),
+    /// Another node owns the meeting now (or this one drains): everyone reconnects there.
+    Moved,
     Count(oneshot::Sender<usize>),
 }
 
@@ -89,6 +91,8 @@ pub enum JoinOutcome {
 #[derive(Clone)]
 pub struct RoomHandle {
     tx: mpsc::Sender<RoomCmd>,
+    /// Asks the room's ownership keeper to give the meeting up and move everyone (drain).
+    mover: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl RoomHandle {
@@ -98,6 +102,21 @@ impl RoomHandle {
 
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
+    }
+
+    /// Completes once the room has stopped.
+    pub async fn closed(&self) {
+        self.tx.closed().await;
+    }
+
+    /// Drain: the keeper releases the meeting first, then the room sends everyone away, so
+    /// that whoever reconnects first can make another node the owner.
+    pub(crate) fn request_move(&self) {
+        self.mover.notify_one();
+    }
+
+    pub(crate) async fn move_requested(&self) {
+        self.mover.notified().await;
     }
 
     /// Participants currently in the room (connected or reconnecting).
@@ -192,7 +211,10 @@ impl Room {
             on_close,
         };
         tokio::spawn(room.run(rx).instrument(span));
-        RoomHandle { tx }
+        RoomHandle {
+            tx,
+            mover: Default::default(),
+        }
     }
 
     async fn run(mut self, mut rx: mpsc::Receiver<RoomCmd>) {
@@ -245,6 +267,10 @@ impl Room {
                 RoomCmd::Shutdown(done) => {
                     self.shutdown().await;
                     let _ = done.send(());
+                    true
+                }
+                RoomCmd::Moved => {
+                    self.moved().await;
                     true
                 }
                 RoomCmd::Count(reply) => {
@@ -465,6 +491,24 @@ impl Room {
         for p in self.participants.values() {
             if let Some(s) = &p.session {
                 s.close_with(1001, "server shutting down");
+            }
+        }
+        self.participants.clear();
+        self.sfu.close().await;
+    }
+
+    /// The meeting moves to another node (this node lost its lease, or drains). Participations
+    /// stay open: people reconnect to the next owner, whose join takes the same rows over (the
+    /// same participant ids), and the owner's room owns the meeting's status from now on; the
+    /// cluster's reaper closes what nobody came back for. Sessions close with 1012 (service
+    /// restart), which clients answer by reconnecting.
+    async fn moved(&mut self) {
+        for w in self.lobby.waiting.drain(..) {
+            w.session.close_with(1012, "meeting moved to another node");
+        }
+        for p in self.participants.values() {
+            if let Some(s) = &p.session {
+                s.close_with(1012, "meeting moved to another node");
             }
         }
         self.participants.clear();

@@ -13,8 +13,9 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{Instrument, debug, info, info_span};
 
 use crate::directory::{AuthUser, DirectoryError};
-use crate::hub::Hub;
+use crate::hub::{Hub, RoomPlace};
 use crate::outbox::{Abort, AbortReceiver, Outbound, SessionLink};
+use crate::placement::RemoteNode;
 use crate::protocol::{
     ClientMessage, ErrorCode, MediaState, PROTOCOL_VERSION, ParticipantId, ServerMessage,
 };
@@ -28,6 +29,7 @@ const OUTBOX_CAPACITY: usize = 512;
 /// How long a closing session waits for the client's close frame.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
+pub(crate) mod forward;
 mod room_request;
 
 enum State {
@@ -48,6 +50,8 @@ enum State {
 enum Flow {
     Continue,
     Close(u16, String),
+    /// The meeting lives on another node: carry the socket there with this `join`.
+    Forward(RemoteNode, String),
 }
 
 /// A session's place on this node: its id, its registry ticket and its control line, all made
@@ -57,6 +61,11 @@ pub(crate) struct Admission {
     pub ticket: SessionTicket,
     pub abort_tx: mpsc::Sender<Abort>,
     pub abort_rx: AbortReceiver,
+    /// Where the client connects from (a forwarded socket: the address its first node saw).
+    pub ip: std::net::IpAddr,
+    pub origin: Option<String>,
+    /// Forwarded by another node of the cluster, which chose this one.
+    pub forwarded: bool,
 }
 
 pub(crate) async fn run(socket: WebSocket, hub: Hub, admission: Admission) {
@@ -80,6 +89,11 @@ struct Session {
     outbox: mpsc::Receiver<Outbound>,
     abort_tx: mpsc::Sender<Abort>,
     abort_rx: AbortReceiver,
+    ip: std::net::IpAddr,
+    origin: Option<String>,
+    forwarded: bool,
+    /// The client's `hello`, kept to replay it if the session is forwarded to another node.
+    hello: Option<String>,
 }
 
 impl Session {
@@ -102,6 +116,10 @@ impl Session {
             outbox,
             abort_tx: admission.abort_tx,
             abort_rx: admission.abort_rx,
+            ip: admission.ip,
+            origin: admission.origin,
+            forwarded: admission.forwarded,
+            hello: None,
         }
     }
 
@@ -113,7 +131,8 @@ impl Session {
         heartbeat.reset();
         let dead_after = cfg.dead_after();
         let join_timeout = cfg.join_timeout;
-        let close = loop {
+        let mut forward_to = None;
+        let mut close = loop {
             let awaiting_hello = matches!(self.state, State::AwaitHello);
             let awaiting_join = matches!(self.state, State::Authenticated(_));
             let flow = tokio::select! {
@@ -181,10 +200,18 @@ impl Session {
                     Flow::Close(ErrorCode::JoinTimeout.close_code(), "join timeout".into())
                 }
             };
-            if let Flow::Close(code, reason) = flow {
-                break Some((code, reason));
+            match flow {
+                Flow::Continue => {}
+                Flow::Close(code, reason) => break Some((code, reason)),
+                Flow::Forward(node, join) => {
+                    forward_to = Some((node, join));
+                    break None;
+                }
             }
         };
+        if let Some((node, join)) = forward_to {
+            close = self.forward(&mut socket, &node, join).await;
+        }
         if let Some((code, reason)) = close {
             // The whole goodbye is bounded: a client that stopped reading cannot hold it.
             let bound = self.write_timeout + CLOSE_LINGER;
@@ -205,6 +232,31 @@ impl Session {
             _ => {}
         }
         debug!("session ended");
+    }
+
+    /// Carries the rest of this session to the node that owns its meeting.
+    async fn forward(
+        &mut self,
+        socket: &mut WebSocket,
+        node: &RemoteNode,
+        join: String,
+    ) -> Option<(u16, String)> {
+        let cfg = self.hub.config();
+        let (Some(node_token), Some(hello)) = (cfg.node_token.clone(), self.hello.take()) else {
+            return Some((1011, "this node cannot forward sessions".into()));
+        };
+        let f = forward::Forward {
+            target: node,
+            node_token: &node_token,
+            client_ip: self.ip,
+            origin: self.origin.as_deref(),
+            hello,
+            join,
+            heartbeat: cfg.heartbeat_interval,
+            dead_after: cfg.dead_after(),
+            write_timeout: self.write_timeout,
+        };
+        forward::run(socket, &mut self.abort_rx, f).await
     }
 
     /// Flushes what the room queued before the close, sends the close frame and completes the
@@ -349,6 +401,8 @@ impl Session {
         }
         match self.hub.directory().authenticate(&token).await {
             Ok(user) => {
+                let hello = ClientMessage::Hello { version, token };
+                self.hello = serde_json::to_string(&hello).ok();
                 if let Err(Refusal::TooManyForUser | Refusal::TooManyFromAddress) = self
                     .hub
                     .sessions()
@@ -439,8 +493,19 @@ impl Session {
                 )
                 .await;
         }
-        let room = match self.hub.room(&meeting_code).await {
-            Ok(room) => room,
+        let room = match self.hub.room(&meeting_code, self.forwarded).await {
+            Ok(RoomPlace::Here(room)) => room,
+            Ok(RoomPlace::Elsewhere(node)) => {
+                let join = ClientMessage::Join {
+                    meeting_code,
+                    resume_token,
+                    media,
+                };
+                return match serde_json::to_string(&join) {
+                    Ok(join) => Flow::Forward(node, join),
+                    Err(_) => Flow::Close(1011, "internal error".into()),
+                };
+            }
             Err(e) => return self.reply(socket, e.code, &e.message).await,
         };
         let (reply, answer) = oneshot::channel();

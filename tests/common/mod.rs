@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod leak_probe;
+pub mod load_balancer;
 #[path = "../../api/tests/common/redis_server.rs"]
 pub mod redis_server;
 pub mod turn_server;
@@ -77,6 +78,12 @@ pub struct Timers {
     pub bandwidth_estimation: Option<bool>,
     /// `TURN_URLS` and `TURN_SECRET` (default: none).
     pub turn: Option<(String, String)>,
+    /// A database of another test server (a node of the same cluster) instead of a new one.
+    pub database_url: Option<String>,
+    /// `REDIS_KEY_PREFIX` (default: the server's): a cluster of the test's own on the run's Redis.
+    pub redis_key_prefix: Option<String>,
+    /// `ADMIN_TOKEN` (default: none).
+    pub admin_token: Option<String>,
 }
 
 impl Default for Timers {
@@ -94,6 +101,9 @@ impl Default for Timers {
             max_participants: None,
             bandwidth_estimation: None,
             turn: None,
+            database_url: None,
+            redis_key_prefix: None,
+            admin_token: None,
         }
     }
 }
@@ -116,9 +126,10 @@ impl TestServer {
     async fn start_in(backend: Backend, timers: Timers, dir: &std::path::Path) -> Self {
         let dir = dir.to_path_buf();
         std::fs::create_dir_all(&dir).unwrap();
-        let database_url = match backend {
-            Backend::Sqlite => format!("sqlite:{}", dir.join("mm.db").display()),
-            Backend::Postgres => pg_schema_url().await,
+        let database_url = match (&timers.database_url, backend) {
+            (Some(shared), _) => shared.clone(),
+            (None, Backend::Sqlite) => format!("sqlite:{}", dir.join("mm.db").display()),
+            (None, Backend::Postgres) => pg_schema_url().await,
         };
         let settings = Settings {
             http_addr: Some("127.0.0.1:0".parse().unwrap()),
@@ -147,6 +158,13 @@ impl TestServer {
             paused_timeout_secs: Some(timers.paused_timeout_secs),
             join_timeout_secs: Some(timers.join_timeout_secs),
             lobby_max_wait_secs: Some(timers.lobby_max_wait_secs),
+            // A cluster of its own unless the test builds one: test servers of one run share
+            // the run's Redis, and must not place meetings on each other.
+            redis_key_prefix: Some(
+                (timers.redis_key_prefix.clone())
+                    .unwrap_or_else(|| format!("mm_e2e_{}:", rand_suffix())),
+            ),
+            admin_token: timers.admin_token.clone(),
             ..Settings::default()
         };
         let config = Config::from_settings(settings).unwrap();
@@ -169,6 +187,17 @@ impl TestServer {
             task: Some(task),
             dir,
             http: reqwest::Client::new(),
+        }
+    }
+
+    /// Waits for a server that stops by itself (a drain) to finish; keeps the data.
+    pub async fn wait_stopped(mut self) {
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(60), task)
+                .await
+                .expect("the server stops by itself")
+                .unwrap()
+                .unwrap();
         }
     }
 
@@ -350,7 +379,8 @@ pub async fn drop_schema(database_url: &str) {
             .trim_end_matches("options=-c%20")
             .trim_end_matches(['?', '&']);
         let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
-        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        // IF EXISTS: the nodes of a test cluster share one schema and each drops it.
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
             .execute(&mut conn)
             .await
             .unwrap();
@@ -358,7 +388,7 @@ pub async fn drop_schema(database_url: &str) {
 }
 
 /// A fresh schema per test server, so tests on one PostgreSQL database never see each other.
-async fn pg_schema_url() -> String {
+pub async fn pg_schema_url() -> String {
     use sqlx::Connection;
     let url = std::env::var("TEST_DATABASE_URL").unwrap();
     let schema = format!("mm_e2e_{}", rand_suffix());

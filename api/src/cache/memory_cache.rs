@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use futures_util::stream;
 use tokio::sync::broadcast;
 
+use super::lease::MemoryLeases;
 use super::{Subscription, WindowCount};
 
 /// Expired entries are swept after this many writes, so the map cannot grow without bound
@@ -25,6 +26,8 @@ pub struct MemoryCache {
 struct Inner {
     entries: Mutex<Entries>,
     channels: Mutex<HashMap<String, broadcast::Sender<Vec<u8>>>>,
+    leases: MemoryLeases,
+    sets: Mutex<HashMap<String, std::collections::BTreeSet<String>>>,
 }
 
 #[derive(Debug, Default)]
@@ -166,6 +169,34 @@ impl MemoryCache {
             }
         });
         Subscription::new(messages.boxed())
+    }
+
+    pub(super) fn leases(&self) -> &MemoryLeases {
+        &self.inner.leases
+    }
+
+    pub fn set_add(&self, key: &str, member: &str) {
+        let mut sets = lock(&self.inner.sets);
+        sets.entry(key.to_owned())
+            .or_default()
+            .insert(member.to_owned());
+    }
+
+    pub fn set_remove(&self, key: &str, member: &str) {
+        let mut sets = lock(&self.inner.sets);
+        if let Some(set) = sets.get_mut(key) {
+            set.remove(member);
+            if set.is_empty() {
+                sets.remove(key);
+            }
+        }
+    }
+
+    pub fn set_members(&self, key: &str) -> Vec<String> {
+        let sets = lock(&self.inner.sets);
+        sets.get(key)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Number of stored entries, expired ones included until swept.

@@ -8,9 +8,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManagerConfig;
 use tokio::sync::{mpsc, oneshot};
 
+use super::lease;
+use super::redis_connection::{RedisConnection, SubscribeTargets};
 use super::{Subscription, WindowCount};
 use crate::error::{Error, Result};
 
@@ -35,11 +37,20 @@ end
 return {count, ttl}
 ";
 
+/// The lease scripts, loaded once (EVALSHA, falling back to EVAL after a Redis restart).
+pub(super) struct LeaseScripts {
+    pub acquire: redis::Script,
+    pub renew: redis::Script,
+    pub release: redis::Script,
+}
+
 pub struct RedisCache {
-    client: redis::Client,
-    connection: ConnectionManager,
+    /// Where the bus subscribes (the server, or a cluster's seed nodes in turn).
+    subscribe_targets: SubscribeTargets,
+    connection: RedisConnection,
     namespace: String,
     incr_window: redis::Script,
+    scripts: LeaseScripts,
     /// Time origin for `failing_until_ms`.
     epoch: Instant,
     /// Milliseconds since `epoch` until which calls fail fast; 0 when healthy.
@@ -74,19 +85,24 @@ fn unavailable(e: impl std::fmt::Display) -> Error {
 
 impl RedisCache {
     /// Connects (fails if the server does not answer); keys and channels get `namespace` prefixed.
+    /// `url` is one server, or a cluster's seed nodes separated by commas.
     pub async fn connect(url: &str, namespace: &str) -> Result<Self> {
-        let client = redis::Client::open(url)?;
-        let connection = tokio::time::timeout(
+        let (connection, subscribe_targets) = tokio::time::timeout(
             CALL_TIMEOUT * 4,
-            ConnectionManager::new_with_config(client.clone(), manager_config()),
+            RedisConnection::open(url, CALL_TIMEOUT * 4 / 5, manager_config()),
         )
         .await
         .map_err(|_| unavailable("connecting timed out"))??;
         Ok(Self {
-            client,
+            subscribe_targets,
             connection,
             namespace: namespace.to_owned(),
             incr_window: redis::Script::new(INCR_WINDOW),
+            scripts: LeaseScripts {
+                acquire: redis::Script::new(lease::ACQUIRE),
+                renew: redis::Script::new(lease::RENEW),
+                release: redis::Script::new(lease::RELEASE),
+            },
             epoch: Instant::now(),
             failing_until_ms: AtomicU64::new(0),
         })
@@ -198,11 +214,20 @@ impl RedisCache {
     /// Opens a dedicated connection in subscriber mode; returns once the server confirmed. The
     /// stream ends when that connection drops.
     pub async fn subscribe(&self, channel: &str) -> Result<Subscription> {
-        let pubsub =
-            tokio::time::timeout(CALL_TIMEOUT, open_pubsub(&self.client, &self.key(channel)))
-                .await
-                .map_err(|_| unavailable("subscribing timed out"))?
-                .map_err(unavailable)?;
+        let mut failure = unavailable("no server to subscribe on");
+        let mut opened = None;
+        for target in &self.subscribe_targets {
+            match tokio::time::timeout(CALL_TIMEOUT, open_pubsub(target, &self.key(channel))).await
+            {
+                Ok(Ok(pubsub)) => {
+                    opened = Some(pubsub);
+                    break;
+                }
+                Ok(Err(e)) => failure = unavailable(e),
+                Err(_) => failure = unavailable("subscribing timed out"),
+            }
+        }
+        let pubsub = opened.ok_or(failure)?;
         let messages = pubsub
             .into_on_message()
             .map(|message| message.get_payload_bytes().to_vec());
@@ -218,7 +243,7 @@ impl RedisCache {
         let (sender, receiver) = mpsc::channel(SUBSCRIPTION_BUFFER);
         let (first_attempt, attempted) = oneshot::channel();
         tokio::spawn(resubscribe_loop(
-            self.client.clone(),
+            self.subscribe_targets.clone(),
             self.key(channel),
             sender,
             first_attempt,
@@ -228,6 +253,46 @@ impl RedisCache {
             receiver.recv().await.map(|message| (message, receiver))
         });
         Subscription::new(messages.boxed())
+    }
+
+    pub(super) fn scripts(&self) -> &LeaseScripts {
+        &self.scripts
+    }
+
+    /// Runs a Lua script on namespaced `keys`.
+    pub(super) async fn eval<T: redis::FromRedisValue>(
+        &self,
+        script: &redis::Script,
+        keys: &[&str],
+        args: &[String],
+    ) -> Result<T> {
+        let mut conn = self.connection.clone();
+        let mut invocation = script.prepare_invoke();
+        for key in keys {
+            invocation.key(self.key(key));
+        }
+        for arg in args {
+            invocation.arg(arg);
+        }
+        self.healthy(self.bounded(invocation.invoke_async(&mut conn)).await)
+    }
+
+    pub async fn set_add(&self, key: &str, member: &str) -> Result<()> {
+        let mut conn = self.connection.clone();
+        let cmd = redis::cmd("SADD").arg(self.key(key)).arg(member).clone();
+        self.healthy(self.bounded(cmd.query_async::<()>(&mut conn)).await)
+    }
+
+    pub async fn set_remove(&self, key: &str, member: &str) -> Result<()> {
+        let mut conn = self.connection.clone();
+        let cmd = redis::cmd("SREM").arg(self.key(key)).arg(member).clone();
+        self.healthy(self.bounded(cmd.query_async::<()>(&mut conn)).await)
+    }
+
+    pub async fn set_members(&self, key: &str) -> Result<Vec<String>> {
+        let mut conn = self.connection.clone();
+        let cmd = redis::cmd("SMEMBERS").arg(self.key(key)).clone();
+        self.healthy(self.bounded(cmd.query_async(&mut conn)).await)
     }
 
     /// Readiness probe; fails fast during an outage like every other call.
@@ -248,8 +313,9 @@ async fn open_pubsub(
 }
 
 /// Keeps one subscription alive for `sender` until its receiver is dropped.
+/// A failed attempt moves on to the next target (a cluster's next seed node).
 async fn resubscribe_loop(
-    client: redis::Client,
+    targets: SubscribeTargets,
     channel: String,
     sender: mpsc::Sender<Vec<u8>>,
     first_attempt: oneshot::Sender<()>,
@@ -257,10 +323,13 @@ async fn resubscribe_loop(
     let mut first_attempt = Some(first_attempt);
     let (min_delay, max_delay) = RESUBSCRIBE_BACKOFF;
     let mut delay = min_delay;
+    let mut attempt = 0usize;
     loop {
+        let client = &targets[attempt % targets.len()];
+        attempt += 1;
         let opened = tokio::select! {
             () = sender.closed() => return,
-            opened = tokio::time::timeout(CALL_TIMEOUT, open_pubsub(&client, &channel)) => opened,
+            opened = tokio::time::timeout(CALL_TIMEOUT, open_pubsub(client, &channel)) => opened,
         };
         if let Some(done) = first_attempt.take() {
             let _ = done.send(());

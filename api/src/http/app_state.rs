@@ -1,6 +1,7 @@
 //! Shared state of the API handlers.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::api_config::ApiConfig;
 use crate::auth_service::AuthService;
@@ -30,6 +31,8 @@ struct Inner {
     metrics: Metrics,
     /// Per-node counters used while the shared cache fails.
     local_limits: MemoryCache,
+    /// The node drains: `/readyz` says so, so load balancers stop sending people here.
+    draining: AtomicBool,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
                 meetings,
                 metrics: Metrics::new(),
                 local_limits: MemoryCache::new(),
+                draining: AtomicBool::new(false),
             }),
         })
     }
@@ -91,6 +95,15 @@ impl AppState {
     /// In-process counters for limits that must hold while the shared cache is down.
     pub fn local_limits(&self) -> &MemoryCache {
         &self.inner.local_limits
+    }
+
+    /// From now on `/readyz` answers 503 `unavailable` (the node drains).
+    pub fn set_draining(&self) {
+        self.inner.draining.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.inner.draining.load(Ordering::Relaxed)
     }
 
     /// The registry behind `GET /metrics`; the binary adds its gauges here.

@@ -22,13 +22,18 @@ pub async fn healthz() -> Json<Status> {
     Json(Status { status: "ok" })
 }
 
-/// Readiness: the database and the cache answer.
+/// Readiness: the database and the cache answer, and the node is not draining.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Status),
         (status = 503, description = "`unavailable`", body = ErrorBody),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Status>> {
+    if state.is_draining() {
+        return Err(Error::Unavailable(
+            "draining: this node takes no new participants".into(),
+        ));
+    }
     state
         .store()
         .ping()

@@ -18,31 +18,64 @@ impl Store {
         user_id: UserId,
         now: DateTime<Utc>,
     ) -> Result<Participation> {
-        let insert = format!(
-            "INSERT INTO participants (meeting_id, user_id, joined_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (meeting_id, user_id) WHERE left_at IS NULL DO NOTHING \
+        self.open_participation_on(meeting_id, user_id, now, None)
+            .await
+    }
+
+    /// [`Store::open_participation`] held by `node` (a cluster node's id): a reconnect that
+    /// lands on another node moves the open participation there.
+    pub async fn open_participation_on(
+        &self,
+        meeting_id: MeetingId,
+        user_id: UserId,
+        now: DateTime<Utc>,
+        node: Option<&str>,
+    ) -> Result<Participation> {
+        let upsert = format!(
+            "INSERT INTO participants (meeting_id, user_id, joined_at, node_id) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (meeting_id, user_id) WHERE left_at IS NULL \
+             DO UPDATE SET node_id = excluded.node_id \
              RETURNING {PARTICIPATION_COLUMNS}"
         );
-        let select = format!(
-            "SELECT {PARTICIPATION_COLUMNS} FROM participants \
-             WHERE meeting_id = $1 AND user_id = $2 AND left_at IS NULL"
-        );
-        Ok(on_pool!(self, pool => {
-            let inserted = sqlx::query_as::<_, Participation>(&insert)
-                .bind(meeting_id)
-                .bind(user_id)
-                .bind(now)
-                .fetch_optional(pool)
-                .await?;
-            match inserted {
-                Some(p) => p,
-                None => sqlx::query_as::<_, Participation>(&select)
-                    .bind(meeting_id)
-                    .bind(user_id)
-                    .fetch_one(pool)
-                    .await?,
-            }
-        }))
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, Participation>(&upsert)
+            .bind(meeting_id)
+            .bind(user_id)
+            .bind(now)
+            .bind(node)
+            .fetch_one(pool)
+            .await)?,
+        )
+    }
+
+    /// The nodes holding open participations (`None`: rows of a single server, or from
+    /// before nodes were recorded).
+    pub async fn nodes_with_open_participations(&self) -> Result<Vec<Option<String>>> {
+        let sql = "SELECT DISTINCT node_id FROM participants WHERE left_at IS NULL";
+        let rows: Vec<(Option<String>,)> =
+            on_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await)?;
+        Ok(rows.into_iter().map(|(n,)| n).collect())
+    }
+
+    /// Closes the open participations `node` held (it died); returns the meetings they were in.
+    pub async fn close_participations_of_node(
+        &self,
+        node: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<MeetingId>> {
+        let sql = "UPDATE participants SET left_at = $1 \
+                   WHERE left_at IS NULL AND (node_id = $2 OR ($2 IS NULL AND node_id IS NULL)) \
+                   RETURNING meeting_id";
+        let rows: Vec<(MeetingId,)> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(now)
+            .bind(node)
+            .fetch_all(pool)
+            .await)?;
+        let mut meetings: Vec<MeetingId> = rows.into_iter().map(|(m,)| m).collect();
+        meetings.sort_by_key(|m| m.0);
+        meetings.dedup();
+        Ok(meetings)
     }
 
     /// Sets `left_at` (once; closing twice keeps the first time). `None` if no such row.
