@@ -34,7 +34,12 @@ pub struct Settings {
     /// sqlite:PATH or postgres://... [default: sqlite:<DATA_DIR>/mini-meeting.db]
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// redis://host:port for the cache and bus; unset = in-process
+    /// postgres://... of a streaming read replica for lists (a user's meetings, participants,
+    /// host actions); writes and reads right after them stay on the primary [default: none]
+    #[arg(long, env = "DATABASE_REPLICA_URL", hide_env_values = true)]
+    pub database_replica_url: Option<String>,
+    /// redis://host:port for the cache and bus, or a Redis Cluster's seed nodes separated by
+    /// commas; unset = in-process
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
     /// HMAC secret for access tokens (32+ bytes); unset = generated once and kept under DATA_DIR
@@ -186,6 +191,7 @@ impl Settings {
             http_addr,
             data_dir,
             database_url,
+            database_replica_url,
             redis_url,
             jwt_secret,
             jwt_issuer,
@@ -236,6 +242,7 @@ impl Settings {
             http_addr: http_addr.or(base.http_addr),
             data_dir: data_dir.or(base.data_dir),
             database_url: database_url.or(base.database_url),
+            database_replica_url: database_replica_url.or(base.database_replica_url),
             redis_url: redis_url.or(base.redis_url),
             jwt_secret: jwt_secret.or(base.jwt_secret),
             jwt_issuer: jwt_issuer.or(base.jwt_issuer),
@@ -300,6 +307,7 @@ pub struct Config {
     pub http_addr: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
+    pub database_replica_url: Option<String>,
     pub redis_url: Option<String>,
     pub jwt_secret: Option<String>,
     pub jwt_issuer: String,
@@ -377,6 +385,7 @@ impl Config {
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             data_dir,
             database_url,
+            database_replica_url: s.database_replica_url.filter(|u| !u.is_empty()),
             redis_url: s.redis_url.filter(|u| !u.is_empty()),
             jwt_secret: s.jwt_secret.filter(|u| !u.is_empty()),
             jwt_issuer: s.jwt_issuer.unwrap_or_else(|| "mini-meeting".into()),

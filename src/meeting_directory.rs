@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::Utc;
-use mm_api::{MeetingId, ParticipationId, Store, TokenService, UserId};
+use mm_api::{MeetingId, ParticipationId, ReplicaReads, Store, TokenService, UserId, Written};
 use mm_signaling::protocol::ParticipantId;
 use mm_signaling::{AuthUser, Directory, DirectoryError, MeetingRecord, MeetingStatus};
 
@@ -12,6 +12,17 @@ pub struct MeetingDirectory {
     pub tokens: TokenService,
     /// Recorded on the participations this node opens.
     pub node_id: String,
+    /// Told what rooms write, so lists read right after come from the primary.
+    pub reads: ReplicaReads,
+}
+
+impl MeetingDirectory {
+    /// Lists of this meeting come from the primary for a while (a read replica may lag).
+    async fn wrote(&self, meeting_id: i64) {
+        self.reads
+            .wrote(&[Written::Meeting(MeetingId(meeting_id))])
+            .await;
+    }
 }
 
 fn storage(e: mm_api::Error) -> DirectoryError {
@@ -76,14 +87,19 @@ impl Directory for MeetingDirectory {
             )
             .await
             .map_err(storage)?;
+        self.wrote(meeting_id).await;
         Ok(ParticipantId(p.id.0))
     }
 
     async fn close_participation(&self, id: ParticipantId) -> Result<(), DirectoryError> {
-        self.store
+        let closed = self
+            .store
             .close_participation(ParticipationId(id.0), Utc::now())
             .await
             .map_err(storage)?;
+        if let Some(p) = closed {
+            self.wrote(p.meeting_id.0).await;
+        }
         Ok(())
     }
 
@@ -104,13 +120,17 @@ impl Directory for MeetingDirectory {
                 Utc::now(),
             )
             .await
-            .map_err(storage)
+            .map_err(storage)?;
+        self.wrote(meeting_id).await;
+        Ok(())
     }
 
     async fn set_lobby(&self, meeting_id: i64, enabled: bool) -> Result<(), DirectoryError> {
         (self.store.set_meeting_lobby(MeetingId(meeting_id), enabled))
             .await
-            .map_err(storage)
+            .map_err(storage)?;
+        self.wrote(meeting_id).await;
+        Ok(())
     }
 
     async fn set_allow_guests(&self, meeting_id: i64, allowed: bool) -> Result<(), DirectoryError> {
@@ -118,7 +138,9 @@ impl Directory for MeetingDirectory {
             .store
             .set_meeting_guests(MeetingId(meeting_id), allowed))
         .await
-        .map_err(storage)
+        .map_err(storage)?;
+        self.wrote(meeting_id).await;
+        Ok(())
     }
 
     async fn set_meeting_status(
@@ -134,6 +156,8 @@ impl Directory for MeetingDirectory {
             MeetingStatus::Paused => self.store.mark_meeting_paused(id).await.map(drop),
             MeetingStatus::Ended => self.store.mark_meeting_ended(id, now).await.map(drop),
         }
-        .map_err(storage)
+        .map_err(storage)?;
+        self.wrote(meeting_id).await;
+        Ok(())
     }
 }

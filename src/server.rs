@@ -39,9 +39,12 @@ pub struct Server {
 
 impl Server {
     pub async fn start(config: Config) -> Result<Self> {
-        let store = Store::connect(&config.database_url)
-            .await
-            .context("connecting to the database")?;
+        let store = Store::connect_with_replica(
+            &config.database_url,
+            config.database_replica_url.as_deref(),
+        )
+        .await
+        .context("connecting to the database")?;
         // One server: after a crash or restart nobody is connected, whatever the rows say. In a
         // cluster the other nodes' people are, so the participation reaper closes only what
         // nodes that are gone left open.
@@ -113,6 +116,7 @@ impl Server {
             store: store.clone(),
             tokens,
             node_id: me.id.clone(),
+            reads: state.meetings().reads().clone(),
         });
         let trust_proxy = config.trust_proxy;
         let client_ip: ClientIpResolver =

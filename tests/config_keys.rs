@@ -76,6 +76,13 @@ fn keys() -> Vec<Key> {
             "redis://127.0.0.1:6390"
         ),
         key!(
+            "database_replica_url",
+            "postgres://reader@10.0.0.9/mm",
+            "\"postgres://reader@10.0.0.9/mm\"",
+            |c| c.database_replica_url.clone().unwrap_or_default(),
+            "postgres://reader@10.0.0.9/mm"
+        ),
+        key!(
             "jwt_secret",
             "0123456789abcdef0123456789abcdef",
             "\"0123456789abcdef0123456789abcdef\"",

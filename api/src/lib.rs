@@ -10,6 +10,7 @@
 //! - [`auth_service`], [`password_hasher`], [`token_service`], [`refresh_token`],
 //!   [`login_throttle`]: accounts, argon2id, JWT access tokens, rotating refresh tokens
 //! - [`meeting_service`], [`meeting_code`], [`meeting_event`]: meetings, join codes, bus events
+//! - [`replica_reads`]: which lists a PostgreSQL read replica answers (read-your-writes)
 //! - [`metrics`]: Prometheus text rendering
 //! - [`user`], [`meeting`], [`participant`], [`refresh_session`], [`ids`]: data types
 //! - [`validation`], [`api_config`], [`error`]: input rules, settings, the crate's error type
@@ -31,6 +32,7 @@ pub mod participant;
 pub mod password_hasher;
 pub mod refresh_session;
 pub mod refresh_token;
+pub mod replica_reads;
 pub mod store;
 pub mod token_service;
 pub mod user;
@@ -48,6 +50,7 @@ pub use meeting_event::{MEETING_EVENTS_CHANNEL, MeetingEvent};
 pub use meeting_service::{MeetingPage, MeetingService};
 pub use metrics::Metrics;
 pub use participant::{Participant, Participation};
+pub use replica_reads::{ReplicaReads, Written};
 pub use store::Store;
 pub use token_service::{AccessClaims, TokenService};
 pub use user::User;

@@ -13,6 +13,7 @@ use crate::ids::UserId;
 use crate::meeting::{Meeting, MeetingOptions, MeetingStatus};
 use crate::meeting_event::{MEETING_EVENTS_CHANNEL, MeetingEvent};
 use crate::participant::Participant;
+use crate::replica_reads::{ReplicaReads, Written};
 use crate::store::{self, Store};
 use crate::user::User;
 use crate::{meeting_code, validation};
@@ -35,11 +36,23 @@ pub struct MeetingPage {
 pub struct MeetingService {
     store: Store,
     cache: Cache,
+    reads: ReplicaReads,
 }
 
 impl MeetingService {
     pub fn new(store: Store, cache: Cache) -> Self {
-        Self { store, cache }
+        let reads = ReplicaReads::new(store.clone(), cache.clone());
+        Self {
+            store,
+            cache,
+            reads,
+        }
+    }
+
+    /// Where lists are read (a replica when configured); writers elsewhere (signaling) tell it
+    /// what they wrote.
+    pub fn reads(&self) -> &ReplicaReads {
+        &self.reads
     }
 
     /// A new meeting with the host's options (lobby, guests).
@@ -57,6 +70,9 @@ impl MeetingService {
                 .create_meeting(&code, &title, host, options, store::now())
                 .await?
             {
+                (self.reads)
+                    .wrote(&[Written::User(host), Written::Meeting(meeting.id)])
+                    .await;
                 return Ok(meeting);
             }
             tracing::info!("meeting code collision, drawing another");
@@ -76,9 +92,10 @@ impl MeetingService {
     /// `limit` must already be validated (1..=100).
     pub async fn list_for(&self, user: UserId, limit: i64, offset: i64) -> Result<MeetingPage> {
         // One extra row tells whether another page exists.
-        let mut items = self
-            .store
-            .meetings_for_user(user, limit + 1, offset)
+        let mut items = (self.reads)
+            .read(&[Written::User(user)], |store| async move {
+                store.meetings_for_user(user, limit + 1, offset).await
+            })
             .await?;
         let more = items.len() > usize::try_from(limit).unwrap_or(usize::MAX);
         items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
@@ -95,6 +112,9 @@ impl MeetingService {
         }
         let now = store::now();
         let (meeting, newly_ended) = self.store.mark_meeting_ended(meeting.id, now).await?;
+        (self.reads)
+            .wrote(&[Written::User(user), Written::Meeting(meeting.id)])
+            .await;
         if newly_ended {
             self.store
                 .close_open_participations(meeting.id, now)
@@ -108,7 +128,13 @@ impl MeetingService {
     /// private to the meeting, and knowing the code is not enough (403 `not_participant`).
     pub async fn participants(&self, user: UserId, code: &str) -> Result<Vec<Participant>> {
         let meeting = self.get(code).await?;
-        let participants = self.store.participants_of(meeting.id).await?;
+        let id = meeting.id;
+        let participants = (self.reads)
+            .read(
+                &[Written::User(user), Written::Meeting(id)],
+                |store| async move { store.participants_of(id).await },
+            )
+            .await?;
         if meeting.host_id != user && !participants.iter().any(|p| p.user_id == user) {
             return Err(Error::NotParticipant);
         }
@@ -139,6 +165,7 @@ impl MeetingService {
             .store
             .create_guest(meeting.id, &name, store::now())
             .await?;
+        self.reads.wrote(&[Written::Meeting(meeting.id)]).await;
         Ok((meeting, guest))
     }
 
@@ -148,7 +175,13 @@ impl MeetingService {
         if meeting.host_id != user {
             return Err(Error::NotHost);
         }
-        self.store.host_actions_of(meeting.id).await
+        let id = meeting.id;
+        (self.reads)
+            .read(
+                &[Written::User(user), Written::Meeting(id)],
+                |store| async move { store.host_actions_of(id).await },
+            )
+            .await
     }
 
     /// Best effort: the database already says "ended", which the signaling server checks on

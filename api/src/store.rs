@@ -35,7 +35,7 @@ macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
             $crate::store::Store::Sqlite($pool) => $body,
-            $crate::store::Store::Postgres($pool) => $body,
+            $crate::store::Store::Postgres($pool, _) => $body,
         }
     };
 }
@@ -45,7 +45,14 @@ pub(crate) use on_pool;
 #[derive(Debug, Clone)]
 pub enum Store {
     Sqlite(SqlitePool),
-    Postgres(PgPool),
+    /// The primary, and a read replica for the reads that [`crate::ReplicaReads`] sends there.
+    Postgres(PgPool, Option<PgPool>),
+}
+
+fn pg_pool_options() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(10)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
 }
 
 impl Store {
@@ -59,13 +66,7 @@ impl Store {
         } else if database_url.starts_with("postgres://")
             || database_url.starts_with("postgresql://")
         {
-            Self::Postgres(
-                PgPoolOptions::new()
-                    .max_connections(10)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .connect(database_url)
-                    .await?,
-            )
+            Self::Postgres(pg_pool_options().connect(database_url).await?, None)
         } else {
             return Err(Error::Config(
                 "database URL must start with sqlite: or postgres://".to_owned(),
@@ -75,11 +76,41 @@ impl Store {
         Ok(store)
     }
 
+    /// [`Store::connect`], with a PostgreSQL read replica (a streaming standby of the primary;
+    /// no migrations run there). The replica connects lazily: a replica that is down at start
+    /// only sends its reads back to the primary.
+    pub async fn connect_with_replica(
+        database_url: &str,
+        replica_url: Option<&str>,
+    ) -> Result<Self> {
+        let store = Self::connect(database_url).await?;
+        let Some(replica_url) = replica_url else {
+            return Ok(store);
+        };
+        match store {
+            Self::Postgres(primary, None) => {
+                let replica = pg_pool_options().connect_lazy(replica_url)?;
+                Ok(Self::Postgres(primary, Some(replica)))
+            }
+            _ => Err(Error::Config(
+                "DATABASE_REPLICA_URL needs a postgres:// DATABASE_URL".to_owned(),
+            )),
+        }
+    }
+
+    /// The replica as a store of its own, if there is one.
+    pub fn replica(&self) -> Option<Store> {
+        match self {
+            Self::Postgres(_, Some(replica)) => Some(Self::Postgres(replica.clone(), None)),
+            _ => None,
+        }
+    }
+
     /// Applies pending migrations of this backend.
     pub async fn migrate(&self) -> Result<()> {
         match self {
             Self::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await?,
-            Self::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await?,
+            Self::Postgres(pool, _) => POSTGRES_MIGRATOR.run(pool).await?,
         }
         Ok(())
     }
@@ -88,7 +119,7 @@ impl Store {
     pub fn backend(&self) -> &'static str {
         match self {
             Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
+            Self::Postgres(..) => "postgres",
         }
     }
 
@@ -107,6 +138,9 @@ impl Store {
     /// Closes every connection; waits for checked-out connections to come back.
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await);
+        if let Self::Postgres(_, Some(replica)) = self {
+            replica.close().await;
+        }
     }
 }
 

@@ -135,6 +135,13 @@ impl TestServer {
             http_addr: Some("127.0.0.1:0".parse().unwrap()),
             data_dir: Some(dir.clone()),
             database_url: Some(database_url.clone()),
+            // With a streaming replica of TEST_DATABASE_URL, lists are read there.
+            database_replica_url: match backend {
+                Backend::Postgres => std::env::var("TEST_DATABASE_REPLICA_URL")
+                    .ok()
+                    .map(|r| same_schema(&r, &database_url)),
+                Backend::Sqlite => None,
+            },
             redis_url: match (&timers.redis_url, backend) {
                 (Some(url), _) => Some(url.clone()),
                 (None, Backend::Postgres) => std::env::var("TEST_REDIS_URL").ok(),
@@ -384,6 +391,17 @@ pub async fn drop_schema(database_url: &str) {
             .execute(&mut conn)
             .await
             .unwrap();
+    }
+}
+
+/// `replica` with the search path of `primary` (a test server's schema).
+fn same_schema(replica: &str, primary: &str) -> String {
+    match primary.split_once("options=") {
+        Some((_, options)) => {
+            let sep = if replica.contains('?') { '&' } else { '?' };
+            format!("{replica}{sep}options={options}")
+        }
+        None => replica.to_owned(),
     }
 }
 

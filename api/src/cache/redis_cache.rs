@@ -203,7 +203,7 @@ impl RedisCache {
     }
 
     pub async fn publish(&self, channel: &str, payload: &[u8]) -> Result<()> {
-        let mut conn = self.connection.clone();
+        let mut conn = self.connection.publisher();
         let cmd = redis::cmd("PUBLISH")
             .arg(self.key(channel))
             .arg(payload)

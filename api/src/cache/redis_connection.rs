@@ -4,7 +4,9 @@
 //! `REDIS_URL` names a cluster by listing seed nodes separated by commas
 //! (`redis://10.0.0.1:7000,redis://10.0.0.2:7000`); one URL is one server. Pub/sub needs no
 //! routing: a cluster delivers every `PUBLISH` to subscribers on any node, so the bus subscribes
-//! on one seed node and moves to the next when that one fails.
+//! on one seed node and moves to the next when that one fails. Publishes go to the first seed
+//! node too, so that a subscriber there sees them in the order a single server would (a
+//! `PUBLISH` on another node reaches it later, over the cluster bus).
 
 use std::time::Duration;
 
@@ -16,7 +18,11 @@ use redis::{Cmd, Pipeline, RedisFuture, Value};
 #[derive(Clone)]
 pub enum RedisConnection {
     Single(ConnectionManager),
-    Cluster(ClusterConnection),
+    Cluster {
+        commands: ClusterConnection,
+        /// The first seed node, for `PUBLISH`.
+        bus: ConnectionManager,
+    },
 }
 
 /// Where the bus subscribes: the server, or every seed node of a cluster in turn.
@@ -48,8 +54,16 @@ impl RedisConnection {
             .response_timeout(timeout)
             .retries(1)
             .build()?;
-        let connection = cluster.get_async_connection().await?;
-        Ok((Self::Cluster(connection), clients))
+        let commands = cluster.get_async_connection().await?;
+        let bus = ConnectionManager::new_lazy_with_config(clients[0].clone(), single)?;
+        Ok((Self::Cluster { commands, bus }, clients))
+    }
+
+    /// Where `PUBLISH` goes.
+    pub fn publisher(&self) -> ConnectionManager {
+        match self {
+            Self::Single(c) | Self::Cluster { bus: c, .. } => c.clone(),
+        }
     }
 }
 
@@ -57,7 +71,7 @@ impl ConnectionLike for RedisConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
             Self::Single(c) => c.req_packed_command(cmd),
-            Self::Cluster(c) => c.req_packed_command(cmd),
+            Self::Cluster { commands, .. } => commands.req_packed_command(cmd),
         }
     }
 
@@ -69,14 +83,14 @@ impl ConnectionLike for RedisConnection {
     ) -> RedisFuture<'a, Vec<Value>> {
         match self {
             Self::Single(c) => c.req_packed_commands(pipeline, offset, count),
-            Self::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+            Self::Cluster { commands, .. } => commands.req_packed_commands(pipeline, offset, count),
         }
     }
 
     fn get_db(&self) -> i64 {
         match self {
             Self::Single(c) => c.get_db(),
-            Self::Cluster(c) => c.get_db(),
+            Self::Cluster { commands, .. } => commands.get_db(),
         }
     }
 }

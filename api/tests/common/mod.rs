@@ -75,7 +75,14 @@ impl TestDb {
             .expect("create test schema");
         admin.close().await;
         let url = schema_url(&admin_url, &schema);
-        let store = Store::connect(&url).await.expect("open PostgreSQL store");
+        // With a streaming replica of TEST_DATABASE_URL, lists are read there (the schema
+        // arrives by replication).
+        let replica = std::env::var("TEST_DATABASE_REPLICA_URL")
+            .ok()
+            .map(|r| schema_url(&r, &schema));
+        let store = Store::connect_with_replica(&url, replica.as_deref())
+            .await
+            .expect("open PostgreSQL store");
         Some(Self {
             store,
             cleanup: Cleanup::Schema { admin_url, schema },
