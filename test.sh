@@ -61,6 +61,46 @@ else
   echo "skipped: needs TEST_REDIS_URL and redis-server/redis-cli"
 fi
 
+step "the API, signaling and cluster suites with a PostgreSQL streaming replica"
+# A primary and a streaming standby of the test's own (initdb, pg_basebackup -R) on loopback;
+# the suites take them through TEST_DATABASE_URL and TEST_DATABASE_REPLICA_URL.
+pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+if [ -n "${TEST_DATABASE_URL:-}" ] && [ -x "$pg_bin/initdb" ] && [ -x "$pg_bin/pg_basebackup" ] \
+  && { [ "$(id -u)" != 0 ] || id postgres >/dev/null 2>&1; }; then
+  as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+  pg_dir="$(mktemp -d)"
+  chmod 755 "$pg_dir"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$pg_dir"; fi
+  primary_port=$((34000 + RANDOM % 2000))
+  replica_port=$((primary_port + 1))
+  stop_pg() {
+    as_pg "$pg_bin/pg_ctl" -D "$pg_dir/replica" -m fast stop >/dev/null 2>&1 || true
+    as_pg "$pg_bin/pg_ctl" -D "$pg_dir/primary" -m fast stop >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+  }
+  trap stop_pg EXIT
+  as_pg "$pg_bin/initdb" -D "$pg_dir/primary" -U postgres --auth=trust >/dev/null
+  printf "port = %s\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\nwal_level = replica\nmax_wal_senders = 4\nfsync = off\n" \
+    "$primary_port" "$pg_dir" >> "$pg_dir/primary/postgresql.conf"
+  echo "host replication all 127.0.0.1/32 trust" >> "$pg_dir/primary/pg_hba.conf"
+  as_pg "$pg_bin/pg_ctl" -D "$pg_dir/primary" -l "$pg_dir/primary.log" -w start >/dev/null
+  as_pg "$pg_bin/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$pg_dir/replica" -R -X stream
+  echo "port = $replica_port" >> "$pg_dir/replica/postgresql.conf"
+  as_pg "$pg_bin/pg_ctl" -D "$pg_dir/replica" -l "$pg_dir/replica.log" -w start >/dev/null
+  TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$primary_port/postgres" \
+    TEST_DATABASE_REPLICA_URL="postgres://postgres@127.0.0.1:$replica_port/postgres" \
+    cargo test --workspace --test replica_reads --test store_conformance --test api_auth \
+    --test api_meetings --test api_http --test api_limits --test auth_hardening \
+    --test signaling --test cluster
+  stop_pg
+  trap - EXIT
+elif [ -n "${MM_REQUIRE_SERVICES:-}" ]; then
+  echo "test.sh: MM_REQUIRE_SERVICES is set but PostgreSQL's initdb/pg_basebackup are missing" >&2
+  exit 1
+else
+  echo "skipped: needs TEST_DATABASE_URL and PostgreSQL's server binaries"
+fi
+
 step "generated protocol types are up to date"
 if ! git diff --quiet -- web/src/protocol/generated \
   || [ -n "$(git ls-files --others --exclude-standard web/src/protocol/generated)" ]; then
