@@ -23,8 +23,9 @@ mkdir -p data/cluster
 export JWT_SECRET="$(cat data/cluster/jwt-secret)"
 export ADMIN_TOKEN="${ADMIN_TOKEN:-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 export WEB_DIR="$PWD/web/dist" SFU_WORKERS="${SFU_WORKERS:-1}"
-cargo build --release --bin mini-meeting
+# MM_BIN: a server binary built already (for example target/debug/mini-meeting).
 bin="${MM_BIN:-target/release/mini-meeting}"
+[ -n "${MM_BIN:-}" ] || cargo build --release --bin mini-meeting
 
 pids=()
 stop() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
