@@ -169,6 +169,30 @@ async fn participants_on_different_nodes_meet_and_exchange_media() {
     stop_all(nodes).await;
 }
 
+/// A browser's socket forwarded to the owner: its origin matched the node it reached, whose host
+/// the owner does not share; the owner must not refuse it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_socket_is_forwarded_whatever_its_origin() {
+    if !services() {
+        return;
+    }
+    let nodes = cluster(2).await;
+    let (ta, _) = nodes[0].user("Ada").await;
+    let (tb, _) = nodes[1].user("Bob").await;
+    let code = nodes[0].create_meeting(&ta, "Browsers").await;
+    let (mut a, _) = nodes[0].joined(&ta, &code).await;
+    let origin = nodes[1].base.clone();
+    let mut b = common::WsClient::connect_with_origin(&nodes[1].ws_url, &origin).await;
+    b.send(json!({"type": "hello", "version": 1, "token": tb}))
+        .await;
+    b.expect("welcome").await;
+    b.send(json!({"type": "join", "meeting_code": code})).await;
+    let joined = b.expect("joined").await;
+    let seen = a.expect("participant_joined").await;
+    assert_eq!(seen["participant"]["id"], joined["participant_id"]);
+    stop_all(nodes).await;
+}
+
 /// Everyone joins the same new meeting at once, spread over three nodes, so that several
 /// nodes try to become its owner together; everyone must end up seeing everyone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

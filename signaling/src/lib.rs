@@ -46,14 +46,16 @@ async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !origin_allowed(&headers, &hub.config().allowed_origins) {
+    // A forwarded socket's origin was checked by the node the browser reached, against that
+    // node's own host; here the host is ours, and the browser's origin would not match it.
+    let forwarded = forwarded_by_node(&headers, hub.config().node_token.as_deref());
+    if forwarded.is_none() && !origin_allowed(&headers, &hub.config().allowed_origins) {
         return refuse(
             StatusCode::FORBIDDEN,
             "origin_not_allowed",
             "this origin may not connect",
         );
     }
-    let forwarded = forwarded_by_node(&headers, hub.config().node_token.as_deref());
     let ip = match forwarded {
         Some(ip) => ip,
         None => hub.client_ip(&headers, peer.ip()),

@@ -26,6 +26,20 @@ impl WsClient {
         }
     }
 
+    /// As a browser on `origin` would connect.
+    pub async fn connect_with_origin(url: &str, origin: &str) -> Self {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().unwrap());
+        let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        Self {
+            ws,
+            seen: Vec::new(),
+        }
+    }
+
     pub async fn send(&mut self, v: Value) {
         self.send_text(v.to_string()).await;
     }

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // End-to-end test of the web client in a cluster: two server processes on PostgreSQL and Redis
-// (TEST_DATABASE_URL, TEST_REDIS_URL) behind HAProxy (Debian's haproxy), two Chromium users on
-// the load balancer's URL. They meet and see each other's video, whichever node holds their
-// sockets; then the node that owns the meeting drains and stops, and both come back by
-// themselves on the other node with live video. The harness is e2e/harness.mjs.
+// (TEST_DATABASE_URL, TEST_REDIS_URL) and two HAProxy front ends (Debian's haproxy): Ada's sends
+// her to node 1 while it is ready, Bo's to node 2, each falling back on the other node. Ada's
+// meeting is owned by node 1, so Bo's socket is forwarded there through node 2; they see each
+// other's video. Then node 1 drains and stops, and both come back by themselves on node 2 with
+// live video. The harness is e2e/harness.mjs.
 
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -51,11 +52,13 @@ function freePort() {
   });
 }
 
-async function startBalancer(tmp, nodes) {
+/** HAProxy sending everything to `primary` while it is ready, else to `backup`. */
+async function startBalancer(tmp, name, primary, backup) {
   const port = await freePort();
-  const servers = nodes.map((n, i) => `  server n${i} ${n.replace("http://", "")} check`).join("\n");
+  const line = (url, i, extra) => `  server n${i} ${url.replace("http://", "")} check${extra}`;
+  const servers = [line(primary, 0, ""), line(backup, 1, " backup")].join("\n");
   const cfg = `global\n  maxconn 1000\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 60s\n  timeout server 60s\n  timeout tunnel 1h\nfrontend meetings\n  bind 127.0.0.1:${port}\n  default_backend nodes\nbackend nodes\n  balance roundrobin\n  option httpchk GET /readyz\n  http-check expect status 200\n  default-server inter 500ms fall 2 rise 1\n${servers}\n`;
-  const file = path.join(tmp, "haproxy.cfg");
+  const file = path.join(tmp, `haproxy-${name}.cfg`);
   await writeFile(file, cfg);
   const proc = spawn("haproxy", ["-db", "-f", file], { stdio: "ignore" });
   const base = `http://127.0.0.1:${port}`;
@@ -82,7 +85,8 @@ function phaseOf(page) {
 
 const tmp2 = await mkdtemp(path.join(os.tmpdir(), "mm-cluster-e2e-"));
 let node2 = null;
-let lb = null;
+let lbA = null;
+let lbB = null;
 // runSuite exits the process when it is done: the schema goes with it.
 process.on("exit", () => {
   psql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -97,19 +101,20 @@ await runSuite(
       const ada = { name: "Ada Node", email: `ada-${stamp}@example.com`, password: "cluster password 1" };
       const bo = { name: "Bo Node", email: `bo-${stamp}@example.com`, password: "cluster password 2" };
 
-      await step("a second node joins the first, and HAProxy fronts both", async () => {
+      await step("a second node joins the first, and a front end for each person", async () => {
         node2 = await startServer(tmp2, "server-cluster-2", clusterEnv);
-        lb = await startBalancer(tmp2, [base, node2.url]);
+        lbA = await startBalancer(tmp2, "ada", base, node2.url);
+        lbB = await startBalancer(tmp2, "bo", node2.url, base);
         await poll("both nodes in the cluster", async () => (await clusterNodes(base)).length === 2);
-        log(`nodes ${base} ${node2.url}, load balancer ${lb.base}`);
+        log(`nodes ${base} ${node2.url}, front ends ${lbA.base} (Ada) ${lbB.base} (Bo)`);
       });
 
-      await step("two people meet through the load balancer and see each other's video", async () => {
+      await step("Ada's meeting lives on node 1, Bo's socket is forwarded there by node 2, and they see each other's video", async () => {
         A = await newUser(browser, "cluster-A");
         B = await newUser(browser, "cluster-B");
         track(A);
         track(B);
-        await A.page.goto(`${lb.base}/login?next=${encodeURIComponent("/dashboard")}`);
+        await A.page.goto(`${lbA.base}/login?next=${encodeURIComponent("/dashboard")}`);
         await register(A.page, ada);
         await A.page.waitForURL(/\/dashboard$/, { timeout: 15_000 });
         await A.page.getByRole("textbox", { name: "Meeting title" }).fill("Across nodes");
@@ -117,41 +122,36 @@ await runSuite(
         const made = A.page.getByTestId("created-meeting");
         await made.waitFor({ timeout: 10_000 });
         code = await made.getAttribute("data-code");
-        await A.page.goto(`${lb.base}/meeting/${encodeURIComponent(code)}`);
+        await A.page.goto(`${lbA.base}/meeting/${encodeURIComponent(code)}`);
         await A.page.getByRole("button", { name: "Join meeting" }).click();
-        await B.page.goto(`${lb.base}/login?next=${encodeURIComponent(`/meeting/${code}`)}`);
+        await poll("Ada in the meeting", async () => (await phaseOf(A.page)) === "joined");
+        await B.page.goto(`${lbB.base}/login?next=${encodeURIComponent(`/meeting/${code}`)}`);
         await register(B.page, bo);
         await B.page.waitForURL(new RegExp(`/meeting/${code}$`), { timeout: 15_000 });
         await B.page.getByRole("button", { name: "Join meeting" }).click();
         await poll("Ada's video at Bo and Bo's at Ada", async () => (await videoLive(A)) && (await videoLive(B)), { timeout: 30_000 });
       });
 
-      await step("the owner drains: both come back by themselves on the other node, with live video", async () => {
-        let owner = null;
-        await poll("one node owns the meeting", async () => {
-          const nodes = await clusterNodes(base);
-          const owning = nodes.filter((n) => n.rooms > 0);
-          owner = owning.length === 1 ? owning[0] : null;
-          return owner !== null;
+      await step("node 1 owns the meeting and drains: both come back by themselves on node 2, with live video", async () => {
+        await poll("node 1 owns the meeting, node 2 none", async () => {
+          const rooms = Object.fromEntries((await clusterNodes(base)).map((n) => [n.url, n.rooms]));
+          return rooms[base] === 1 && rooms[node2.url] === 0;
         });
-        const drained = owner.url === node2.url ? node2 : null;
-        const res = await fetch(`${owner.url}/admin/drain`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}` } });
+        const res = await fetch(`${base}/admin/drain`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}` } });
         assert(res.status === 202, `drain answered ${res.status}`);
-        log(`drained ${owner.url}`);
-        // The drained node stops by itself once everyone left it.
-        await poll("the drained node to leave the cluster", async () => {
-          const survivor = owner.url === base ? node2.url : base;
-          const nodes = await clusterNodes(survivor).catch(() => []);
-          return nodes.length === 1 && nodes[0].url !== owner.url;
+        await poll("node 1 to leave the cluster", async () => {
+          const nodes = await clusterNodes(node2.url).catch(() => []);
+          return nodes.length === 1 && nodes[0].url === node2.url;
         }, { timeout: 40_000 });
-        if (drained) await poll("node 2 to exit", async () => drained.proc.exitCode !== null || drained.proc.signalCode !== null, { timeout: 40_000 });
         await poll("both joined again with live video", async () => {
           const phases = [await phaseOf(A.page), await phaseOf(B.page)];
           return phases.every((p) => p === "joined") && (await videoLive(A)) && (await videoLive(B));
         }, { timeout: 40_000 });
+        await poll("node 2 owns the meeting now", async () => (await clusterNodes(node2.url))[0]?.rooms === 1);
       });
     } finally {
-      lb?.proc.kill("SIGKILL");
+      lbA?.proc.kill("SIGKILL");
+      lbB?.proc.kill("SIGKILL");
       await stopServer(node2);
       node2?.logFile.end();
       await rm(tmp2, { recursive: true, force: true }).catch(() => undefined);
