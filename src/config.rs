@@ -463,8 +463,18 @@ impl Config {
                 shutdown_grace: Duration::from_secs(s.shutdown_grace_secs.unwrap_or(10)),
             },
             cluster: crate::cluster::ClusterConfig {
-                node_id: s.node_id.filter(|v| !v.is_empty()),
-                node_url: s.node_url.filter(|v| !v.is_empty()),
+                node_id: match s.node_id.filter(|v| !v.is_empty()) {
+                    Some(id) if id.contains(char::is_whitespace) => {
+                        bail!("NODE_ID must not contain spaces")
+                    }
+                    id => id,
+                },
+                node_url: match s.node_url.filter(|v| !v.is_empty()) {
+                    Some(u) if !u.starts_with("http://") => bail!(
+                        "NODE_URL must be http://host:port: nodes talk plain HTTP to each other, on the private network"
+                    ),
+                    u => u,
+                },
                 redis_key_prefix: s.redis_key_prefix.unwrap_or_else(|| "mm:".into()),
                 meeting_lease: positive_secs(
                     "MEETING_LEASE_SECS",

@@ -75,3 +75,32 @@ fn ice_servers_parse_from_list_or_json() {
     assert_eq!(j[0].username.as_deref(), Some("u"));
     assert!(parse_ice_servers("[nope").is_err());
 }
+
+#[test]
+fn cluster_settings_are_checked() {
+    let bad = [
+        Settings {
+            node_url: Some("https://10.0.0.2:8080".into()),
+            ..Settings::default()
+        },
+        Settings {
+            node_id: Some("node one".into()),
+            ..Settings::default()
+        },
+        Settings {
+            admin_token: Some("short".into()),
+            ..Settings::default()
+        },
+        Settings {
+            meeting_lease_secs: Some(0),
+            ..Settings::default()
+        },
+    ];
+    for settings in bad {
+        assert!(Config::from_settings(settings).is_err());
+    }
+    let c = Config::from_settings(Settings::default()).unwrap();
+    assert_eq!(c.cluster.redis_key_prefix, "mm:");
+    assert_eq!(c.cluster.meeting_lease, Duration::from_secs(8));
+    assert!(c.cluster.admin_token.is_none());
+}

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{Backend, TestServer, Timers, rand_suffix};
+use common::{Backend, TestServer, Timers, rand_suffix, wait_until};
 use mm_bench::wire::MediaKind;
 use mm_bench::{JoinOptions, Participant, TrackStats};
 use serde_json::{Value, json};
@@ -50,7 +50,7 @@ async fn cluster_on(n: usize, redis: Option<String>) -> Vec<TestServer> {
         nodes.push(TestServer::start_with(Backend::Postgres, timers(Some(database.clone()))).await);
     }
     // Every node sees the others before the test places anything.
-    wait_until("every node registered", || async {
+    wait_until("every node registered", WAIT, || async {
         node_ids(&nodes[0]).await.len() == n
     })
     .await;
@@ -96,21 +96,6 @@ async fn node_ids(node: &TestServer) -> BTreeSet<String> {
         .iter()
         .map(|n| n["id"].as_str().unwrap().to_owned())
         .collect()
-}
-
-async fn wait_until<F, Fut>(what: &str, mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !done().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not reached"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn wait_media(
@@ -305,7 +290,7 @@ async fn a_drained_node_sends_everyone_elsewhere_and_leaves_the_cluster() {
 
     // The drained node stops by itself and leaves the list.
     let drained = nodes.remove(1);
-    wait_until("the drained node left the cluster", || async {
+    wait_until("the drained node left the cluster", WAIT, || async {
         node_ids(&nodes[0]).await.len() == 1
     })
     .await;
@@ -349,18 +334,18 @@ async fn a_redis_restart_keeps_meetings_and_signaling_recovers() {
     // Longer than a lease: renewals fail meanwhile, and nobody else can take the meeting.
     tokio::time::sleep(Duration::from_secs(9)).await;
     let before = (frames(&a, idb), frames(&b, ida));
-    wait_until("media keeps flowing without Redis", || async {
+    wait_until("media keeps flowing without Redis", WAIT, || async {
         frames(&a, idb) > before.0 + 30 && frames(&b, ida) > before.1 + 30
     })
     .await;
     b.chat("still here").unwrap();
-    wait_until("chat crosses the nodes without Redis", || async {
+    wait_until("chat crosses the nodes without Redis", WAIT, || async {
         a.state().chat.iter().any(|m| m.text == "still here")
     })
     .await;
 
     redis.restart().await;
-    wait_until("both nodes registered again", || async {
+    wait_until("both nodes registered again", WAIT, || async {
         reqwest::Client::new()
             .get(format!("{}/admin/cluster", nodes[0].base))
             .bearer_auth(ADMIN)
@@ -381,7 +366,7 @@ async fn a_redis_restart_keeps_meetings_and_signaling_recovers() {
     let seen = c.expect("participant_joined").await;
     assert_eq!(seen["participant"]["id"], joined_d["participant_id"]);
     let before = frames(&a, idb);
-    wait_until("the first meeting's media still flows", || async {
+    wait_until("the first meeting's media still flows", WAIT, || async {
         frames(&a, idb) > before + 30
     })
     .await;

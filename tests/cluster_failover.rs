@@ -11,7 +11,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::load_balancer::LoadBalancer;
-use common::{drop_schema, pg_schema_url, rand_suffix};
+use common::{drop_schema, pg_schema_url, rand_suffix, wait_until};
 use mm_bench::server_process::ServerProcess;
 use mm_bench::wire::{MediaKind, ParticipantId};
 use mm_bench::{ApiClient, JoinOptions, Participant, RejoiningParticipant};
@@ -121,21 +121,6 @@ async fn cluster_size(base: &str) -> usize {
     body["nodes"].as_array().map_or(0, Vec::len)
 }
 
-async fn wait_until<F, Fut>(what: &str, mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !done().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not reached"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Video frames and audio packets `p` has received from `from` so far.
 fn received(p: &Participant, from: ParticipantId) -> (u64, u64) {
     let tracks = p.stats().remove(&from).unwrap_or_default();
@@ -158,7 +143,7 @@ fn received(p: &Participant, from: ParticipantId) -> (u64, u64) {
 /// Waits until every participant has joined at least `rejoins` times again and receives media
 /// from every other one through the participant object it has now.
 async fn everyone_receives_everyone(people: &[&RejoiningParticipant], rejoins: u64, what: &str) {
-    wait_until(what, || async {
+    wait_until(what, WAIT, || async {
         people.iter().enumerate().all(|(i, p)| {
             let now = p.current();
             p.rejoins() >= rejoins
@@ -206,7 +191,7 @@ async fn a_killed_owner_and_a_drained_node_lose_nobody() {
     let database = pg_schema_url().await;
     let mut cluster = Cluster::start(3, database.clone(), redis);
     let lb = LoadBalancer::start(&cluster.urls()).await;
-    wait_until("three nodes registered", || async {
+    wait_until("three nodes registered", WAIT, || async {
         cluster_size(&lb.base).await == 3
     })
     .await;
@@ -270,7 +255,7 @@ async fn a_killed_owner_and_a_drained_node_lose_nobody() {
     // One open participation per person who came back; Dee's is closed by a survivor.
     let host = &tokens[0];
     let survivor = cluster.urls()[0].clone();
-    wait_until("Dee's participation closed, nobody twice", || async {
+    wait_until("Dee's participation closed, nobody twice", WAIT, || async {
         open_participants(&survivor, host, &code).await == ["Ada", "Bob", "Cy"]
     })
     .await;

@@ -14,6 +14,7 @@ use tracing::{Instrument, debug, info, info_span, warn};
 
 mod admission;
 mod chat_history;
+mod closing;
 mod lobby;
 mod media_events;
 mod moderation;
@@ -22,7 +23,7 @@ mod speakers;
 
 pub use self::moderation::HostAction;
 use crate::config::SignalingConfig;
-use crate::directory::{AuthUser, Directory, MeetingRecord, MeetingStatus};
+use crate::directory::{AuthUser, Directory, MeetingRecord};
 use crate::lifecycle::{Lifecycle, LifecycleTimeouts, Transition};
 use crate::outbox::{Outbound, SessionLink};
 use crate::protocol::{
@@ -433,92 +434,6 @@ impl Room {
             Transition::End(reason) => {
                 self.finish(reason).await;
                 true
-            }
-        }
-    }
-
-    /// Ends the meeting from outside the lifecycle's own timers (host, REST, shutdown).
-    async fn end(&mut self, reason: EndReason) {
-        let _ = self.lifecycle.end(reason);
-        self.finish(reason).await;
-    }
-
-    /// Persists the end first (so whoever is told can rely on it), then tells everyone and
-    /// closes every session and the SFU room.
-    async fn finish(&mut self, reason: EndReason) {
-        info!(?reason, "meeting ended");
-        if let Err(e) = self
-            .directory
-            .set_meeting_status(self.meeting.id, MeetingStatus::Ended)
-            .await
-        {
-            warn!(error = %e, "could not persist the meeting's end");
-        }
-        self.close_participations().await;
-        let ended = ServerMessage::MeetingEnded { reason };
-        let code = ErrorCode::MeetingEnded.close_code();
-        self.close_lobby(&ended, code, "the meeting has ended");
-        self.broadcast(ended);
-        for p in self.participants.values() {
-            if let Some(s) = &p.session {
-                s.close(ErrorCode::MeetingEnded, "the meeting has ended");
-            }
-        }
-        self.participants.clear();
-        self.sfu.close().await;
-    }
-
-    /// Server shutdown: participations are closed but the meeting is only paused, so people
-    /// can come back to it after the restart.
-    /// A room in its empty-meeting grace is paused too: after the restart it ends by the
-    /// paused timeout instead of staying `active` for ever.
-    async fn shutdown(&mut self) {
-        self.close_participations().await;
-        if matches!(
-            self.lifecycle.status(),
-            MeetingStatus::Active | MeetingStatus::Paused
-        ) {
-            let _ = self
-                .directory
-                .set_meeting_status(self.meeting.id, MeetingStatus::Paused)
-                .await;
-        }
-        let ended = ServerMessage::MeetingEnded {
-            reason: EndReason::ServerShutdown,
-        };
-        self.close_lobby(&ended, 1001, "server shutting down");
-        self.broadcast(ended);
-        for p in self.participants.values() {
-            if let Some(s) = &p.session {
-                s.close_with(1001, "server shutting down");
-            }
-        }
-        self.participants.clear();
-        self.sfu.close().await;
-    }
-
-    /// The meeting moves to another node (this node lost its lease, or drains). Participations
-    /// stay open: people reconnect to the next owner, whose join takes the same rows over (the
-    /// same participant ids), and the owner's room owns the meeting's status from now on; the
-    /// cluster's reaper closes what nobody came back for. Sessions close with 1012 (service
-    /// restart), which clients answer by reconnecting.
-    async fn moved(&mut self) {
-        for w in self.lobby.waiting.drain(..) {
-            w.session.close_with(1012, "meeting moved to another node");
-        }
-        for p in self.participants.values() {
-            if let Some(s) = &p.session {
-                s.close_with(1012, "meeting moved to another node");
-            }
-        }
-        self.participants.clear();
-        self.sfu.close().await;
-    }
-
-    async fn close_participations(&self) {
-        for id in self.participants.keys() {
-            if let Err(e) = self.directory.close_participation(*id).await {
-                warn!(participant = %id, error = %e, "could not close participation");
             }
         }
     }

@@ -12,16 +12,14 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{Instrument, debug, info, info_span};
 
-use crate::directory::{AuthUser, DirectoryError};
+use crate::directory::AuthUser;
 use crate::hub::{Hub, RoomPlace};
 use crate::outbox::{Abort, AbortReceiver, Outbound, SessionLink};
 use crate::placement::RemoteNode;
-use crate::protocol::{
-    ClientMessage, ErrorCode, MediaState, PROTOCOL_VERSION, ParticipantId, ServerMessage,
-};
+use crate::protocol::{ClientMessage, ErrorCode, MediaState, ParticipantId, ServerMessage};
 use crate::rate_limiter::RateLimiter;
 use crate::room::{JoinOutcome, RoomCmd, RoomHandle};
-use crate::session_registry::{Refusal, SessionTicket};
+use crate::session_registry::SessionTicket;
 
 /// Messages a room may queue for one session before the session counts as too slow.
 const OUTBOX_CAPACITY: usize = 512;
@@ -30,6 +28,7 @@ const OUTBOX_CAPACITY: usize = 512;
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
 pub(crate) mod forward;
+mod hello;
 mod room_request;
 
 enum State {
@@ -379,92 +378,6 @@ impl Session {
             State::Authenticated(_) => self.on_join(socket, msg).await,
             State::Joined { .. } => self.on_joined(socket, msg).await,
             State::Waiting { .. } => self.on_waiting(socket, msg).await,
-        }
-    }
-
-    async fn on_hello(&mut self, socket: &mut WebSocket, msg: ClientMessage) -> Flow {
-        let ClientMessage::Hello { version, token } = msg else {
-            let _ = self
-                .reply(socket, ErrorCode::Unauthenticated, "send hello first")
-                .await;
-            return Flow::Close(4001, "unauthenticated".into());
-        };
-        if version != PROTOCOL_VERSION {
-            let _ = self
-                .reply(
-                    socket,
-                    ErrorCode::UnsupportedVersion,
-                    &format!("this server speaks protocol version {PROTOCOL_VERSION}"),
-                )
-                .await;
-            return Flow::Close(4003, "unsupported version".into());
-        }
-        match self.hub.directory().authenticate(&token).await {
-            Ok(user) => {
-                let hello = ClientMessage::Hello { version, token };
-                self.hello = serde_json::to_string(&hello).ok();
-                if let Err(Refusal::TooManyForUser | Refusal::TooManyFromAddress) = self
-                    .hub
-                    .sessions()
-                    .authenticated(&self.ticket, user.user_id)
-                {
-                    let max = self.hub.config().max_sessions_per_user;
-                    let _ = self
-                        .reply(
-                            socket,
-                            ErrorCode::TooManySessions,
-                            &format!("at most {max} connections per user"),
-                        )
-                        .await;
-                    return Flow::Close(
-                        ErrorCode::TooManySessions.close_code(),
-                        "too many sessions".into(),
-                    );
-                }
-                info!(user = user.user_id, "authenticated");
-                let welcome = ServerMessage::Welcome {
-                    version: PROTOCOL_VERSION,
-                    user_id: user.user_id,
-                    name: user.name.clone(),
-                    heartbeat_interval_ms: self.hub.config().heartbeat_interval.as_millis() as u32,
-                };
-                self.state = State::Authenticated(user);
-                let _ = self.write(socket, &welcome).await;
-                Flow::Continue
-            }
-            Err(DirectoryError::Unauthenticated) => {
-                let _ = self
-                    .reply(
-                        socket,
-                        ErrorCode::Unauthenticated,
-                        "invalid or expired token",
-                    )
-                    .await;
-                Flow::Close(4001, "unauthenticated".into())
-            }
-            Err(DirectoryError::Unavailable(e)) => {
-                // Fail closed, but never as "unauthenticated": the client keeps its tokens
-                // and tries again (1013 = try again later).
-                tracing::warn!(error = %e, "cannot check tokens now");
-                let _ = self
-                    .reply(
-                        socket,
-                        ErrorCode::Unavailable,
-                        "the server cannot check tokens right now; try again shortly",
-                    )
-                    .await;
-                Flow::Close(
-                    ErrorCode::Unavailable.close_code(),
-                    "try again later".into(),
-                )
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "authentication failed");
-                let _ = self
-                    .reply(socket, ErrorCode::Internal, "could not check the token")
-                    .await;
-                Flow::Close(1011, "internal error".into())
-            }
         }
     }
 

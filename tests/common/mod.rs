@@ -372,6 +372,23 @@ impl Drop for TestServer {
     }
 }
 
+/// Polls `done` every 100 ms until it holds; fails the test after `within` (a bound for slow
+/// machines, not a timing assertion).
+pub async fn wait_until<F, Fut>(what: &str, within: Duration, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    while !done().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not reached"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 pub fn rand_suffix() -> String {
     use rand::Rng;
     let n: u64 = rand::rng().random();
