@@ -178,6 +178,38 @@ async fn a_browser_socket_is_forwarded_whatever_its_origin() {
     stop_all(nodes).await;
 }
 
+/// A session another node forwarded here is never sent on again (no chains or loops while
+/// ownership changes hands): it is told to try again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forwarded_session_is_not_forwarded_again() {
+    if !services() {
+        return;
+    }
+    let nodes = cluster(2).await;
+    let (ta, _) = nodes[0].user("Ada").await;
+    let (tb, _) = nodes[1].user("Bob").await;
+    let code = nodes[0].create_meeting(&ta, "No chains").await;
+    let (_a, _) = nodes[0].joined(&ta, &code).await;
+    // As node 0 would forward a session to node 1, which does not own the meeting.
+    let token = mini_meeting::cluster::node_token(common::JWT_SECRET.as_bytes());
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            nodes[1].ws_url.as_str(),
+        )
+        .unwrap();
+    let headers = request.headers_mut();
+    headers.insert(mm_signaling::NODE_TOKEN_HEADER, token.parse().unwrap());
+    headers.insert(mm_signaling::CLIENT_IP_HEADER, "127.0.0.1".parse().unwrap());
+    let mut b = common::WsClient::connect_request(request).await;
+    b.send(json!({"type": "hello", "version": 1, "token": tb}))
+        .await;
+    b.expect("welcome").await;
+    b.send(json!({"type": "join", "meeting_code": code})).await;
+    b.expect_error("unavailable").await;
+    assert_eq!(b.expect_close().await, 1013);
+    stop_all(nodes).await;
+}
+
 /// Everyone joins the same new meeting at once, spread over three nodes, so that several
 /// nodes try to become its owner together; everyone must end up seeing everyone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -408,6 +408,13 @@ impl Session {
         }
         let room = match self.hub.room(&meeting_code, self.forwarded).await {
             Ok(RoomPlace::Here(room)) => room,
+            Ok(RoomPlace::Elsewhere(_)) if self.forwarded => {
+                // Sent here by another node, and this one would send it on again: ownership is
+                // changing hands (a lease about to expire). Never chain: the client retries.
+                let message = "the meeting is moving between nodes; try again shortly";
+                let _ = self.reply(socket, ErrorCode::Unavailable, message).await;
+                return Flow::Close(ErrorCode::Unavailable.close_code(), message.into());
+            }
             Ok(RoomPlace::Elsewhere(node)) => {
                 let join = ClientMessage::Join {
                     meeting_code,
@@ -418,6 +425,12 @@ impl Session {
                     Ok(join) => Flow::Forward(node, join),
                     Err(_) => Flow::Close(1011, "internal error".into()),
                 };
+            }
+            Err(e) if e.code == ErrorCode::Unavailable => {
+                // Nothing to do here until the cluster can place the meeting: the client
+                // reconnects with back-off (1013).
+                let _ = self.reply(socket, e.code, &e.message).await;
+                return Flow::Close(e.code.close_code(), e.message);
             }
             Err(e) => return self.reply(socket, e.code, &e.message).await,
         };

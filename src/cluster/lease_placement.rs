@@ -77,6 +77,15 @@ impl Placement for LeasePlacement {
     async fn claim(&self, code: &str, forwarded: bool) -> Result<Claim, PlacementError> {
         let name = lease_name(code);
         if let Some((holder, fence)) = self.cache.lease_holder(&name).await.map_err(unavailable)? {
+            let node = parse_holder(&holder);
+            if node.url == self.me.url && node.id != self.me.id {
+                // A previous run of this node, at this address, still holds it: forwarding
+                // would reach ourselves. Its lease expires within MEETING_LEASE_SECS.
+                return Err(PlacementError::Unavailable(format!(
+                    "the meeting is held by {}, an earlier run of this node, until its lease expires",
+                    node.id
+                )));
+            }
             let owner = self.answer(&holder, fence, code);
             match owner {
                 // Draining: the room here is closing; let the meeting go to another node.
@@ -199,6 +208,22 @@ mod tests {
         assert!(next.fence > owned.fence);
         assert_eq!(a.renew(&owned).await, Kept::Lost);
         assert_eq!(b.renew(&next).await, Kept::Yes);
+    }
+
+    #[tokio::test]
+    async fn a_lease_of_an_earlier_run_at_this_address_is_waited_out_not_followed() {
+        let cache = Cache::memory();
+        let earlier = placement(&cache, "a", 0);
+        let Claim::Owner(_) = earlier.claim("m", false).await.unwrap() else {
+            panic!("the earlier run owns the meeting");
+        };
+        // Restarted: a new id at the same URL.
+        let mut now = placement(&cache, "a", 0);
+        now.me.id = "a-restarted".into();
+        assert!(matches!(
+            now.claim("m", false).await,
+            Err(PlacementError::Unavailable(_))
+        ));
     }
 
     #[tokio::test]

@@ -38,6 +38,9 @@ pub fn backends() -> Vec<Backend> {
     b
 }
 
+/// Every test server's `JWT_SECRET`.
+pub const JWT_SECRET: &str = "e2e-secret-e2e-secret-e2e-secret-e2e";
+
 pub struct TestServer {
     pub base: String,
     pub ws_url: String,
@@ -147,7 +150,7 @@ impl TestServer {
                 (None, Backend::Postgres) => std::env::var("TEST_REDIS_URL").ok(),
                 (None, Backend::Sqlite) => None,
             },
-            jwt_secret: Some("e2e-secret-e2e-secret-e2e-secret-e2e".into()),
+            jwt_secret: Some(JWT_SECRET.into()),
             // Every test server of the run shares 127.0.0.1 (and, on PostgreSQL, one Redis).
             api_rate_limit_per_minute: Some(1_000_000),
             web_dir: Some(dir.join("web")),

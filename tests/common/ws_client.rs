@@ -33,6 +33,13 @@ impl WsClient {
         request
             .headers_mut()
             .insert("origin", origin.parse().unwrap());
+        Self::connect_request(request).await
+    }
+
+    /// Connects with a request of the test's own (extra headers).
+    pub async fn connect_request(
+        request: tokio_tungstenite::tungstenite::handshake::client::Request,
+    ) -> Self {
         let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
         Self {
             ws,
