@@ -126,6 +126,11 @@ impl PcClient {
                     if matches!(e, Event::Connected) {
                         self.connected = true;
                     }
+                    // The SFU ended the connection (room closed, peer removed): nothing can be
+                    // written on it any more.
+                    if !self.rtc.is_alive() {
+                        self.connected = false;
+                    }
                     self.events.push(e);
                 }
             }
@@ -425,7 +430,7 @@ impl Participant {
                 });
             }
         }
-        if send_media && self.publ.connected {
+        if send_media && self.publ.connected && self.publ.rtc.is_alive() {
             self.send_due();
         }
     }
