@@ -119,9 +119,10 @@ npm run build
 cd ..
 
 step "web: end-to-end in Chromium"
-cargo build --bin mini-meeting --quiet
+cargo build --bin mini-meeting --quiet && cargo build -p mm-bench --bin bench --quiet
 server_bin="${CARGO_TARGET_DIR:-$PWD/target}/debug/mini-meeting"
-(cd web && MM_SERVER_BIN="$server_bin" npm run test:e2e)
+bench_bin="${CARGO_TARGET_DIR:-$PWD/target}/debug/bench"
+(cd web && MM_SERVER_BIN="$server_bin" MM_BENCH_BIN="$bench_bin" npm run test:e2e)
 
 step "bench: smoke run"
 cargo run --quiet -p mm-bench --bin bench -- smoke

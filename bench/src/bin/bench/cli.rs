@@ -73,6 +73,29 @@ pub(crate) enum Cmd {
         #[arg(long, default_value_t = 1)]
         loss_seed: u64,
     },
+    /// Fills an existing meeting with N publishing headless participants and keeps them there
+    /// until stdin closes or `--seconds` pass: a large meeting to try in a browser (and the web
+    /// e2e's crowd). Prints one JSON line, `{"ready": ...}`, once all publish. Lines on stdin
+    /// steer it: `speak N` makes member N the one loud speaker, `quiet` silences everyone.
+    Crowd {
+        /// The server's base URL (http://host:port).
+        #[arg(long)]
+        server: String,
+        /// The meeting's code.
+        #[arg(long)]
+        meeting: String,
+        #[arg(long, default_value_t = 17)]
+        participants: usize,
+        #[arg(long, value_enum, default_value = "360p")]
+        profile: ProfileName,
+        /// This participant (1-based, in join order) speaks: its audio carries a loud level,
+        /// everyone else's silence.
+        #[arg(long)]
+        speaker: Option<usize>,
+        /// Leave after this many seconds (default: when stdin closes).
+        #[arg(long)]
+        seconds: Option<f64>,
+    },
     /// Redraws a sweep's SVG from the CSV it wrote (`--csv`).
     Plot {
         #[arg(long)]

@@ -1,6 +1,7 @@
 //! `bench`: the Mini Meeting load generator. See `docs/benchmarks.md`.
 
 mod cli;
+mod crowd;
 mod run_targets;
 mod smoke;
 mod sweep_plot;
@@ -20,6 +21,7 @@ use mm_bench::scenario::{RunConfig, RunOutcome};
 use mm_bench::server_process::default_server_bin;
 
 use cli::{Cli, Cmd, Common};
+use crowd::{CrowdConfig, crowd};
 use run_targets::run_targets;
 use smoke::smoke;
 use sweep_plot::{csv_points, plot_points, sweep_svg};
@@ -82,6 +84,24 @@ async fn dispatch(cmd: Cmd, threads: usize) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("writing {}", path.display()))?;
             println!("plot written to {}", path.display());
             report(&c, all)
+        }
+        Cmd::Crowd {
+            server,
+            meeting,
+            participants,
+            profile,
+            speaker,
+            seconds,
+        } => {
+            let cfg = CrowdConfig {
+                base_url: server,
+                meeting_code: meeting,
+                participants,
+                profile: profile.profile(),
+                speaker,
+                hold: seconds.map(Duration::from_secs_f64),
+            };
+            crowd(cfg).await.map(|_| ExitCode::SUCCESS)
         }
         Cmd::Plot { csv, svg: out } => {
             let (points, profile) = csv_points(&std::fs::read_to_string(&csv)?)?;
