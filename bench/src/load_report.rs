@@ -62,6 +62,8 @@ pub struct LoadReport {
     pub failed_joins: usize,
     pub without_media: usize,
     pub server_cores: Option<f64>,
+    /// A cluster: each node's cores (in `--server` order); `server_cores` is their sum.
+    pub server_node_cores: Vec<f64>,
     /// The server's busiest thread (e.g. the SFU worker) and its share of one core.
     pub server_busiest_thread: Option<(String, f64)>,
     /// The same thread with its CPU time over the window.
@@ -175,6 +177,7 @@ pub fn summarize(i: &LoadInputs) -> LoadReport {
         .iter()
         .filter(|j| !j.failed && j.expects_media && j.first_frame.is_none())
         .count();
+    r.server_node_cores = i.server_nodes.iter().map(|n| n.cores).collect();
     if let Some(s) = &i.server {
         r.server_cores = Some(s.cores);
         r.server_busiest_thread = s.busiest_thread.clone();

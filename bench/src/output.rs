@@ -210,6 +210,17 @@ fn fixed_rows(runs: &[RunOutcome]) -> Vec<(&'static str, Vec<String>)> {
         ),
         ("server cores", col(&|r| opt(r.report.server_cores, 2))),
         (
+            "server cores per node",
+            col(&|r| match r.report.server_node_cores.as_slice() {
+                [] => "-".into(),
+                nodes => nodes
+                    .iter()
+                    .map(|c| format!("{c:.2}"))
+                    .collect::<Vec<_>>()
+                    .join(" + "),
+            }),
+        ),
+        (
             "server busiest thread",
             col(&|r| {
                 r.report

@@ -224,6 +224,30 @@ impl ProcUsage {
         }
     }
 
+    /// Several processes (a cluster's nodes) as one: CPU, RSS and threads add up, the
+    /// window is the longest, and the threads of all are listed together, busiest first.
+    pub fn sum(parts: &[ProcUsage]) -> Self {
+        let wall = parts.iter().map(|p| p.wall_secs).fold(0.0, f64::max);
+        let cpu: f64 = parts.iter().map(|p| p.cpu_secs).sum();
+        let mut per_thread: Vec<ThreadUsage> =
+            parts.iter().flat_map(|p| p.per_thread.clone()).collect();
+        per_thread.sort_by(|x, y| y.cpu_secs.total_cmp(&x.cpu_secs).then(x.tid.cmp(&y.tid)));
+        let busiest_thread = parts
+            .iter()
+            .filter_map(|p| p.busiest_thread.clone())
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        ProcUsage {
+            wall_secs: wall,
+            cpu_secs: cpu,
+            cores: if wall > 0.0 { cpu / wall } else { 0.0 },
+            rss_start_bytes: parts.iter().map(|p| p.rss_start_bytes).sum(),
+            rss_end_bytes: parts.iter().map(|p| p.rss_end_bytes).sum(),
+            threads: parts.iter().map(|p| p.threads).sum(),
+            busiest_thread,
+            per_thread,
+        }
+    }
+
     /// Threads named `<prefix><n>` (e.g. our SFU's workers `mm-sfu-0`, `mm-sfu-1`, ...), by `n`.
     pub fn numbered_threads(&self, prefix: &str) -> Vec<ThreadUsage> {
         let mut v: Vec<(u32, ThreadUsage)> = self
@@ -249,6 +273,52 @@ pub fn cpu_count() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn node(cpu_secs: f64, rss: u64, threads: &[(u32, &str, f64)]) -> ProcUsage {
+        ProcUsage {
+            wall_secs: 10.0,
+            cpu_secs,
+            cores: cpu_secs / 10.0,
+            rss_start_bytes: rss / 2,
+            rss_end_bytes: rss,
+            threads: threads.len() as u64,
+            busiest_thread: threads
+                .iter()
+                .max_by(|a, b| a.2.total_cmp(&b.2))
+                .map(|t| (t.1.to_owned(), t.2 / 10.0)),
+            per_thread: threads
+                .iter()
+                .map(|&(tid, name, cpu_secs)| ThreadUsage {
+                    tid,
+                    name: name.into(),
+                    cpu_secs,
+                    core_pct: cpu_secs * 10.0,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_clusters_usage_is_the_sum_of_its_nodes() {
+        let a = node(6.0, 100, &[(1, "mm-sfu-0", 5.0), (2, "tokio", 1.0)]);
+        let b = node(2.0, 50, &[(7, "mm-sfu-0", 0.5), (8, "tokio", 1.5)]);
+        let s = ProcUsage::sum(&[a, b]);
+        assert_eq!(s.cpu_secs, 8.0);
+        assert!((s.cores - 0.8).abs() < 1e-9);
+        assert_eq!(
+            (s.rss_start_bytes, s.rss_end_bytes, s.threads),
+            (75, 150, 4)
+        );
+        assert_eq!(s.busiest_thread, Some(("mm-sfu-0".into(), 0.5)));
+        let tids: Vec<u32> = s.per_thread.iter().map(|t| t.tid).collect();
+        assert_eq!(tids, [1, 8, 2, 7], "all nodes' threads, busiest first");
+        let workers: Vec<u32> = s
+            .numbered_threads("mm-sfu-")
+            .iter()
+            .map(|t| t.tid)
+            .collect();
+        assert_eq!(workers, [1, 7], "each node's worker 0");
+    }
 
     #[test]
     fn process_metrics_parse_from_prometheus_text() {

@@ -9,7 +9,7 @@ mod run_config;
 mod target;
 
 pub use run_config::{ProfileName, RunConfig};
-pub use target::{Target, TargetKind};
+pub use target::{Node, Target, TargetKind};
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -34,12 +34,34 @@ use crate::wire::{MediaKind, ParticipantId};
 use join::{join_janus, join_ours};
 use live::{Live, progress};
 
-/// The server's counters: from `/proc` when we know its pid, else (ours) from its `/metrics`.
-async fn server_sample(target: &Target, pid: Option<ProcTarget>) -> Option<ProcSample> {
-    match (pid, target.kind) {
-        (Some(p), _) => p.sample(),
-        (None, TargetKind::Ours) => scrape_server(&target.base_url).await,
-        (None, TargetKind::Janus) => None,
+/// Each node's counters: from `/proc` when we know its pid, else (ours) from its `/metrics`.
+async fn server_samples(target: &Target) -> Vec<Option<ProcSample>> {
+    let mut out = vec![];
+    for (url, pid) in target.nodes() {
+        out.push(match (pid, target.kind) {
+            (Some(p), _) => ProcTarget::Pid(p).sample(),
+            (None, TargetKind::Ours) => scrape_server(&url).await,
+            (None, TargetKind::Janus) => None,
+        });
+    }
+    out
+}
+
+/// The server's usage over the window (the sum over a cluster's nodes, when every node was
+/// measured), and each node's.
+fn server_usage(
+    a: &[Option<ProcSample>],
+    b: &[Option<ProcSample>],
+) -> (Option<ProcUsage>, Vec<ProcUsage>) {
+    let per_node: Option<Vec<ProcUsage>> = a
+        .iter()
+        .zip(b)
+        .map(|(a, b)| Some(ProcUsage::between(a.as_ref()?, b.as_ref()?)))
+        .collect();
+    match per_node {
+        Some(nodes) if nodes.len() == 1 => (nodes.first().cloned(), vec![]),
+        Some(nodes) => (Some(ProcUsage::sum(&nodes)), nodes),
+        None => (None, vec![]),
     }
 }
 
@@ -133,7 +155,7 @@ pub async fn run(target: &Target, cfg: &RunConfig) -> anyhow::Result<RunOutcome>
     live.set_phase("measure");
     let mut starts: Vec<Vec<TrackCounters>> = vec![];
     let mut pub_start: Vec<Option<PublisherStats>> = vec![];
-    let srv_a = server_sample(target, server_proc).await;
+    let srv_a = server_samples(target).await;
     let gen_a = ProcTarget::SelfProcess.sample();
     let link_a = target.link.as_ref().map(|l| l.counts());
     let t0 = Instant::now();
@@ -149,7 +171,7 @@ pub async fn run(target: &Target, cfg: &RunConfig) -> anyhow::Result<RunOutcome>
         }));
     }
     tokio::time::sleep(cfg.duration).await;
-    let srv_b = server_sample(target, server_proc).await;
+    let srv_b = server_samples(target).await;
     let gen_b = ProcTarget::SelfProcess.sample();
     let link_window = match (&target.link, link_a) {
         (Some(l), Some(a)) => Some(LinkWindow {
@@ -253,6 +275,7 @@ pub async fn run(target: &Target, cfg: &RunConfig) -> anyhow::Result<RunOutcome>
     }
     let receivers = peers.iter().filter(|p| p.expected_tracks > 0).count();
     let subscriptions = cfg.meetings * cfg.publishers * per_pub * (peers_per_meeting - 1);
+    let (server, server_nodes) = server_usage(&srv_a, &srv_b);
     let inputs = LoadInputs {
         window,
         tracks,
@@ -260,10 +283,8 @@ pub async fn run(target: &Target, cfg: &RunConfig) -> anyhow::Result<RunOutcome>
         joins,
         receivers,
         subscriptions: subscriptions.max(1),
-        server: match (srv_a, srv_b) {
-            (Some(a), Some(b)) => Some(ProcUsage::between(&a, &b)),
-            _ => None,
-        },
+        server,
+        server_nodes,
         server_rss_baseline: *live.baseline.lock().expect("lock"),
         generator: match (gen_a, gen_b) {
             (Some(a), Some(b)) => ProcUsage::between(&a, &b),

@@ -54,6 +54,8 @@ pub struct LoadInputs {
     /// DownTracks: receiving tracks expected in total.
     pub subscriptions: usize,
     pub server: Option<ProcUsage>,
+    /// A cluster: each node's usage (`server` is their sum); empty for one server.
+    pub server_nodes: Vec<ProcUsage>,
     /// Server RSS before anyone joined, bytes.
     pub server_rss_baseline: Option<u64>,
     pub generator: ProcUsage,

@@ -106,6 +106,7 @@ fn lossless_inputs() -> LoadInputs {
         receivers: 3,
         subscriptions: 6,
         server: Some(usage(0.5, 5.0)),
+        server_nodes: vec![],
         server_rss_baseline: Some(40 << 20),
         generator: usage(2.5, 5.0),
         generator_threads: 2,

@@ -66,8 +66,8 @@ pub(super) async fn join_ours(
             .await?
             .code;
         live.set_phase("publishers");
-        for (_, tok) in &toks[..cfg.publishers] {
-            let mut o = JoinOptions::new(&target.base_url, tok, &code);
+        for (j, (_, tok)) in toks[..cfg.publishers].iter().enumerate() {
+            let mut o = JoinOptions::new(target.join_url(j), tok, &code);
             o.profile = *profile;
             o.timeout = cfg.timeout;
             let t = Instant::now();
@@ -83,9 +83,9 @@ pub(super) async fn join_ours(
             }));
         }
         live.set_phase("receivers");
-        let results = stream::iter(toks[cfg.publishers..].iter())
-            .map(|(_, tok)| {
-                let mut o = JoinOptions::new(&target.base_url, tok, &code);
+        let results = stream::iter(toks[cfg.publishers..].iter().enumerate())
+            .map(|(j, (_, tok))| {
+                let mut o = JoinOptions::new(target.join_url(cfg.publishers + j), tok, &code);
                 o.profile = MediaProfile::none();
                 o.publish = false;
                 o.timeout = cfg.timeout;

@@ -121,12 +121,13 @@ pub(crate) struct Common {
     /// ours, janus, or both (ours first, then Janus, same load).
     #[arg(long, value_enum, default_value = "ours")]
     pub(crate) target: TargetArg,
-    /// An already running server of ours (else one is spawned per run).
-    #[arg(long)]
-    pub(crate) server: Option<String>,
-    /// Its pid, to measure its CPU and RSS.
-    #[arg(long)]
-    pub(crate) server_pid: Option<u32>,
+    /// An already running server of ours (else one is spawned per run). Several URLs,
+    /// comma-separated, are the nodes of one cluster: participants join through each in turn.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) server: Vec<String>,
+    /// Its pid (one per `--server` URL, in that order), to measure its CPU and RSS.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) server_pid: Vec<u32>,
     /// The server binary to spawn per run on loopback with a temporary SQLite database.
     #[arg(long)]
     pub(crate) spawn_server: Option<PathBuf>,

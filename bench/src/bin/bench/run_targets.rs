@@ -8,7 +8,7 @@ use anyhow::bail;
 use mm_bench::janus::{HOST_IP, JANUS_IP};
 use mm_bench::janus_setup::janus_pid;
 use mm_bench::lossy_link::{LossSpec, LossyLink};
-use mm_bench::scenario::{RunConfig, RunOutcome, Target, TargetKind, run};
+use mm_bench::scenario::{Node, RunConfig, RunOutcome, Target, TargetKind, run};
 use mm_bench::server_process::ServerProcess;
 
 use crate::cli::{Common, TargetArg};
@@ -26,12 +26,26 @@ pub(crate) async fn run_targets(c: &Common, cfg: &RunConfig) -> anyhow::Result<V
             .sfu_workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let mut env = vec![("SFU_WORKERS".to_owned(), workers.to_string())];
-        let (_server, base, pid, link) = match &c.server {
+        if !c.server_pid.is_empty() && c.server_pid.len() != c.server.len() {
+            bail!("--server-pid needs one pid per --server URL, in the same order");
+        }
+        let mut other_nodes = vec![];
+        let (_server, base, pid, link) = match c.server.split_first() {
             Some(_) if spec.is_some() => bail!(
                 "--loss puts a relay in front of a server the bench spawns, announced by it \
                  (SFU_PUBLIC_IPS); it cannot relay a running server (--server): drop --server"
             ),
-            Some(url) => (None, url.clone(), c.server_pid, None),
+            Some((url, others)) => {
+                other_nodes = others
+                    .iter()
+                    .enumerate()
+                    .map(|(i, u)| Node {
+                        base_url: u.clone(),
+                        pid: c.server_pid.get(i + 1).copied(),
+                    })
+                    .collect();
+                (None, url.clone(), c.server_pid.first().copied(), None)
+            }
             None => {
                 let link = match spec {
                     Some(spec) => {
@@ -60,6 +74,7 @@ pub(crate) async fn run_targets(c: &Common, cfg: &RunConfig) -> anyhow::Result<V
             kind: TargetKind::Ours,
             base_url: base,
             server_pid: pid,
+            other_nodes,
             client_ip: Ipv4Addr::LOCALHOST,
             janus_ip: JANUS_IP,
             link,
@@ -78,6 +93,7 @@ pub(crate) async fn run_targets(c: &Common, cfg: &RunConfig) -> anyhow::Result<V
             kind: TargetKind::Janus,
             base_url: c.janus_url.clone(),
             server_pid: c.janus_pid.or_else(janus_pid),
+            other_nodes: vec![],
             client_ip: HOST_IP,
             janus_ip: JANUS_IP,
             link,

@@ -34,6 +34,7 @@ pub(crate) async fn smoke(
         kind: TargetKind::Ours,
         base_url: server.base_url.clone(),
         server_pid: Some(server.pid),
+        other_nodes: vec![],
         client_ip: Ipv4Addr::LOCALHOST,
         janus_ip: JANUS_IP,
         link,
