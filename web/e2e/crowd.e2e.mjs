@@ -165,6 +165,39 @@ await runSuite("crowd", async ({ base, browser, track }) => {
       await poll("page 1 again", async () => (await onPage(A.page)).length === PAGE);
     });
 
+    await step("the page stays responsive: few long tasks, a virtualised participant list", async () => {
+      // Main-thread tasks over 50 ms in a 5 s steady window (the Long Tasks API).
+      assert(await A.page.evaluate(() => PerformanceObserver.supportedEntryTypes.includes("longtask")), "this Chromium reports long tasks");
+      const longTasks = await A.page.evaluate(
+        () =>
+          new Promise((resolve) => {
+            const tasks = [];
+            const obs = new PerformanceObserver((list) => tasks.push(...list.getEntries().map((e) => e.duration)));
+            obs.observe({ type: "longtask" });
+            setTimeout(() => {
+              obs.disconnect();
+              resolve(tasks);
+            }, 5000);
+          }),
+      );
+      const opened = Date.now();
+      await A.page.getByRole("button", { name: /^Participants/ }).click();
+      const list = A.page.locator("ul.people");
+      await list.waitFor({ timeout: 5000 });
+      const openMs = Date.now() - opened;
+      const { rendered, capacity } = await list.evaluate((el) => ({
+        rendered: Number(el.getAttribute("data-rendered-rows")),
+        // What rowWindow may render: the rows that fit (48 px each) plus one, and 4 of overscan below.
+        capacity: Math.ceil(el.clientHeight / 48) + 1 + 4,
+      }));
+      log(
+        `${CROWD + 1} people: ${longTasks.length} long tasks in 5 s (longest ${Math.round(Math.max(0, ...longTasks))} ms, ` +
+          `${Math.round(longTasks.reduce((a, b) => a + b, 0))} ms in all); participant list open in ${openMs} ms, ${rendered} rows rendered`,
+      );
+      assert(rendered > 0 && rendered <= Math.min(CROWD + 1, capacity), `the list renders ${rendered} rows of ${CROWD + 1} (at most ${capacity} fit)`);
+      await A.page.getByRole("button", { name: "Close participants" }).click();
+    });
+
     await step("a speaker on page 2 moves onto page 1 and is received there", async () => {
       const before = await onPage(A.page);
       const speakerIndex = ids.findIndex((id) => !before.includes(id));
