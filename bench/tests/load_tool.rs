@@ -80,6 +80,7 @@ fn fanout_accounting_adds_up() {
         receivers: 10,
         subscriptions: 20,
         server: Some(usage(2.0)),
+        server_nodes: vec![],
         server_rss_baseline: Some(80 << 20),
         generator: usage(5.0),
         generator_threads: 2,
