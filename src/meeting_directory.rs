@@ -94,7 +94,7 @@ impl Directory for MeetingDirectory {
     async fn close_participation(&self, id: ParticipantId) -> Result<(), DirectoryError> {
         let closed = self
             .store
-            .close_participation(ParticipationId(id.0), Utc::now())
+            .close_participation_held_by(ParticipationId(id.0), Some(&self.node_id), Utc::now())
             .await
             .map_err(storage)?;
         if let Some(p) = closed {

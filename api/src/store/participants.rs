@@ -97,6 +97,31 @@ impl Store {
         )
     }
 
+    /// [`Store::close_participation`] by the node that holds it: a participation that moved to
+    /// another node (its participant reconnected there after this node lost the meeting) is
+    /// left open, so a deposed owner's late write cannot mark someone present as gone.
+    /// `None` if there is no such row or another node holds it.
+    pub async fn close_participation_held_by(
+        &self,
+        id: ParticipationId,
+        node: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Participation>> {
+        let sql = format!(
+            "UPDATE participants SET left_at = COALESCE(left_at, $2) \
+             WHERE id = $1 AND (node_id = $3 OR ($3 IS NULL AND node_id IS NULL)) \
+             RETURNING {PARTICIPATION_COLUMNS}"
+        );
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, Participation>(&sql)
+            .bind(id)
+            .bind(now)
+            .bind(node)
+            .fetch_optional(pool)
+            .await)?,
+        )
+    }
+
     /// Closes every open participation of a meeting (it ended). Returns how many were open.
     pub async fn close_open_participations(
         &self,

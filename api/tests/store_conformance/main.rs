@@ -16,7 +16,10 @@ use meetings::{
     meeting_lifecycle_transitions, meetings_for_user_lists_hosted_and_joined_newest_first,
     startup_pauses_active_meetings,
 };
-use participations::{closing_participations, one_open_participation_per_user_and_meeting};
+use participations::{
+    a_moved_participation_is_closed_only_by_its_node, closing_participations,
+    one_open_participation_per_user_and_meeting,
+};
 use refresh_sessions::{
     expired_refresh_sessions_are_purged, refresh_family_revocation, refresh_rotation_is_single_use,
 };
@@ -55,6 +58,7 @@ conformance!(
     meetings_for_user_lists_hosted_and_joined_newest_first,
     one_open_participation_per_user_and_meeting,
     closing_participations,
+    a_moved_participation_is_closed_only_by_its_node,
     refresh_rotation_is_single_use,
     refresh_family_revocation,
     expired_refresh_sessions_are_purged,

@@ -153,3 +153,62 @@ pub(crate) async fn closing_participations(store: &Store) {
             .all(|p| p.left_at.is_some())
     );
 }
+
+/// A participation closes only on the node that holds it: after it moved to another node, the
+/// node it left cannot close it.
+pub(crate) async fn a_moved_participation_is_closed_only_by_its_node(store: &Store) {
+    let host = user(store, "Host").await;
+    let guest = user(store, "Guest").await;
+    let meeting = store
+        .create_meeting(
+            "mov-edpa-rti",
+            "M",
+            host.id,
+            MeetingOptions::default(),
+            now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let on_a = store
+        .open_participation_on(meeting.id, guest.id, now(), Some("node-a"))
+        .await
+        .unwrap();
+    let on_b = store
+        .open_participation_on(meeting.id, guest.id, now(), Some("node-b"))
+        .await
+        .unwrap();
+    assert_eq!(
+        on_a.id, on_b.id,
+        "a reconnect elsewhere moves the same stay"
+    );
+    let by_a = store
+        .close_participation_held_by(on_a.id, Some("node-a"), now())
+        .await
+        .unwrap();
+    assert_eq!(by_a, None, "node a no longer holds it");
+    let open: Vec<bool> = store
+        .participants_of(meeting.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.left_at.is_none())
+        .collect();
+    assert_eq!(open, [true], "still present");
+    let by_b = store
+        .close_participation_held_by(on_b.id, Some("node-b"), now())
+        .await
+        .unwrap()
+        .expect("node b holds it");
+    assert!(by_b.left_at.is_some());
+    // Rows of a single server from before nodes were recorded: closed by "no node".
+    let old = store
+        .open_participation(meeting.id, host.id, now())
+        .await
+        .unwrap();
+    let closed = store
+        .close_participation_held_by(old.id, None, now())
+        .await
+        .unwrap();
+    assert!(closed.is_some_and(|p| p.left_at.is_some()));
+}
