@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { assert, inboundVideo, log, newUser, poll, register, runSuite, startServer, step, stopServer } from "./harness.mjs";
+import { assert, createMeeting, inboundVideo, log, newUser, poll, register, runSuite, startServer, step, stopServer } from "./harness.mjs";
 
 const DB = process.env.TEST_DATABASE_URL;
 const REDIS = process.env.TEST_REDIS_URL;
@@ -117,11 +117,7 @@ await runSuite(
         await A.page.goto(`${lbA.base}/login?next=${encodeURIComponent("/dashboard")}`);
         await register(A.page, ada);
         await A.page.waitForURL(/\/dashboard$/, { timeout: 15_000 });
-        await A.page.getByRole("textbox", { name: "Meeting title" }).fill("Across nodes");
-        await A.page.getByRole("button", { name: "Create meeting" }).click();
-        const made = A.page.getByTestId("created-meeting");
-        await made.waitFor({ timeout: 10_000 });
-        code = await made.getAttribute("data-code");
+        code = await createMeeting(A.page, "Across nodes");
         await A.page.goto(`${lbA.base}/meeting/${encodeURIComponent(code)}`);
         await A.page.getByRole("button", { name: "Join meeting" }).click();
         await poll("Ada in the meeting", async () => (await phaseOf(A.page)) === "joined");

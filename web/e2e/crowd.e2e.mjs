@@ -12,7 +12,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { assert, log, newUser, poll, register, runSuite, step } from "./harness.mjs";
+import { assert, createMeeting, log, newUser, poll, register, runSuite, step } from "./harness.mjs";
 
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BENCH_BIN = path.resolve(WEB_DIR, process.env.MM_BENCH_BIN ?? "../target/debug/bench");
@@ -114,11 +114,7 @@ await runSuite("crowd", async ({ base, browser, track }) => {
       await A.page.goto(`${base}/login?next=%2Fdashboard`);
       await register(A.page, { name: "Ada Host", email: `crowd-${stamp}@example.com`, password: "long enough password" });
       await A.page.waitForURL(/\/dashboard$/, { timeout: 10_000 });
-      await A.page.getByRole("textbox", { name: "Meeting title" }).fill("Crowd");
-      await A.page.getByRole("button", { name: "Create meeting" }).click();
-      const created = A.page.getByTestId("created-meeting");
-      await created.waitFor({ timeout: 10_000 });
-      code = await created.getAttribute("data-code");
+      code = await createMeeting(A.page, "Crowd");
       await A.page.goto(`${base}/meeting/${encodeURIComponent(code)}`);
       await A.page.getByRole("button", { name: "Join meeting" }).click();
       await poll("Ada to be joined", () => A.page.evaluate(() => window.__mm?.client.state.getSnapshot().phase === "joined"), { timeout: 15_000 });

@@ -8,7 +8,7 @@
 // e2e/harness.mjs.
 
 import path from "node:path";
-import { assert, log, newUser, poll, register, RESULTS_DIR, runSuite, step } from "./harness.mjs";
+import { assert, createMeeting, log, newUser, poll, register, RESULTS_DIR, runSuite, step } from "./harness.mjs";
 
 /** Registers `person` on `u`'s page, landing on `next`. */
 async function signUp(u, base, person, next) {
@@ -54,13 +54,7 @@ await runSuite("guest", async ({ base, browser, track }) => {
     A = await newUser(browser, "guest-A");
     track(A);
     await signUp(A, base, hana, "/dashboard");
-    await A.page.getByRole("textbox", { name: "Meeting title" }).fill("Open house");
-    await A.page.getByRole("checkbox", { name: "Let people join without an account (guests)" }).check();
-    await A.page.getByRole("button", { name: "Create meeting" }).click();
-    const created = A.page.getByTestId("created-meeting");
-    await created.waitFor({ timeout: 10_000 });
-    code = await created.getAttribute("data-code");
-    assert(code, "created meeting has no code");
+    code = await createMeeting(A.page, "Open house", ["Let people join without an account (guests)"]);
     await A.page.goto(`${base}/meeting/${encodeURIComponent(code)}`);
     await A.page.getByRole("button", { name: "Join meeting" }).click();
     await waitForPhase(A, "joined");

@@ -199,6 +199,21 @@ export async function register(page, { name, email, password }) {
   await page.getByRole("button", { name: "Create account" }).click();
 }
 
+/**
+ * On the dashboard: creates a meeting titled `title`, ticking the option checkboxes named in
+ * `options` (their accessible names), and returns its code.
+ */
+export async function createMeeting(page, title, options = []) {
+  await page.getByRole("textbox", { name: "Meeting title" }).fill(title);
+  for (const name of options) await page.getByRole("checkbox", { name }).check();
+  await page.getByRole("button", { name: "Create meeting" }).click();
+  const created = page.getByTestId("created-meeting");
+  await created.waitFor({ timeout: 10_000 });
+  const code = await created.getAttribute("data-code");
+  assert(code, "created meeting has no code");
+  return code;
+}
+
 /** Size of the first playing remote camera video, or null. */
 export function remoteVideoSize(page, source = "camera") {
   return page.evaluate((src) => {

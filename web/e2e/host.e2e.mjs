@@ -6,7 +6,7 @@
 // removed page, no reconnection, refused when it comes back). The harness is e2e/harness.mjs.
 
 import path from "node:path";
-import { assert, log, newUser, poll, register, RESULTS_DIR, runSuite, step } from "./harness.mjs";
+import { assert, createMeeting, log, newUser, poll, register, RESULTS_DIR, runSuite, step } from "./harness.mjs";
 
 /** Registers `person` on `u`'s page, landing on `next`. */
 async function signUp(u, base, person, next) {
@@ -52,12 +52,7 @@ await runSuite("host", async ({ base, browser, track }) => {
     A = await newUser(browser, "host-A");
     track(A);
     await signUp(A, base, hana, "/dashboard");
-    await A.page.getByRole("textbox", { name: "Meeting title" }).fill("Hosts in control");
-    await A.page.getByRole("button", { name: "Create meeting" }).click();
-    const created = A.page.getByTestId("created-meeting");
-    await created.waitFor({ timeout: 10_000 });
-    code = await created.getAttribute("data-code");
-    assert(code, "created meeting has no code");
+    code = await createMeeting(A.page, "Hosts in control");
     await A.page.goto(`${base}/meeting/${encodeURIComponent(code)}`);
     await joinNow(A);
     B = await newUser(browser, "host-B");

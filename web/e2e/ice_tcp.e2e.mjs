@@ -10,7 +10,7 @@
 // with the SFU's passive one. The test reads pc.getStats() of every connection: the selected
 // pair must be TCP on both ends, and each user must decode the other's camera.
 
-import { assert, inboundVideo, log, newUser, poll, register, runSuite, step } from "./harness.mjs";
+import { assert, createMeeting, inboundVideo, log, newUser, poll, register, runSuite, step } from "./harness.mjs";
 
 /** Runs in every page before its scripts: strips the server's UDP candidates, keeps the PCs. */
 function blockUdp() {
@@ -105,12 +105,7 @@ await runSuite("ice_tcp", async ({ base, browser, track }) => {
   });
 
   await step("A creates a meeting", async () => {
-    await A.page.getByRole("textbox", { name: "Meeting title" }).fill("ICE-TCP check");
-    await A.page.getByRole("button", { name: "Create meeting" }).click();
-    const created = A.page.getByTestId("created-meeting");
-    await created.waitFor({ timeout: 10_000 });
-    code = await created.getAttribute("data-code");
-    assert(code, "created meeting has no code");
+    code = await createMeeting(A.page, "ICE-TCP check");
   });
 
   await step("both join", async () => {

@@ -6,7 +6,7 @@
 // and of a paused tile go to test-results/; a hidden tab must stop receiving video. The harness is e2e/harness.mjs.
 
 import path from "node:path";
-import { assert, log, newUser, poll, register, RESULTS_DIR, runSuite, step } from "./harness.mjs";
+import { assert, createMeeting, log, newUser, poll, register, RESULTS_DIR, runSuite, step } from "./harness.mjs";
 
 /** The subscribe connection's received video, per row: source, participant, frameHeight. */
 function receivedVideo(page) {
@@ -45,11 +45,7 @@ await runSuite("layouts", async ({ base, browser, track }) => {
         await u.page.goto(`${base}/login?next=%2Fdashboard`);
         await register(u.page, person);
         await u.page.waitForURL(/\/dashboard$/, { timeout: 10_000 });
-        await u.page.getByRole("textbox", { name: "Meeting title" }).fill("Layouts");
-        await u.page.getByRole("button", { name: "Create meeting" }).click();
-        const created = u.page.getByTestId("created-meeting");
-        await created.waitFor({ timeout: 10_000 });
-        code = await created.getAttribute("data-code");
+        code = await createMeeting(u.page, "Layouts");
         await u.page.goto(`${base}/meeting/${encodeURIComponent(code)}`);
       } else {
         await u.page.goto(`${base}/login?next=${encodeURIComponent(`/meeting/${code}`)}`);

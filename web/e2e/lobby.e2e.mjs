@@ -6,7 +6,7 @@
 // lobby off; a co-host's rights survive a reload (joined.you). The harness is e2e/harness.mjs.
 
 import path from "node:path";
-import { assert, log, newUser, poll, register, RESULTS_DIR, runSuite, step } from "./harness.mjs";
+import { assert, createMeeting, log, newUser, poll, register, RESULTS_DIR, runSuite, step } from "./harness.mjs";
 
 /** Registers `person` on `u`'s page, landing on `next`. */
 async function signUp(u, base, person, next) {
@@ -50,13 +50,7 @@ await runSuite("lobby", async ({ base, browser, track }) => {
     A = await newUser(browser, "lobby-A");
     track(A);
     await signUp(A, base, hana, "/dashboard");
-    await A.page.getByRole("textbox", { name: "Meeting title" }).fill("Lobby standup");
-    await A.page.getByRole("checkbox", { name: "Let people in from a lobby" }).check();
-    await A.page.getByRole("button", { name: "Create meeting" }).click();
-    const created = A.page.getByTestId("created-meeting");
-    await created.waitFor({ timeout: 10_000 });
-    code = await created.getAttribute("data-code");
-    assert(code, "created meeting has no code");
+    code = await createMeeting(A.page, "Lobby standup", ["Let people in from a lobby"]);
     await A.page.goto(`${base}/meeting/${encodeURIComponent(code)}`);
     await A.page.getByRole("button", { name: "Join meeting" }).click();
     await waitForPhase(A, "joined");

@@ -7,7 +7,7 @@
 // and ending the meeting. The harness (server, browser, steps) is e2e/harness.mjs.
 
 import path from "node:path";
-import { assert, inboundVideo, log, newUser, poll, register, remoteVideoSize, RESULTS_DIR, runSuite, step } from "./harness.mjs";
+import { assert, createMeeting, inboundVideo, log, newUser, poll, register, remoteVideoSize, RESULTS_DIR, runSuite, step } from "./harness.mjs";
 
 await runSuite("meeting", async ({ base, browser, track }) => {
   const stamp = Date.now().toString(36);
@@ -27,12 +27,7 @@ await runSuite("meeting", async ({ base, browser, track }) => {
   });
 
   await step("host creates a meeting and gets an invite link", async () => {
-    await A.page.getByRole("textbox", { name: "Meeting title" }).fill("E2E standup");
-    await A.page.getByRole("button", { name: "Create meeting" }).click();
-    const created = A.page.getByTestId("created-meeting");
-    await created.waitFor({ timeout: 10_000 });
-    code = await created.getAttribute("data-code");
-    assert(code, "created meeting has no code");
+    code = await createMeeting(A.page, "E2E standup");
     const link = await A.page.getByRole("textbox", { name: "Invite link", exact: true }).inputValue();
     assert(link === `${base}/meeting/${encodeURIComponent(code)}`, `unexpected invite link ${link}`);
     log(`meeting code ${code}`);
