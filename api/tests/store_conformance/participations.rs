@@ -1,26 +1,25 @@
 //! Conformance tests of participations: one open stay per user and meeting, and closing them.
 
 use chrono::Duration;
-use mm_api::Store;
 use mm_api::meeting::MeetingOptions;
 use mm_api::store::now;
+use mm_api::{Meeting, Store, User};
 
 use crate::user;
+
+/// A new meeting hosted by `host`.
+async fn meeting(store: &Store, host: &User, code: &str, title: &str) -> Meeting {
+    store
+        .create_meeting(code, title, host.id, MeetingOptions::default(), now())
+        .await
+        .unwrap()
+        .unwrap()
+}
 
 pub(crate) async fn one_open_participation_per_user_and_meeting(store: &Store) {
     let host = user(store, "Host").await;
     let guest = user(store, "Guest").await;
-    let meeting = store
-        .create_meeting(
-            "par-tici-pat",
-            "P",
-            host.id,
-            MeetingOptions::default(),
-            now(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let meeting = meeting(store, &host, "par-tici-pat", "P").await;
     let first = store
         .open_participation(meeting.id, guest.id, now())
         .await
@@ -58,28 +57,8 @@ pub(crate) async fn one_open_participation_per_user_and_meeting(store: &Store) {
 pub(crate) async fn closing_participations(store: &Store) {
     let host = user(store, "Host").await;
     let guest = user(store, "Guest").await;
-    let m1 = store
-        .create_meeting(
-            "clo-sing-one",
-            "1",
-            host.id,
-            MeetingOptions::default(),
-            now(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    let m2 = store
-        .create_meeting(
-            "clo-sing-two",
-            "2",
-            host.id,
-            MeetingOptions::default(),
-            now(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let m1 = meeting(store, &host, "clo-sing-one", "1").await;
+    let m2 = meeting(store, &host, "clo-sing-two", "2").await;
     let p = store
         .open_participation(m1.id, guest.id, now())
         .await
@@ -159,17 +138,7 @@ pub(crate) async fn closing_participations(store: &Store) {
 pub(crate) async fn a_moved_participation_is_closed_only_by_its_node(store: &Store) {
     let host = user(store, "Host").await;
     let guest = user(store, "Guest").await;
-    let meeting = store
-        .create_meeting(
-            "mov-edpa-rti",
-            "M",
-            host.id,
-            MeetingOptions::default(),
-            now(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let meeting = meeting(store, &host, "mov-edpa-rti", "M").await;
     let on_a = store
         .open_participation_on(meeting.id, guest.id, now(), Some("node-a"))
         .await
