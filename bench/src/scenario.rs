@@ -91,9 +91,13 @@ pub async fn run(target: &Target, cfg: &RunConfig) -> anyhow::Result<RunOutcome>
     if cfg.publishers == 0 {
         bail!("at least one publisher per meeting");
     }
-    let server_proc = target.server_pid.map(ProcTarget::Pid);
+    let servers: Option<Vec<ProcTarget>> = target
+        .nodes()
+        .iter()
+        .map(|(_, pid)| pid.map(ProcTarget::Pid))
+        .collect();
     let live = Arc::new(Live {
-        server: server_proc,
+        servers: servers.unwrap_or_default(),
         ..Live::default()
     });
     live.set_phase("setup");
@@ -105,8 +109,7 @@ pub async fn run(target: &Target, cfg: &RunConfig) -> anyhow::Result<RunOutcome>
             total,
         ))
     });
-    *live.baseline.lock().expect("lock") =
-        server_proc.and_then(|p| p.sample()).map(|s| s.rss_bytes);
+    live.set_baseline();
 
     let mut joins: Vec<JoinRecord> = vec![];
     let mut janus: Option<JanusSession> = None;

@@ -36,10 +36,6 @@ pub(super) async fn join_ours(
     let per_meeting = cfg.publishers + cfg.subscribers;
     let tag = run_tag();
     live.set_phase("accounts");
-    let set_baseline = || {
-        *live.baseline.lock().expect("lock") =
-            live.server.and_then(|p| p.sample()).map(|s| s.rss_bytes);
-    };
     let mut tokens: Vec<(usize, String)> = stream::iter(0..cfg.meetings * per_meeting)
         .map(|i| {
             let api = api.clone();
@@ -57,7 +53,7 @@ pub(super) async fn join_ours(
         .into_iter()
         .collect::<anyhow::Result<_>>()?;
     tokens.sort();
-    set_baseline();
+    live.set_baseline();
     let per_pub = tracks_per_publisher(profile);
     for m in 0..cfg.meetings {
         let toks = &tokens[m * per_meeting..(m + 1) * per_meeting];

@@ -17,7 +17,8 @@ pub(super) struct Live {
     pub(super) done: AtomicBool,
     /// Server RSS before the first participant joins (after accounts were created).
     pub(super) baseline: Mutex<Option<u64>>,
-    pub(super) server: Option<ProcTarget>,
+    /// The server's processes (a cluster's nodes), when every pid is known.
+    pub(super) servers: Vec<ProcTarget>,
 }
 
 impl Live {
@@ -31,6 +32,19 @@ impl Live {
 
     pub(super) fn peers(&self) -> Vec<Arc<Peer>> {
         self.peers.lock().expect("lock").clone()
+    }
+
+    /// Records the server's RSS now (summed over a cluster's nodes) as the baseline.
+    pub(super) fn set_baseline(&self) {
+        let rss: Option<u64> = if self.servers.is_empty() {
+            None
+        } else {
+            self.servers
+                .iter()
+                .map(|p| p.sample().map(|s| s.rss_bytes))
+                .sum()
+        };
+        *self.baseline.lock().expect("lock") = rss;
     }
 }
 
