@@ -128,5 +128,17 @@ step "bench: smoke run"
 cargo run --quiet -p mm-bench --bin bench -- smoke
 step "bench: smoke run through a 5% lossy link"
 cargo run --quiet -p mm-bench --bin bench -- smoke --loss 5
+step "bench: a short run through a two-node cluster"
+if [ -n "${TEST_DATABASE_URL:-}" ] && [ -n "${TEST_REDIS_URL:-}" ] && command -v psql >/dev/null; then
+  out="$(DATABASE_ADMIN_URL="$TEST_DATABASE_URL" REDIS_URL="$TEST_REDIS_URL" MM_BIN="$server_bin" BENCH_BIN="$bench_bin" \
+    bench/cluster.sh 2 fanout --subscribers 3 --warmup 1 --duration 2 --quiet)"
+  echo "$out"
+  # Everyone received everything exactly, and both nodes were measured.
+  echo "$out" | grep -Eq "exact checks held +6/6" \
+    && echo "$out" | grep -Eq "server cores per node +[0-9.]+ \+ [0-9.]+" \
+    || { echo "the run through two nodes failed" >&2; exit 1; }
+else
+  echo "skipped: needs TEST_DATABASE_URL, TEST_REDIS_URL and psql"
+fi
 echo
 echo "test.sh: all passed"
