@@ -10,6 +10,7 @@ use webrtc::api::interceptor_registry::register_default_interceptors;
 use webrtc::api::media_engine::MediaEngine;
 use webrtc::api::setting_engine::SettingEngine;
 use webrtc::api::{API, APIBuilder};
+use webrtc::dtls_transport::dtls_role::DTLSRole;
 use webrtc::ice::mdns::MulticastDnsMode;
 use webrtc::ice::network_type::NetworkType;
 use webrtc::ice_transport::ice_server::RTCIceServer;
@@ -95,6 +96,11 @@ fn build_api(
     settings.set_ip_filter(Box::new(ips));
     settings.set_network_types(vec![NetworkType::Udp4]);
     settings.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
+    // Answering an ICE-lite offer (ours), webrtc-rs would take the DTLS server role, and its
+    // DTLS server never resends its last flight when the client repeats its own (RFC 6347
+    // 4.2.4): one lost ChangeCipherSpec/Finished then leaves the connection without media
+    // for good. As the client, like a browser answering, it retransmits until it completes.
+    settings.set_answering_dtls_role(DTLSRole::Client)?;
     Ok(APIBuilder::new()
         .with_media_engine(media)
         .with_interceptor_registry(registry)

@@ -151,6 +151,23 @@ pub async fn run(target: &Target, cfg: &RunConfig) -> anyhow::Result<RunOutcome>
     {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Who is still without media, and how its connections stand: the first thing to read when
+    // a run reports participants without media.
+    for (i, p) in peers.iter().enumerate() {
+        if p.receiving() < p.expected_tracks
+            && let peer::PeerImpl::Ours(x) = &p.imp
+        {
+            let st = x.state();
+            eprintln!(
+                "[{}] peer {i} receives {} of {} tracks after the media wait: publish {:?}, subscribe {:?}",
+                target.kind,
+                p.receiving(),
+                p.expected_tracks,
+                st.publish_pc,
+                st.subscribe_pc
+            );
+        }
+    }
     live.set_phase("warmup");
     tokio::time::sleep(cfg.warmup).await;
 

@@ -45,7 +45,11 @@ impl ServerProcess {
             )
             .env("JWT_SECRET", "mm-bench-secret-mm-bench-secret-0123456789")
             .env("WEB_DIR", dir.join("web"))
-            .env("LOG_LEVEL", "warn")
+            // `BENCH_SERVER_LOG` (a tracing filter) shows more of the server when a run goes wrong.
+            .env(
+                "LOG_LEVEL",
+                std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             // Every participant of a load run signs up from 127.0.0.1.
             .env("API_RATE_LIMIT_PER_MINUTE", "100000000")
             // Every simulated participant connects from the generator's one address; a join
@@ -73,6 +77,9 @@ impl ServerProcess {
                 if !sent && let Some(url) = parse_listening_line(&line) {
                     let _ = tx.send(url);
                     sent = true;
+                } else {
+                    // The server logs to stdout: its warnings belong beside the bench's output.
+                    eprintln!("[server] {line}");
                 }
             }
         });

@@ -28,6 +28,14 @@ use sweep_plot::{csv_points, plot_points, sweep_svg};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `BENCH_LOG` (a tracing filter, e.g. `webrtc_dtls=debug`) shows the headless peers' WebRTC
+    // stack when a run goes wrong; the bench is quiet without it.
+    if let Ok(filter) = std::env::var("BENCH_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let threads = cli.threads.unwrap_or_else(cpu_count).max(1);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
