@@ -14,7 +14,8 @@ if [ -z "${TEST_REDIS_URL:-}" ] && reachable 6379; then
 fi
 echo "test.sh: PostgreSQL: ${TEST_DATABASE_URL:-not used}; Redis: ${TEST_REDIS_URL:-not used}"
 
-step() { echo; echo "=== $* ==="; }
+# Each step shows the seconds since the start, so a slow CI run tells where its time went.
+step() { echo; echo "=== $* === (${SECONDS}s)"; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -119,15 +120,17 @@ npm run build
 cd ..
 
 step "web: end-to-end in Chromium"
-cargo build --bin mini-meeting --quiet && cargo build -p mm-bench --bin bench --quiet
+# The server and bench binaries `cargo test --workspace` built (a separate `cargo build` of one
+# package would resolve other dependency features and compile much of the tree again).
+cargo test --workspace --no-run --quiet
 server_bin="${CARGO_TARGET_DIR:-$PWD/target}/debug/mini-meeting"
 bench_bin="${CARGO_TARGET_DIR:-$PWD/target}/debug/bench"
 (cd web && MM_SERVER_BIN="$server_bin" MM_BENCH_BIN="$bench_bin" npm run test:e2e)
 
 step "bench: smoke run"
-cargo run --quiet -p mm-bench --bin bench -- smoke
+"$bench_bin" smoke
 step "bench: smoke run through a 5% lossy link"
-cargo run --quiet -p mm-bench --bin bench -- smoke --loss 5
+"$bench_bin" smoke --loss 5
 step "bench: a short run through a two-node cluster"
 if [ -n "${TEST_DATABASE_URL:-}" ] && [ -n "${TEST_REDIS_URL:-}" ] && command -v psql >/dev/null; then
   out="$(DATABASE_ADMIN_URL="$TEST_DATABASE_URL" REDIS_URL="$TEST_REDIS_URL" MM_BIN="$server_bin" BENCH_BIN="$bench_bin" \
@@ -141,4 +144,4 @@ else
   echo "skipped: needs TEST_DATABASE_URL, TEST_REDIS_URL and psql"
 fi
 echo
-echo "test.sh: all passed"
+echo "test.sh: all passed (${SECONDS}s)"
