@@ -186,5 +186,24 @@ fn report(c: &Common, runs: Vec<RunOutcome>) -> anyhow::Result<ExitCode> {
     if let Some(p) = &c.csv {
         std::fs::write(p, output::csv(&runs))?;
     }
-    Ok(ExitCode::SUCCESS)
+    // Figures from a run in which someone could not join or got no media measure a broken
+    // meeting: say so in the exit status too, so scripts do not publish them.
+    let broken: Vec<String> = (runs.iter())
+        .filter(|r| r.report.failed_joins > 0 || r.report.without_media > 0)
+        .map(|r| {
+            format!(
+                "{} ({} failed joins, {} without media)",
+                r.target, r.report.failed_joins, r.report.without_media
+            )
+        })
+        .collect();
+    if broken.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "bench: runs with participants left out: {}",
+            broken.join("; ")
+        );
+        Ok(ExitCode::FAILURE)
+    }
 }
