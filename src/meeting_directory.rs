@@ -3,9 +3,13 @@
 
 use async_trait::async_trait;
 use chrono::Utc;
-use mm_api::{MeetingId, ParticipationId, ReplicaReads, Store, TokenService, UserId, Written};
+use mm_api::{
+    MeetingId, OwnerEpoch, ParticipationId, ReplicaReads, Store, TokenService, UserId, Written,
+};
 use mm_signaling::protocol::ParticipantId;
-use mm_signaling::{AuthUser, Directory, DirectoryError, MeetingRecord, MeetingStatus};
+use mm_signaling::{
+    AuthUser, Directory, DirectoryError, MeetingClaim, MeetingRecord, MeetingStatus,
+};
 
 pub struct MeetingDirectory {
     pub store: Store,
@@ -26,7 +30,10 @@ impl MeetingDirectory {
 }
 
 fn storage(e: mm_api::Error) -> DirectoryError {
-    DirectoryError::Storage(e.to_string())
+    match e {
+        mm_api::Error::Fenced => DirectoryError::Fenced,
+        e => DirectoryError::Storage(e.to_string()),
+    }
 }
 
 #[async_trait]
@@ -103,9 +110,19 @@ impl Directory for MeetingDirectory {
         Ok(())
     }
 
+    async fn claim_meeting(&self, meeting_id: i64) -> Result<MeetingClaim, DirectoryError> {
+        let epoch = (self.store.claim_meeting(MeetingId(meeting_id)))
+            .await
+            .map_err(storage)?;
+        Ok(MeetingClaim {
+            meeting_id,
+            epoch: epoch.0,
+        })
+    }
+
     async fn record_action(
         &self,
-        meeting_id: i64,
+        claim: MeetingClaim,
         actor: ParticipantId,
         target: Option<ParticipantId>,
         action: &str,
@@ -113,7 +130,8 @@ impl Directory for MeetingDirectory {
         let target = target.map(|t| ParticipationId(t.0));
         self.store
             .record_host_action(
-                MeetingId(meeting_id),
+                MeetingId(claim.meeting_id),
+                OwnerEpoch(claim.epoch),
                 ParticipationId(actor.0),
                 target,
                 action,
@@ -121,43 +139,48 @@ impl Directory for MeetingDirectory {
             )
             .await
             .map_err(storage)?;
-        self.wrote(meeting_id).await;
+        self.wrote(claim.meeting_id).await;
         Ok(())
     }
 
-    async fn set_lobby(&self, meeting_id: i64, enabled: bool) -> Result<(), DirectoryError> {
-        (self.store.set_meeting_lobby(MeetingId(meeting_id), enabled))
+    async fn set_lobby(&self, claim: MeetingClaim, enabled: bool) -> Result<(), DirectoryError> {
+        let (id, owner) = (MeetingId(claim.meeting_id), OwnerEpoch(claim.epoch));
+        (self.store.set_meeting_lobby(id, enabled, owner))
             .await
             .map_err(storage)?;
-        self.wrote(meeting_id).await;
+        self.wrote(claim.meeting_id).await;
         Ok(())
     }
 
-    async fn set_allow_guests(&self, meeting_id: i64, allowed: bool) -> Result<(), DirectoryError> {
-        (self
-            .store
-            .set_meeting_guests(MeetingId(meeting_id), allowed))
-        .await
-        .map_err(storage)?;
-        self.wrote(meeting_id).await;
+    async fn set_allow_guests(
+        &self,
+        claim: MeetingClaim,
+        allowed: bool,
+    ) -> Result<(), DirectoryError> {
+        let (id, owner) = (MeetingId(claim.meeting_id), OwnerEpoch(claim.epoch));
+        (self.store.set_meeting_guests(id, allowed, owner))
+            .await
+            .map_err(storage)?;
+        self.wrote(claim.meeting_id).await;
         Ok(())
     }
 
     async fn set_meeting_status(
         &self,
-        meeting_id: i64,
+        claim: MeetingClaim,
         status: MeetingStatus,
     ) -> Result<(), DirectoryError> {
-        let id = MeetingId(meeting_id);
-        let now = Utc::now();
-        match status {
+        let to = match status {
             MeetingStatus::Created => return Ok(()),
-            MeetingStatus::Active => self.store.mark_meeting_active(id, now).await.map(drop),
-            MeetingStatus::Paused => self.store.mark_meeting_paused(id).await.map(drop),
-            MeetingStatus::Ended => self.store.mark_meeting_ended(id, now).await.map(drop),
-        }
-        .map_err(storage)?;
-        self.wrote(meeting_id).await;
+            MeetingStatus::Active => mm_api::MeetingStatus::Active,
+            MeetingStatus::Paused => mm_api::MeetingStatus::Paused,
+            MeetingStatus::Ended => mm_api::MeetingStatus::Ended,
+        };
+        let (id, owner) = (MeetingId(claim.meeting_id), OwnerEpoch(claim.epoch));
+        (self.store.mark_meeting_as(id, to, owner, Utc::now()))
+            .await
+            .map_err(storage)?;
+        self.wrote(claim.meeting_id).await;
         Ok(())
     }
 }

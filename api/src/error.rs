@@ -65,6 +65,11 @@ pub enum Error {
     /// The meeting has ended and cannot change any more (409 `meeting_ended`).
     #[error("the meeting has ended")]
     MeetingEnded,
+    /// A room's write after another room claimed the meeting (see [`crate::OwnerEpoch`]):
+    /// internal to rooms, which then hand their people to the meeting's owner (409
+    /// `meeting_moved`).
+    #[error("another room runs this meeting now")]
+    Fenced,
     /// A lifecycle transition that the state machine forbids (409 `invalid_transition`).
     #[error("a meeting cannot go from {from} to {to}")]
     InvalidTransition {
@@ -140,9 +145,10 @@ impl Error {
                 StatusCode::NOT_FOUND
             }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::EmailTaken | Self::MeetingEnded | Self::InvalidTransition { .. } => {
-                StatusCode::CONFLICT
-            }
+            Self::EmailTaken
+            | Self::MeetingEnded
+            | Self::Fenced
+            | Self::InvalidTransition { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) | Self::Redis(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -170,6 +176,7 @@ impl Error {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::EmailTaken => "email_taken",
             Self::MeetingEnded => "meeting_ended",
+            Self::Fenced => "meeting_moved",
             Self::InvalidTransition { .. } => "invalid_transition",
             Self::PayloadTooLarge => "payload_too_large",
             Self::RateLimited { .. } => "rate_limited",

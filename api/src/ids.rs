@@ -39,6 +39,11 @@ id_type!(
     MeetingId
 );
 id_type!(
+    /// A room's claim on its meeting (`meetings.owner_epoch`): every room started for the
+    /// meeting takes the next one, and only the latest may write the meeting's room state.
+    OwnerEpoch
+);
+id_type!(
     /// Id of a row in `participants`: one stay of one user in one meeting.
     ParticipationId
 );

@@ -44,7 +44,7 @@ pub use cache::{Cache, Subscription, WindowCount};
 pub use error::{Error, Result};
 pub use host_action::HostAction;
 pub use http::{ApiDoc, AppState, AuthUser, ClientIp, Json, router};
-pub use ids::{MeetingId, ParticipationId, RefreshSessionId, UserId};
+pub use ids::{MeetingId, OwnerEpoch, ParticipationId, RefreshSessionId, UserId};
 pub use meeting::{Meeting, MeetingStatus};
 pub use meeting_event::{MEETING_EVENTS_CHANNEL, MeetingEvent};
 pub use meeting_service::{MeetingPage, MeetingService};

@@ -18,6 +18,7 @@ use sqlx::sqlite::{
 use crate::error::{Error, Result};
 
 mod host_actions;
+mod meeting_owner;
 mod meetings;
 mod participants;
 mod refresh_sessions;

@@ -39,6 +39,14 @@ pub enum MeetingStatus {
     Ended,
 }
 
+/// A room's claim on its meeting, taken when the room starts. The room's writes carry it and
+/// land only while no later room (on this node or another) claimed the meeting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MeetingClaim {
+    pub meeting_id: i64,
+    pub epoch: i64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
     /// The token is missing, malformed, expired or revoked.
@@ -50,6 +58,10 @@ pub enum DirectoryError {
     Unavailable(String),
     #[error("storage error: {0}")]
     Storage(String),
+    /// A later room claimed the meeting: this room's write did not land, and the room should
+    /// hand its people to the meeting's owner.
+    #[error("another room runs this meeting now")]
+    Fenced,
 }
 
 #[async_trait]
@@ -64,23 +76,29 @@ pub trait Directory: Send + Sync + 'static {
     ) -> Result<ParticipantId, DirectoryError>;
     /// Sets `left_at`; closing an already closed participation is harmless.
     async fn close_participation(&self, id: ParticipantId) -> Result<(), DirectoryError>;
+    /// Claims the meeting for a room that starts now, fencing every earlier room's writes.
+    async fn claim_meeting(&self, meeting_id: i64) -> Result<MeetingClaim, DirectoryError>;
     /// Records a host action in the meeting's history (`action`: a snake_case name such as
     /// `mute_microphone` or `remove_and_ban`; `target`: whom it was about, if anyone).
     async fn record_action(
         &self,
-        meeting_id: i64,
+        claim: MeetingClaim,
         actor: ParticipantId,
         target: Option<ParticipantId>,
         action: &str,
     ) -> Result<(), DirectoryError>;
     /// Persists the meeting's lobby setting, so a paused meeting keeps it.
-    async fn set_lobby(&self, meeting_id: i64, enabled: bool) -> Result<(), DirectoryError>;
+    async fn set_lobby(&self, claim: MeetingClaim, enabled: bool) -> Result<(), DirectoryError>;
     /// Persists whether guests may join.
-    async fn set_allow_guests(&self, meeting_id: i64, allowed: bool) -> Result<(), DirectoryError>;
+    async fn set_allow_guests(
+        &self,
+        claim: MeetingClaim,
+        allowed: bool,
+    ) -> Result<(), DirectoryError>;
     /// Persists a lifecycle transition (`started_at`/`ended_at` are set by the implementation).
     async fn set_meeting_status(
         &self,
-        meeting_id: i64,
+        claim: MeetingClaim,
         status: MeetingStatus,
     ) -> Result<(), DirectoryError>;
 }

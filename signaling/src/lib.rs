@@ -30,7 +30,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 pub use config::SignalingConfig;
-pub use directory::{AuthUser, Directory, DirectoryError, MeetingRecord, MeetingStatus};
+pub use directory::{
+    AuthUser, Directory, DirectoryError, MeetingClaim, MeetingRecord, MeetingStatus,
+};
 pub use hub::{ClientIpResolver, Hub, HubStats};
 pub use placement::{Claim, Kept, Ownership, Placement, PlacementError, RemoteNode};
 pub use session::forward::{CLIENT_IP_HEADER, NODE_TOKEN_HEADER};

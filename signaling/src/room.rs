@@ -17,13 +17,15 @@ mod chat_history;
 mod closing;
 mod lobby;
 mod media_events;
+mod meeting_writes;
+use meeting_writes::MeetingWrite;
 mod moderation;
 mod requests;
 mod speakers;
 
 pub use self::moderation::HostAction;
 use crate::config::SignalingConfig;
-use crate::directory::{AuthUser, Directory, MeetingRecord};
+use crate::directory::{AuthUser, Directory, MeetingClaim, MeetingRecord};
 use crate::lifecycle::{Lifecycle, LifecycleTimeouts, Transition};
 use crate::outbox::{Outbound, SessionLink};
 use crate::protocol::{
@@ -175,6 +177,10 @@ pub(crate) struct Room {
     tx: mpsc::Sender<RoomCmd>,
     /// Told when the room ends, so the hub forgets it.
     on_close: Box<dyn FnOnce() + Send + Sync>,
+    /// The room's claim on the meeting, which its writes carry (`meeting_writes.rs`).
+    claim: Option<MeetingClaim>,
+    /// A write found a later claim: another room runs the meeting, and this one moves out.
+    deposed: bool,
 }
 
 impl Room {
@@ -210,6 +216,8 @@ impl Room {
             speakers: Vec::new(),
             tx: tx.clone(),
             on_close,
+            claim: None,
+            deposed: false,
         };
         tokio::spawn(room.run(rx).instrument(span));
         RoomHandle {
@@ -219,12 +227,19 @@ impl Room {
     }
 
     async fn run(mut self, mut rx: mpsc::Receiver<RoomCmd>) {
+        // Claimed before anything else, so every earlier room of the meeting is fenced from
+        // now on; if the database does not answer, the first write claims.
+        if let Err(e) = self.claim().await {
+            warn!(error = %e, "could not claim the meeting yet");
+        }
         loop {
             let deadline = self.next_deadline();
             let cmd = tokio::select! {
                 cmd = rx.recv() => cmd,
                 _ = sleep_until(deadline) => {
-                    if self.on_deadline().await || self.settle().await { break; }
+                    if self.on_deadline().await || self.settle().await || self.hand_over().await {
+                        break;
+                    }
                     continue;
                 }
             };
@@ -279,7 +294,7 @@ impl Room {
                     false
                 }
             };
-            if ended || self.settle().await {
+            if ended || self.settle().await || self.hand_over().await {
                 break;
             }
             // Nobody joined (a refused join, a failed resume) and nothing is pending: a room
@@ -422,13 +437,7 @@ impl Room {
         match t {
             Transition::None => false,
             Transition::To(status) => {
-                if let Err(e) = self
-                    .directory
-                    .set_meeting_status(self.meeting.id, status)
-                    .await
-                {
-                    warn!(error = %e, ?status, "could not persist meeting status");
-                }
+                self.persist(MeetingWrite::Status(status)).await;
                 false
             }
             Transition::End(reason) => {

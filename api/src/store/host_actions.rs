@@ -3,31 +3,38 @@
 use chrono::{DateTime, Utc};
 
 use super::{Store, on_pool};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::host_action::HostAction;
-use crate::ids::{MeetingId, ParticipationId};
+use crate::ids::{MeetingId, OwnerEpoch, ParticipationId};
 
 impl Store {
-    /// Appends one host action to the meeting's history.
+    /// Appends one host action to the meeting's history, by the room holding `owner`.
     pub async fn record_host_action(
         &self,
         meeting_id: MeetingId,
+        owner: OwnerEpoch,
         actor: ParticipationId,
         target: Option<ParticipationId>,
         action: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
         let sql = "INSERT INTO host_actions (meeting_id, actor_id, target_id, action, created_at) \
-                   VALUES ($1, $2, $3, $4, $5)";
-        on_pool!(self, pool => sqlx::query(sql)
+                   SELECT $1, $2, $3, $4, $5 WHERE EXISTS \
+                     (SELECT 1 FROM meetings WHERE id = $1 AND owner_epoch = $6)";
+        let added = on_pool!(self, pool => sqlx::query(sql)
             .bind(meeting_id)
             .bind(actor)
             .bind(target)
             .bind(action)
             .bind(now)
+            .bind(owner)
             .execute(pool)
             .await
-            .map(drop))?;
+            .map(|r| r.rows_affected()))?;
+        if added == 0 {
+            self.fenced_out(meeting_id, owner).await?;
+            return Err(Error::MeetingNotFound);
+        }
         Ok(())
     }
 

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Store, on_pool};
 use crate::error::{Error, Result};
-use crate::ids::{MeetingId, UserId};
+use crate::ids::{MeetingId, OwnerEpoch, UserId};
 use crate::meeting::{Meeting, MeetingOptions, MeetingStatus};
 
 const MEETING_COLUMNS: &str =
@@ -76,16 +76,9 @@ impl Store {
 
     /// `created`/`paused`/`active` -> `active`; sets `started_at` the first time only.
     pub async fn mark_meeting_active(&self, id: MeetingId, now: DateTime<Utc>) -> Result<Meeting> {
-        let sql = format!(
-            "UPDATE meetings SET status = 'active', started_at = COALESCE(started_at, $2) \
-             WHERE id = $1 AND status IN ('created', 'active', 'paused') \
-             RETURNING {MEETING_COLUMNS}"
-        );
-        let updated = on_pool!(self, pool => sqlx::query_as::<_, Meeting>(&sql)
-            .bind(id)
-            .bind(now)
-            .fetch_optional(pool)
-            .await)?;
+        let updated = self
+            .transition(id, MeetingStatus::Active, now, None)
+            .await?;
         self.transition_result(id, updated, MeetingStatus::Active)
             .await
     }
@@ -126,14 +119,7 @@ impl Store {
 
     /// `active`/`paused` -> `paused` (a connection problem of the live room).
     pub async fn mark_meeting_paused(&self, id: MeetingId) -> Result<Meeting> {
-        let sql = format!(
-            "UPDATE meetings SET status = 'paused' \
-             WHERE id = $1 AND status IN ('active', 'paused') RETURNING {MEETING_COLUMNS}"
-        );
-        let updated = on_pool!(self, pool => sqlx::query_as::<_, Meeting>(&sql)
-            .bind(id)
-            .fetch_optional(pool)
-            .await)?;
+        let updated = (self.transition(id, MeetingStatus::Paused, Utc::now(), None)).await?;
         self.transition_result(id, updated, MeetingStatus::Paused)
             .await
     }
@@ -145,22 +131,81 @@ impl Store {
         id: MeetingId,
         now: DateTime<Utc>,
     ) -> Result<(Meeting, bool)> {
-        let sql = format!(
-            "UPDATE meetings SET status = 'ended', ended_at = $2 \
-             WHERE id = $1 AND status <> 'ended' RETURNING {MEETING_COLUMNS}"
-        );
-        let updated = on_pool!(self, pool => sqlx::query_as::<_, Meeting>(&sql)
-            .bind(id)
-            .bind(now)
-            .fetch_optional(pool)
-            .await)?;
-        match updated {
+        match self.transition(id, MeetingStatus::Ended, now, None).await? {
             Some(meeting) => Ok((meeting, true)),
             None => match self.meeting_by_id(id).await? {
                 Some(meeting) => Ok((meeting, false)),
                 None => Err(Error::MeetingNotFound),
             },
         }
+    }
+
+    /// A lifecycle transition by the room holding `owner`: as the unfenced ones, but
+    /// [`Error::Fenced`] once another room claimed the meeting. Ending an ended meeting is
+    /// still no change.
+    pub async fn mark_meeting_as(
+        &self,
+        id: MeetingId,
+        to: MeetingStatus,
+        owner: OwnerEpoch,
+        now: DateTime<Utc>,
+    ) -> Result<Meeting> {
+        if to == MeetingStatus::Created {
+            return Err(Error::InvalidTransition {
+                from: MeetingStatus::Created,
+                to,
+            });
+        }
+        if let Some(meeting) = self.transition(id, to, now, Some(owner)).await? {
+            return Ok(meeting);
+        }
+        match self.meeting_by_id(id).await? {
+            Some(m) if to == MeetingStatus::Ended && m.status == MeetingStatus::Ended => Ok(m),
+            _ => {
+                self.fenced_out(id, owner).await?;
+                self.transition_result(id, None, to).await
+            }
+        }
+    }
+
+    /// The one statement of each transition: `to` from the states that may reach it, and
+    /// only while `owner` is the meeting's latest claim when given. `None`: nothing changed.
+    async fn transition(
+        &self,
+        id: MeetingId,
+        to: MeetingStatus,
+        now: DateTime<Utc>,
+        owner: Option<OwnerEpoch>,
+    ) -> Result<Option<Meeting>> {
+        let (set, from) = match to {
+            MeetingStatus::Active => (
+                "status = 'active', started_at = COALESCE(started_at, $2)",
+                "status IN ('created', 'active', 'paused')",
+            ),
+            MeetingStatus::Paused => ("status = 'paused'", "status IN ('active', 'paused')"),
+            MeetingStatus::Ended => ("status = 'ended', ended_at = $2", "status <> 'ended'"),
+            MeetingStatus::Created => return Ok(None),
+        };
+        // `$2` (now) is bound only where the statement uses it: PostgreSQL refuses extra ones.
+        let uses_now = set.contains("$2");
+        let fence = match (owner, uses_now) {
+            (None, _) => String::new(),
+            (Some(_), true) => " AND owner_epoch = $3".into(),
+            (Some(_), false) => " AND owner_epoch = $2".into(),
+        };
+        let sql = format!(
+            "UPDATE meetings SET {set} WHERE id = $1 AND {from}{fence} RETURNING {MEETING_COLUMNS}"
+        );
+        Ok(on_pool!(self, pool => {
+            let mut q = sqlx::query_as::<_, Meeting>(&sql).bind(id);
+            if uses_now {
+                q = q.bind(now);
+            }
+            if let Some(owner) = owner {
+                q = q.bind(owner);
+            }
+            q.fetch_optional(pool).await
+        })?)
     }
 
     /// Explains why a conditional transition updated nothing.
@@ -180,27 +225,45 @@ impl Store {
         }
     }
 
-    /// Lets guests in, or not.
-    pub async fn set_meeting_guests(&self, id: MeetingId, allowed: bool) -> Result<()> {
-        let sql = "UPDATE meetings SET allow_guests = $2 WHERE id = $1";
-        on_pool!(self, pool => sqlx::query(sql)
-            .bind(id)
-            .bind(allowed)
-            .execute(pool)
-            .await
-            .map(drop))?;
-        Ok(())
+    /// Lets guests in, or not: by the room holding `owner`.
+    pub async fn set_meeting_guests(
+        &self,
+        id: MeetingId,
+        allowed: bool,
+        owner: OwnerEpoch,
+    ) -> Result<()> {
+        self.set_room_flag(id, "allow_guests", allowed, owner).await
     }
 
-    /// Turns the meeting's lobby on or off.
-    pub async fn set_meeting_lobby(&self, id: MeetingId, lobby: bool) -> Result<()> {
-        let sql = "UPDATE meetings SET lobby = $2 WHERE id = $1";
-        on_pool!(self, pool => sqlx::query(sql)
+    /// Turns the meeting's lobby on or off: by the room holding `owner`.
+    pub async fn set_meeting_lobby(
+        &self,
+        id: MeetingId,
+        lobby: bool,
+        owner: OwnerEpoch,
+    ) -> Result<()> {
+        self.set_room_flag(id, "lobby", lobby, owner).await
+    }
+
+    async fn set_room_flag(
+        &self,
+        id: MeetingId,
+        column: &'static str,
+        value: bool,
+        owner: OwnerEpoch,
+    ) -> Result<()> {
+        let sql = format!("UPDATE meetings SET {column} = $2 WHERE id = $1 AND owner_epoch = $3");
+        let changed = on_pool!(self, pool => sqlx::query(&sql)
             .bind(id)
-            .bind(lobby)
+            .bind(value)
+            .bind(owner)
             .execute(pool)
             .await
-            .map(drop))?;
+            .map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            self.fenced_out(id, owner).await?;
+            return Err(Error::MeetingNotFound);
+        }
         Ok(())
     }
 }

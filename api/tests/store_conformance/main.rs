@@ -2,6 +2,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod meeting_owner;
 mod meetings;
 mod participations;
 mod refresh_sessions;
@@ -11,6 +12,7 @@ use mm_api::store::now;
 use mm_api::{Store, User};
 
 use common::TestDb;
+use meeting_owner::a_later_claim_fences_the_earlier_rooms_writes;
 use meetings::{
     a_meeting_keeps_its_lobby_setting, ending_is_idempotent, meeting_codes_are_unique,
     meeting_lifecycle_transitions, meetings_for_user_lists_hosted_and_joined_newest_first,
@@ -53,6 +55,7 @@ conformance!(
     email_is_unique_case_insensitively,
     meeting_codes_are_unique,
     a_meeting_keeps_its_lobby_setting,
+    a_later_claim_fences_the_earlier_rooms_writes,
     meeting_lifecycle_transitions,
     ending_is_idempotent,
     meetings_for_user_lists_hosted_and_joined_newest_first,

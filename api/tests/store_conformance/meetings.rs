@@ -56,7 +56,8 @@ pub(crate) async fn a_meeting_keeps_its_lobby_setting(store: &Store) {
         .unwrap()
         .unwrap();
     assert!(m.lobby);
-    store.set_meeting_lobby(m.id, false).await.unwrap();
+    let room = store.claim_meeting(m.id).await.unwrap();
+    store.set_meeting_lobby(m.id, false, room).await.unwrap();
     let read = store.meeting_by_id(m.id).await.unwrap().unwrap();
     assert!(!read.lobby);
     let other = store

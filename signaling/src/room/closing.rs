@@ -3,7 +3,7 @@
 
 use tracing::{info, warn};
 
-use super::Room;
+use super::{MeetingWrite, Room};
 use crate::directory::MeetingStatus;
 use crate::protocol::{EndReason, ErrorCode, ServerMessage};
 
@@ -18,13 +18,8 @@ impl Room {
     /// closes every session and the SFU room.
     pub(super) async fn finish(&mut self, reason: EndReason) {
         info!(?reason, "meeting ended");
-        if let Err(e) = self
-            .directory
-            .set_meeting_status(self.meeting.id, MeetingStatus::Ended)
-            .await
-        {
-            warn!(error = %e, "could not persist the meeting's end");
-        }
+        self.persist(MeetingWrite::Status(MeetingStatus::Ended))
+            .await;
         self.close_participations().await;
         let ended = ServerMessage::MeetingEnded { reason };
         let code = ErrorCode::MeetingEnded.close_code();
@@ -49,9 +44,7 @@ impl Room {
             self.lifecycle.status(),
             MeetingStatus::Active | MeetingStatus::Paused
         ) {
-            let _ = self
-                .directory
-                .set_meeting_status(self.meeting.id, MeetingStatus::Paused)
+            self.persist(MeetingWrite::Status(MeetingStatus::Paused))
                 .await;
         }
         let ended = ServerMessage::MeetingEnded {

@@ -11,9 +11,9 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use mm_sfu::PeerId;
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
-use super::{Participant, Room};
+use super::{MeetingWrite, Participant, Room};
 use crate::outbox::Outbound;
 use crate::protocol::{
     ClientMessage, ErrorCode, LeaveReason, LobbyId, MeetingInfo, ParticipantId, REACTIONS,
@@ -188,9 +188,7 @@ impl Room {
                 if self.moderation.lobby != enabled {
                     self.moderation.lobby = enabled;
                     info!(by = %actor, enabled, "lobby changed");
-                    if let Err(e) = self.directory.set_lobby(self.meeting.id, enabled).await {
-                        warn!(error = %e, "could not persist the lobby setting");
-                    }
+                    self.persist(MeetingWrite::Lobby(enabled)).await;
                     let meeting = self.meeting_info();
                     self.broadcast(ServerMessage::MeetingUpdated { meeting });
                     let what = if enabled { "lobby_on" } else { "lobby_off" };
@@ -204,10 +202,7 @@ impl Room {
             HostAction::AllowGuests(allowed) => {
                 if self.moderation.allow_guests != allowed {
                     self.moderation.allow_guests = allowed;
-                    let persisted = self.directory.set_allow_guests(self.meeting.id, allowed);
-                    if let Err(e) = persisted.await {
-                        warn!(error = %e, "could not persist the guest setting");
-                    }
+                    self.persist(MeetingWrite::AllowGuests(allowed)).await;
                     let meeting = self.meeting_info();
                     self.broadcast(ServerMessage::MeetingUpdated { meeting });
                     let what = if allowed { "guests_on" } else { "guests_off" };
@@ -444,13 +439,13 @@ impl Room {
         self.broadcast(ServerMessage::ParticipantUpdated { participant: info });
     }
 
-    async fn record(&self, actor: ParticipantId, target: Option<ParticipantId>, action: &str) {
-        if let Err(e) = (self.directory)
-            .record_action(self.meeting.id, actor, target, action)
-            .await
-        {
-            warn!(error = %e, action, "could not record a host action");
-        }
+    async fn record(&mut self, actor: ParticipantId, target: Option<ParticipantId>, action: &str) {
+        (self.persist(MeetingWrite::Action {
+            actor,
+            target,
+            action,
+        }))
+        .await;
     }
 }
 
