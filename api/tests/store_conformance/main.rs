@@ -8,8 +8,9 @@ mod participations;
 mod refresh_sessions;
 mod users;
 
+use mm_api::meeting::MeetingOptions;
 use mm_api::store::now;
-use mm_api::{Store, User};
+use mm_api::{Meeting, Store, User};
 
 use common::TestDb;
 use meeting_owner::a_later_claim_fences_the_earlier_rooms_writes;
@@ -68,6 +69,15 @@ conformance!(
     startup_pauses_active_meetings,
     ping_answers,
 );
+
+/// A new meeting hosted by `host`, with the default options.
+async fn meeting(store: &Store, host: &User, code: &str, title: &str) -> Meeting {
+    store
+        .create_meeting(code, title, host.id, MeetingOptions::default(), now())
+        .await
+        .unwrap()
+        .unwrap()
+}
 
 async fn user(store: &Store, name: &str) -> User {
     store

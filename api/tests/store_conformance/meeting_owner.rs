@@ -1,24 +1,14 @@
 //! The room's claim on its meeting: once a later room claimed it, the earlier room's writes
 //! (settings, lifecycle, host actions) do not land, and the latest room's do.
 
-use mm_api::meeting::MeetingOptions;
 use mm_api::store::now;
 use mm_api::{Error, MeetingId, MeetingStatus, Store};
 
-use crate::user;
+use crate::{meeting, user};
 
 pub(crate) async fn a_later_claim_fences_the_earlier_rooms_writes(store: &Store) {
     let host = user(store, "Host").await;
-    let m = (store.create_meeting(
-        "own-erep-och",
-        "Fenced",
-        host.id,
-        MeetingOptions::default(),
-        now(),
-    ))
-    .await
-    .unwrap()
-    .unwrap();
+    let m = meeting(store, &host, "own-erep-och", "Fenced").await;
     let p = store
         .open_participation(m.id, host.id, now())
         .await

@@ -5,32 +5,12 @@ use mm_api::meeting::MeetingOptions;
 use mm_api::store::now;
 use mm_api::{Error, MeetingStatus, Store};
 
-use crate::user;
+use crate::{meeting, user};
 
 pub(crate) async fn startup_pauses_active_meetings(store: &Store) {
     let host = user(store, "Host").await;
-    let live = store
-        .create_meeting(
-            "liv-eliv-eli",
-            "Live",
-            host.id,
-            MeetingOptions::default(),
-            now(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    let idle = store
-        .create_meeting(
-            "idl-eidl-eid",
-            "Idle",
-            host.id,
-            MeetingOptions::default(),
-            now(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let live = meeting(store, &host, "liv-eliv-eli", "Live").await;
+    let idle = meeting(store, &host, "idl-eidl-eid", "Idle").await;
     store.mark_meeting_active(live.id, now()).await.unwrap();
     assert_eq!(store.pause_active_meetings().await.unwrap(), 1);
     let live = store.meeting_by_id(live.id).await.unwrap().unwrap();
@@ -60,33 +40,13 @@ pub(crate) async fn a_meeting_keeps_its_lobby_setting(store: &Store) {
     store.set_meeting_lobby(m.id, false, room).await.unwrap();
     let read = store.meeting_by_id(m.id).await.unwrap().unwrap();
     assert!(!read.lobby);
-    let other = store
-        .create_meeting(
-            "lob-byof-lob",
-            "Open",
-            host.id,
-            MeetingOptions::default(),
-            now(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let other = meeting(store, &host, "lob-byof-lob", "Open").await;
     assert!(!other.lobby);
 }
 
 pub(crate) async fn meeting_codes_are_unique(store: &Store) {
     let host = user(store, "Host").await;
-    let first = store
-        .create_meeting(
-            "abc-defg-hij",
-            "One",
-            host.id,
-            MeetingOptions::default(),
-            now(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let first = meeting(store, &host, "abc-defg-hij", "One").await;
     assert_eq!(first.status, MeetingStatus::Created);
     assert_eq!(first.host_id, host.id);
     assert!(first.started_at.is_none() && first.ended_at.is_none());
@@ -117,17 +77,7 @@ pub(crate) async fn meeting_codes_are_unique(store: &Store) {
 
 pub(crate) async fn meeting_lifecycle_transitions(store: &Store) {
     let host = user(store, "Host").await;
-    let meeting = store
-        .create_meeting(
-            "lif-ecyc-les",
-            "Life",
-            host.id,
-            MeetingOptions::default(),
-            now(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let meeting = meeting(store, &host, "lif-ecyc-les", "Life").await;
     let paused = store.mark_meeting_paused(meeting.id).await;
     assert!(
         matches!(
@@ -171,17 +121,7 @@ pub(crate) async fn meeting_lifecycle_transitions(store: &Store) {
 
 pub(crate) async fn ending_is_idempotent(store: &Store) {
     let host = user(store, "Host").await;
-    let meeting = store
-        .create_meeting(
-            "end-ende-end",
-            "End",
-            host.id,
-            MeetingOptions::default(),
-            now(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let meeting = meeting(store, &host, "end-ende-end", "End").await;
     let t1 = now();
     let (ended, changed) = store.mark_meeting_ended(meeting.id, t1).await.unwrap();
     assert!(changed);

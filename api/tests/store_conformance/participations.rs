@@ -1,20 +1,10 @@
 //! Conformance tests of participations: one open stay per user and meeting, and closing them.
 
 use chrono::Duration;
-use mm_api::meeting::MeetingOptions;
+use mm_api::Store;
 use mm_api::store::now;
-use mm_api::{Meeting, Store, User};
 
-use crate::user;
-
-/// A new meeting hosted by `host`.
-async fn meeting(store: &Store, host: &User, code: &str, title: &str) -> Meeting {
-    store
-        .create_meeting(code, title, host.id, MeetingOptions::default(), now())
-        .await
-        .unwrap()
-        .unwrap()
-}
+use crate::{meeting, user};
 
 pub(crate) async fn one_open_participation_per_user_and_meeting(store: &Store) {
     let host = user(store, "Host").await;
