@@ -37,6 +37,12 @@ pub use hub::{ClientIpResolver, Hub, HubStats};
 pub use placement::{Claim, Kept, Ownership, Placement, PlacementError, RemoteNode};
 pub use session::forward::{CLIENT_IP_HEADER, NODE_TOKEN_HEADER};
 
+/// Read and write buffer of each signaling socket. tungstenite's default, 128 KiB each way,
+/// is sized for bulk transfer; signaling messages are small and rare, and every participant
+/// holds a socket, forwarded ones two (a larger message still gets through: the buffers grow
+/// for it).
+pub(crate) const WS_BUFFER_BYTES: usize = 8 * 1024;
+
 /// The `/ws` route.
 pub fn router(hub: Hub) -> Router {
     Router::new().route("/ws", get(upgrade)).with_state(hub)
@@ -77,6 +83,8 @@ async fn upgrade(
     let max = hub.config().max_message_bytes;
     ws.max_message_size(max)
         .max_frame_size(max)
+        .read_buffer_size(WS_BUFFER_BYTES)
+        .write_buffer_size(WS_BUFFER_BYTES)
         .on_upgrade(move |socket| session::run(socket, hub, admission))
 }
 

@@ -69,7 +69,11 @@ pub(crate) async fn run(
             headers.insert(name, v);
         }
     }
-    let upstream = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(request));
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(crate::WS_BUFFER_BYTES)
+        .write_buffer_size(crate::WS_BUFFER_BYTES);
+    let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
+    let upstream = tokio::time::timeout(CONNECT_TIMEOUT, connect);
     let mut upstream = match upstream.await {
         Ok(Ok((ws, _))) => ws,
         Ok(Err(e)) => {
